@@ -1,0 +1,1 @@
+/* placeholder: cli/npy.c (being written) */

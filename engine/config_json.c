@@ -1,0 +1,1 @@
+/* placeholder: config_json.c (being written) */

@@ -1,0 +1,207 @@
+/* ens.h - public API of libens: timm-exact EfficientNet (Noisy Student) inference.
+ *
+ * Plain C11, no global state: every function works on the objects it is given, so two
+ * models may run from two threads at once. One model is not re-entrant: its forward pass
+ * uses the model's own arena and thread pool, so call ens_model_forward() on one model from
+ * one thread at a time.
+ *
+ * Errors: every fallible function returns an ens_status and, when err is not NULL, fills
+ * err->message with one line naming the file / tensor / argument and the problem.
+ * Nothing aborts on user input.
+ */
+#ifndef ENS_H
+#define ENS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ENS_ERROR_MAX 512
+#define ENS_VARIANT_MAX 16
+
+typedef enum {
+  ENS_OK = 0,
+  ENS_ERR_ARG = 1,         /* invalid argument from the caller */
+  ENS_ERR_IO = 2,          /* cannot open / read / map a file */
+  ENS_ERR_FORMAT = 3,      /* malformed file: safetensors header, JSON, JPEG, PNM ... */
+  ENS_ERR_MODEL = 4,       /* tensors missing, wrong shape or dtype, unknown variant */
+  ENS_ERR_NOMEM = 5,       /* allocation failed */
+  ENS_ERR_UNSUPPORTED = 6, /* valid input that ens does not handle */
+} ens_status;
+
+typedef struct {
+  ens_status code;
+  char message[ENS_ERROR_MAX];
+} ens_error;
+
+/* Human-readable name of a status code ("format error", ...). */
+const char *ens_status_name(ens_status s);
+
+/* ---------------------------------------------------------------- model options */
+
+typedef enum {
+  ENS_INTERP_DEFAULT = 0, /* the model's pretrained config (bicubic for every NS variant) */
+  ENS_INTERP_BICUBIC,     /* PIL's antialiased bicubic, bit-exact to timm's eval transform */
+  ENS_INTERP_BILINEAR,    /* PIL's antialiased bilinear (also exact to PIL), cheaper */
+} ens_interp;
+
+typedef enum {
+  ENS_PRECISION_F32 = 0, /* default; parity with timm */
+  ENS_PRECISION_BF16,    /* AVX512_BF16 path, approximate; see README */
+} ens_precision;
+
+typedef struct {
+  int threads;                   /* 0 = number of online CPUs */
+  int input_height, input_width; /* 0 = the variant's pretrained input size */
+  float crop_pct;                /* 0 = the variant's pretrained crop_pct */
+  ens_interp interpolation;      /* DEFAULT = the variant's pretrained interpolation */
+  int override_mean_std;         /* nonzero: use mean/std below instead of the config's */
+  float mean[3], std[3];
+  const char *labels_path; /* NULL: config.json label_names, else ImageNet-1k names for 1000
+                              classes, else "class_<id>" */
+  int max_batch;           /* memory plan is sized for this batch (0 = 1); larger batches grow it */
+  ens_precision precision;
+} ens_options;
+
+/* Fill *o with defaults (all "use the model's config"). */
+void ens_options_init(ens_options *o);
+
+/* ---------------------------------------------------------------- model */
+
+typedef struct {
+  char variant[ENS_VARIANT_MAX]; /* "b0".."b7", "l2": detected from tensor shapes */
+  char name[64];                 /* e.g. "tf_efficientnet_b0.ns_jft_in1k" (for metadata) */
+  int num_classes;               /* from the classifier's shape */
+  int num_features;              /* width of the pooled pre-logits features */
+  int input_height, input_width; /* network input (crop) size in use */
+  float crop_pct;
+  ens_interp interpolation; /* never DEFAULT here: the resolved one */
+  float mean[3], std[3];
+  int threads;          /* threads in use */
+  size_t weight_bytes;  /* size of the weight file (0 for random weights) */
+  double gflops;        /* multiply-adds x 2 of one image at the current input size */
+} ens_model_info;
+
+typedef struct ens_model ens_model;
+
+/* Load a timm .safetensors file, or a hub-layout directory holding model.safetensors and
+ * config.json (pretrained_cfg and label_names are read from it when present).
+ * opt may be NULL (defaults). */
+ens_status ens_model_load(const char *path, const ens_options *opt, ens_model **out,
+                          ens_error *err);
+
+/* A model of the named variant ("b0".."b7", "l2") with deterministic He-initialised weights
+ * (seeded). For benchmarks and offline demos only: its labels are meaningless. */
+ens_status ens_model_new_random(const char *variant, int num_classes, uint64_t seed,
+                                const ens_options *opt, ens_model **out, ens_error *err);
+
+void ens_model_free(ens_model *m);
+
+const ens_model_info *ens_model_get_info(const ens_model *m);
+
+/* Label of class_id; never NULL for 0 <= class_id < num_classes (NULL otherwise). */
+const char *ens_model_label(const ens_model *m, int class_id);
+
+/* Nonzero if this model was made by ens_model_new_random(). */
+int ens_model_is_random(const ens_model *m);
+
+/* Forward pass. input: float32 NCHW [batch, 3, input_height, input_width], already
+ * preprocessed. logits: [batch, num_classes] or NULL. features: [batch, num_features] (pooled
+ * pre-logits) or NULL. */
+ens_status ens_model_forward(ens_model *m, const float *input, int batch, float *logits,
+                             float *features, ens_error *err);
+
+/* ---------------------------------------------------------------- results */
+
+typedef struct {
+  int id;
+  float prob;
+  const char *label; /* owned by the model */
+} ens_class_score;
+
+/* Numerically stable softmax of n logits into probs (may alias). */
+void ens_softmax(const float *logits, int n, float *probs);
+
+/* The k highest of n scores, highest first (ties: lower id first). Returns how many were
+ * written (min(k, n)). Labels are taken from m when m is not NULL. */
+int ens_topk(const ens_model *m, const float *probs, int n, int k, ens_class_score *out);
+
+/* ---------------------------------------------------------------- images */
+
+typedef enum {
+  ENS_PIXEL_RGB = 0,
+  ENS_PIXEL_BGR,
+  ENS_PIXEL_RGBA,
+  ENS_PIXEL_BGRA,
+  ENS_PIXEL_RGBX,
+  ENS_PIXEL_BGRX,
+  ENS_PIXEL_ARGB,
+  ENS_PIXEL_ABGR,
+  ENS_PIXEL_XRGB,
+  ENS_PIXEL_XBGR,
+  ENS_PIXEL_I420, /* planes Y, U, V */
+  ENS_PIXEL_NV12, /* planes Y, UV */
+} ens_pixel_format;
+
+typedef enum {
+  ENS_YUV_BT601 = 0, /* limited range */
+  ENS_YUV_BT709,     /* limited range */
+  ENS_YUV_BT601_FULL,
+  ENS_YUV_BT709_FULL,
+} ens_yuv_matrix;
+
+/* A borrowed view of one frame. Strides in bytes, may be padded. */
+typedef struct {
+  ens_pixel_format format;
+  int width, height;
+  const uint8_t *planes[3];
+  int strides[3];
+  ens_yuv_matrix yuv_matrix; /* for I420 / NV12 */
+} ens_image;
+
+typedef struct {
+  int x, y, width, height;
+} ens_rect;
+
+/* timm's eval transform: resize shorter side to floor(size / crop_pct) (longer side
+ * truncated proportionally), center crop size, /255, normalize. */
+typedef struct {
+  int out_height, out_width; /* crop = network input size */
+  float crop_pct;
+  ens_interp interpolation;
+  float mean[3], std[3];
+} ens_preprocess_params;
+
+/* The model's resolved preprocessing. */
+void ens_model_preprocess_params(const ens_model *m, ens_preprocess_params *p);
+
+/* Preprocess img (restricted to roi when not NULL; roi is clipped to the image) into
+ * out: float32 CHW [3, out_height, out_width]. Packed RGB input with bicubic is bit-exact to
+ * timm (PIL). YUV input is converted to RGB first (rounded to uint8, as a decoder would). */
+ens_status ens_preprocess(const ens_preprocess_params *p, const ens_image *img,
+                          const ens_rect *roi, float *out, ens_error *err);
+
+/* A decoded 8-bit RGB picture (tightly packed, stride = 3 * width). */
+typedef struct {
+  int width, height;
+  uint8_t *rgb;
+} ens_rgb_image;
+
+/* Decode a JPEG (libjpeg-turbo, default settings: identical to PIL's decode) or a binary /
+ * ASCII PNM (P2, P3, P5, P6; maxval <= 255 or rescaled). */
+ens_status ens_image_load(const char *path, ens_rgb_image *out, ens_error *err);
+ens_status ens_image_decode(const uint8_t *data, size_t len, const char *name_for_errors,
+                            ens_rgb_image *out, ens_error *err);
+void ens_rgb_image_free(ens_rgb_image *img);
+
+/* Borrowed ens_image view of a decoded picture. */
+ens_image ens_rgb_image_view(const ens_rgb_image *img);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ENS_H */

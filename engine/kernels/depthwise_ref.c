@@ -1,0 +1,1 @@
+/* placeholder: kernels/depthwise_ref.c (being written) */

@@ -1,0 +1,1 @@
+/* placeholder: kernels/pointwise_ref.c (being written) */

@@ -1,0 +1,1 @@
+/* placeholder: kernels/stem_ref.c (being written) */

@@ -1,0 +1,1 @@
+/* placeholder: model_load.c (being written) */

@@ -1,0 +1,1 @@
+/* placeholder: random_weights.c (being written) */

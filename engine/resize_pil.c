@@ -1,0 +1,1 @@
+/* placeholder: resize_pil.c (being written) */

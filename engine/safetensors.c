@@ -1,0 +1,1 @@
+/* placeholder: safetensors.c (being written) */

@@ -1,0 +1,1 @@
+/* placeholder: topk.c (being written) */

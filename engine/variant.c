@@ -1,0 +1,1 @@
+/* placeholder: variant.c (being written) */

@@ -1,0 +1,1 @@
+/* placeholder: gstensjson.c (being written) */

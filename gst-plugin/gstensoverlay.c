@@ -1,0 +1,1 @@
+/* placeholder: gstensoverlay.c (being written) */

@@ -1,0 +1,24 @@
+/* plugin.c - registers the ens plugin's elements. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/gst.h>
+
+#include "gstensclassify.h"
+#include "gstensjson.h"
+#include "gstensoverlay.h"
+
+static gboolean plugin_init(GstPlugin *plugin)
+{
+  gboolean ok = TRUE;
+  ok &= GST_ELEMENT_REGISTER(ensclassify, plugin);
+  ok &= GST_ELEMENT_REGISTER(ensoverlay, plugin);
+  ok &= GST_ELEMENT_REGISTER(ensjson, plugin);
+  return ok;
+}
+
+#define PACKAGE "ens"
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, ens,
+                  "EfficientNet (timm Noisy Student) video classification", plugin_init, "0.1.0",
+                  "LGPL", "ens", "https://example.invalid/ens")
