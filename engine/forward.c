@@ -1,1 +1,310 @@
-/* placeholder: forward.c (being written) */
+/* forward.c - timm's eval-mode tf_efficientnet as a fixed sequence of kernel calls over the
+ * arena (NHWC activations; see net.h). */
+#include "net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+/* ------------------------------------------------------------------ arena planning */
+
+typedef struct {
+  size_t act, mid, dw, row_sums, se_mid, se_hidden, pooled;
+} arena_sizes;
+
+static size_t max_sz(size_t a, size_t b)
+{
+  return a > b ? a : b;
+}
+
+static void plan(const ens_net *net, int n, int ih, int iw, arena_sizes *z)
+{
+  memset(z, 0, sizeof *z);
+  int pa, pb;
+  int h = ens_same_pad(ih, 3, 2, &pa, &pb), w = ens_same_pad(iw, 3, 2, &pa, &pb);
+  z->act = (size_t)n * h * w * net->stem_chs;
+  for (int i = 0; i < net->num_blocks; i++) {
+    const ens_block *b = &net->blocks[i];
+    const size_t in_pixels = (size_t)n * h * w;
+    if (b->type == ENS_BLOCK_IR)
+      z->mid = max_sz(z->mid, in_pixels * b->mid_chs);
+    int oh = ens_same_pad(h, b->k, b->stride, &pa, &pb);
+    int ow = ens_same_pad(w, b->k, b->stride, &pa, &pb);
+    z->dw = max_sz(z->dw, (size_t)n * oh * ow * b->mid_chs);
+    z->row_sums = max_sz(z->row_sums, (size_t)n * oh * b->mid_chs);
+    z->se_mid = max_sz(z->se_mid, (size_t)n * b->mid_chs);
+    z->se_hidden = max_sz(z->se_hidden, (size_t)n * b->se_chs);
+    z->act = max_sz(z->act, (size_t)n * oh * ow * b->out_chs);
+    h = oh;
+    w = ow;
+  }
+  z->mid = max_sz(z->mid, (size_t)n * h * w * net->head_chs);
+  z->pooled = (size_t)n * net->head_chs;
+}
+
+/* Rounds a float count up to a 64-byte multiple so every buffer stays aligned. */
+static size_t pad16(size_t n)
+{
+  return (n + 15) & ~(size_t)15;
+}
+
+ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih, int iw,
+                             ens_error *err)
+{
+  if (a->base && batch <= a->batch && ih == a->ih && iw == a->iw)
+    return ENS_OK;
+  if (batch < a->batch && a->base)
+    batch = a->batch; /* never shrink the batch we are planned for */
+  arena_sizes z;
+  plan(net, batch, ih, iw, &z);
+  const size_t total = 2 * pad16(z.act) + pad16(z.mid) + pad16(z.dw) + pad16(z.row_sums) +
+                       2 * pad16(z.se_mid) + pad16(z.se_hidden) + pad16(z.pooled);
+  float *base = NULL;
+  if (posix_memalign((void **)&base, 64, sizeof(float) * total) != 0)
+    return ens_fail(err, ENS_ERR_NOMEM, "out of memory planning %zu MB of activations for batch %d",
+                    sizeof(float) * total >> 20, batch);
+  free(a->base);
+  a->base = base;
+  a->floats = total;
+  a->batch = batch;
+  a->ih = ih;
+  a->iw = iw;
+  float *p = base;
+  a->act[0] = p, p += pad16(z.act);
+  a->act[1] = p, p += pad16(z.act);
+  a->mid = p, p += pad16(z.mid);
+  a->dw = p, p += pad16(z.dw);
+  a->row_sums = p, p += pad16(z.row_sums);
+  a->se_mean = p, p += pad16(z.se_mid);
+  a->se_scale = p, p += pad16(z.se_mid);
+  a->se_hidden = p, p += pad16(z.se_hidden);
+  a->pooled = p;
+  return ENS_OK;
+}
+
+void ens_arena_free(ens_arena *a)
+{
+  free(a->base);
+  memset(a, 0, sizeof *a);
+}
+
+/* ------------------------------------------------------------------ parallel kernel calls */
+
+typedef struct {
+  const ens_kernels *k;
+  const void *args;
+} job;
+
+static void run_pw(void *ctx, int b, int e)
+{
+  job *j = ctx;
+  j->k->pointwise(j->args, b, e);
+}
+
+static void run_dw(void *ctx, int b, int e)
+{
+  job *j = ctx;
+  j->k->depthwise(j->args, b, e);
+}
+
+static void run_stem(void *ctx, int b, int e)
+{
+  job *j = ctx;
+  j->k->stem(j->args, b, e);
+}
+
+static void pointwise(const ens_exec *x, const ens_pw_args *a)
+{
+  job j = {x->kernels, a};
+  ens_threadpool_run(x->pool, a->rows, run_pw, &j);
+}
+
+static float silu(float v)
+{
+  return v / (1.0f + expf(-v));
+}
+
+/* Squeeze-excitation gate from the depthwise row sums: scale[n, c] for every image. */
+static void se_gate(const ens_exec *x, const ens_block *b, int n, int oh, int ow)
+{
+  const ens_arena *a = x->arena;
+  const int mid = b->mid_chs, rd = b->se_chs;
+  for (int img = 0; img < n; img++) {
+    float *mean = a->se_mean + (size_t)img * mid;
+    for (int c = 0; c < mid; c++) {
+      double s = 0;
+      for (int oy = 0; oy < oh; oy++)
+        s += a->row_sums[((size_t)img * oh + oy) * mid + c];
+      mean[c] = (float)(s / ((double)oh * ow));
+    }
+    float *hid = a->se_hidden + (size_t)img * rd;
+    for (int j = 0; j < rd; j++)
+      hid[j] = b->se_rb[j];
+    for (int c = 0; c < mid; c++) {
+      const float m = mean[c];
+      const float *w = b->se_rw + (size_t)c * rd;
+      for (int j = 0; j < rd; j++)
+        hid[j] += m * w[j];
+    }
+    for (int j = 0; j < rd; j++)
+      hid[j] = silu(hid[j]);
+    float *sc = a->se_scale + (size_t)img * mid;
+    for (int c = 0; c < mid; c++)
+      sc[c] = b->se_eb[c];
+    for (int j = 0; j < rd; j++) {
+      const float hv = hid[j];
+      const float *w = b->se_ew + (size_t)j * mid;
+      for (int c = 0; c < mid; c++)
+        sc[c] += hv * w[c];
+    }
+    for (int c = 0; c < mid; c++)
+      sc[c] = 1.0f / (1.0f + expf(-sc[c]));
+  }
+}
+
+static void hook(const ens_exec *x, const char *name, const float *t, int n, int h, int w, int c)
+{
+  if (x->hook)
+    x->hook(x->hook_user, name, t, n, h, w, c);
+}
+
+void ens_net_forward(const ens_exec *x, const float *input, int n, int ih, int iw, float *logits,
+                     float *features)
+{
+  const ens_net *net = x->net;
+  ens_arena *a = x->arena;
+  int pt, pl, pe;
+
+  /* stem: conv_stem (Conv2dSame) + bn1 + SiLU */
+  ens_stem_args sa = {.in = input,
+                      .w = net->stem_w,
+                      .bias = net->stem_b,
+                      .out = a->act[0],
+                      .n = n,
+                      .cin = 3,
+                      .ih = ih,
+                      .iw = iw,
+                      .cout = net->stem_chs,
+                      .k = 3,
+                      .stride = 2,
+                      .act = ENS_ACT_SILU};
+  sa.oh = ens_same_pad(ih, 3, 2, &pt, &pe);
+  sa.ow = ens_same_pad(iw, 3, 2, &pl, &pe);
+  sa.pad_top = pt;
+  sa.pad_left = pl;
+  job sj = {x->kernels, &sa};
+  ens_threadpool_run(x->pool, n * sa.oh, run_stem, &sj);
+  int h = sa.oh, w = sa.ow, cur = 0;
+  hook(x, "stem", a->act[0], n, h, w, net->stem_chs);
+
+  for (int i = 0; i < net->num_blocks; i++) {
+    const ens_block *b = &net->blocks[i];
+    float *in = a->act[cur], *out = a->act[1 - cur];
+    const float *dw_in = in;
+    if (b->type == ENS_BLOCK_IR) {
+      ens_pw_args e = {.in = in,
+                       .w = b->exp_w,
+                       .bias = b->exp_b,
+                       .out = a->mid,
+                       .rows = n * h * w,
+                       .cin = b->in_chs,
+                       .cout = b->mid_chs,
+                       .rows_per_image = h * w,
+                       .act = ENS_ACT_SILU};
+      pointwise(x, &e);
+      dw_in = a->mid;
+    }
+    ens_dw_args d = {.in = dw_in,
+                     .w = b->dw_w,
+                     .bias = b->dw_b,
+                     .out = a->dw,
+                     .row_sums = a->row_sums,
+                     .n = n,
+                     .ih = h,
+                     .iw = w,
+                     .c = b->mid_chs,
+                     .k = b->k,
+                     .stride = b->stride,
+                     .act = ENS_ACT_SILU};
+    d.oh = ens_same_pad(h, b->k, b->stride, &pt, &pe);
+    d.ow = ens_same_pad(w, b->k, b->stride, &pl, &pe);
+    d.pad_top = pt;
+    d.pad_left = pl;
+    job dj = {x->kernels, &d};
+    ens_threadpool_run(x->pool, n * d.oh, run_dw, &dj);
+    h = d.oh;
+    w = d.ow;
+
+    se_gate(x, b, n, h, w);
+
+    ens_pw_args p = {.in = a->dw,
+                     .w = b->proj_w,
+                     .bias = b->proj_b,
+                     .se = a->se_scale,
+                     .residual = b->skip ? in : NULL,
+                     .out = out,
+                     .rows = n * h * w,
+                     .cin = b->mid_chs,
+                     .cout = b->out_chs,
+                     .rows_per_image = h * w,
+                     .act = ENS_ACT_NONE};
+    pointwise(x, &p);
+    cur = 1 - cur;
+
+    if (x->hook) {
+      char name[32];
+      snprintf(name, sizeof name, "blocks.%d.%d", b->stage, b->index);
+      hook(x, name, out, n, h, w, b->out_chs);
+      if (i + 1 == net->num_blocks || net->blocks[i + 1].stage != b->stage) {
+        snprintf(name, sizeof name, "blocks.%d", b->stage);
+        hook(x, name, out, n, h, w, b->out_chs);
+      }
+    }
+  }
+
+  /* head: conv_head + bn2 + SiLU, global average pool, classifier */
+  ens_pw_args hd = {.in = a->act[cur],
+                    .w = net->head_w,
+                    .bias = net->head_b,
+                    .out = a->mid,
+                    .rows = n * h * w,
+                    .cin = net->head_in,
+                    .cout = net->head_chs,
+                    .rows_per_image = h * w,
+                    .act = ENS_ACT_SILU};
+  pointwise(x, &hd);
+  hook(x, "head", a->mid, n, h, w, net->head_chs);
+
+  const int F = net->head_chs;
+  const size_t hw = (size_t)h * w;
+  for (int img = 0; img < n; img++) {
+    float *pool = a->pooled + (size_t)img * F;
+    const float *src = a->mid + (size_t)img * hw * F;
+    for (int c = 0; c < F; c++)
+      pool[c] = 0;
+    for (size_t r = 0; r < hw; r++)
+      for (int c = 0; c < F; c++)
+        pool[c] += src[r * F + c];
+    for (int c = 0; c < F; c++)
+      pool[c] = (float)((double)pool[c] / (double)hw);
+  }
+  hook(x, "features", a->pooled, n, 1, 1, F);
+  if (features)
+    memcpy(features, a->pooled, sizeof(float) * (size_t)n * F);
+  if (logits) {
+    ens_pw_args cl = {.in = a->pooled,
+                      .w = net->cls_w,
+                      .bias = net->cls_b,
+                      .out = logits,
+                      .rows = n,
+                      .cin = F,
+                      .cout = net->num_classes,
+                      .rows_per_image = 1,
+                      .act = ENS_ACT_NONE};
+    x->kernels->pointwise(&cl, 0, n);
+    hook(x, "logits", logits, n, 1, 1, net->num_classes);
+  }
+}

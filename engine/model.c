@@ -1,1 +1,279 @@
-/* placeholder: model.c (being written) */
+/* model.c - the ens_model object: options, resolved config, labels, forward entry point. */
+#include "model_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+#define MAX_INPUT_SIDE 8192
+
+void ens_options_init(ens_options *o)
+{
+  memset(o, 0, sizeof *o);
+  o->interpolation = ENS_INTERP_DEFAULT;
+  o->precision = ENS_PRECISION_F32;
+}
+
+static ens_status check_options(const ens_options *o, ens_error *err)
+{
+  if (o->threads < 0)
+    return ens_fail(err, ENS_ERR_ARG, "options: threads must be >= 0 (got %d)", o->threads);
+  if (o->input_height < 0 || o->input_width < 0 || o->input_height > MAX_INPUT_SIDE ||
+      o->input_width > MAX_INPUT_SIDE)
+    return ens_fail(err, ENS_ERR_ARG, "options: input size %dx%d out of range (1..%d, 0 = default)",
+                    o->input_width, o->input_height, MAX_INPUT_SIDE);
+  if ((o->input_height == 0) != (o->input_width == 0))
+    return ens_fail(err, ENS_ERR_ARG,
+                    "options: give both input_height and input_width or neither (got %dx%d)",
+                    o->input_width, o->input_height);
+  if (!(o->crop_pct >= 0.0f && o->crop_pct <= 10.0f))
+    return ens_fail(err, ENS_ERR_ARG, "options: crop_pct %g out of range (0 = default, else > 0)",
+                    (double)o->crop_pct);
+  if (o->interpolation < ENS_INTERP_DEFAULT || o->interpolation > ENS_INTERP_BILINEAR)
+    return ens_fail(err, ENS_ERR_ARG, "options: unknown interpolation %d", (int)o->interpolation);
+  if (o->override_mean_std)
+    for (int c = 0; c < 3; c++)
+      if (!isfinite(o->mean[c]) || !isfinite(o->std[c]) || !(o->std[c] > 0.0f))
+        return ens_fail(err, ENS_ERR_ARG,
+                        "options: mean/std[%d] = %g/%g: need finite values and std > 0", c,
+                        (double)o->mean[c], (double)o->std[c]);
+  if (o->max_batch < 0 || o->max_batch > 4096)
+    return ens_fail(err, ENS_ERR_ARG, "options: max_batch %d out of range (0..4096)", o->max_batch);
+  if (o->precision != ENS_PRECISION_F32 && o->precision != ENS_PRECISION_BF16)
+    return ens_fail(err, ENS_ERR_ARG, "options: unknown precision %d", (int)o->precision);
+  return ENS_OK;
+}
+
+static ens_status make_labels(ens_model *m, const ens_options *o, const ens_hub_config *cfg,
+                              ens_error *err)
+{
+  const int nc = m->info.num_classes;
+  ens_status st;
+  if (o->labels_path) {
+    if ((st = ens_labels_load_file(o->labels_path, &m->labels, err)))
+      return st;
+    if (m->labels.count != nc)
+      return ens_fail(err, ENS_ERR_ARG, "%s: %d labels, but the model has %d classes",
+                      o->labels_path, m->labels.count, nc);
+    return ENS_OK;
+  }
+  if (cfg && cfg->has_label_names && cfg->label_count == nc)
+    return ens_labels_from_strings((const char *const *)cfg->label_names, nc, &m->labels, err);
+  if (nc == 1000)
+    return ens_labels_imagenet(&m->labels, err);
+  char **names = calloc((size_t)nc, sizeof(char *));
+  if (!names)
+    return ens_fail(err, ENS_ERR_NOMEM, "out of memory for %d labels", nc);
+  st = ENS_OK;
+  for (int i = 0; i < nc && st == ENS_OK; i++) {
+    names[i] = malloc(24);
+    if (!names[i])
+      st = ens_fail(err, ENS_ERR_NOMEM, "out of memory for %d labels", nc);
+    else
+      snprintf(names[i], 24, "class_%d", i);
+  }
+  if (st == ENS_OK)
+    st = ens_labels_from_strings((const char *const *)names, nc, &m->labels, err);
+  for (int i = 0; i < nc; i++)
+    free(names[i]);
+  free(names);
+  return st;
+}
+
+/* Pretrained cfg < config.json < options. */
+static ens_status resolve_info(ens_model *m, const ens_options *o, const ens_hub_config *cfg,
+                               const char *cp, ens_error *err)
+{
+  ens_model_info *in = &m->info;
+  const ens_variant_def *v = m->net.variant;
+  snprintf(in->variant, sizeof in->variant, "%s", v->name);
+  in->num_classes = m->net.num_classes;
+  in->num_features = m->net.head_chs;
+  in->input_height = in->input_width = v->input_size;
+  in->crop_pct = v->crop_pct;
+  in->interpolation = ENS_INTERP_BICUBIC;
+  memcpy(in->mean, ens_imagenet_mean, sizeof in->mean);
+  memcpy(in->std, ens_imagenet_std, sizeof in->std);
+  const char *tag = v->tag;
+  int crop_given = 0;
+
+  if (cfg) {
+    if (cfg->has_num_classes && cfg->num_classes != in->num_classes)
+      return ens_fail(err, ENS_ERR_MODEL,
+                      "%s: num_classes %d, but classifier.weight has %d classes", cp,
+                      cfg->num_classes, in->num_classes);
+    if (cfg->has_num_features && cfg->num_features != in->num_features)
+      return ens_fail(err, ENS_ERR_MODEL,
+                      "%s: num_features %d, but conv_head has %d channels", cp,
+                      cfg->num_features, in->num_features);
+    if (cfg->has_architecture && strncmp(cfg->architecture, "tf_efficientnet_", 16) == 0 &&
+        ens_variant_find(cfg->architecture + 16) && strcmp(cfg->architecture + 16, v->name) != 0)
+      return ens_fail(err, ENS_ERR_MODEL,
+                      "%s: architecture %s, but the tensor shapes are those of %s", cp,
+                      cfg->architecture, v->name);
+    if (cfg->has_input_size) {
+      if (cfg->input_size[1] < 1 || cfg->input_size[2] < 1 || cfg->input_size[1] > MAX_INPUT_SIDE ||
+          cfg->input_size[2] > MAX_INPUT_SIDE)
+        return ens_fail(err, ENS_ERR_MODEL, "%s: input_size %dx%d out of range", cp,
+                        cfg->input_size[2], cfg->input_size[1]);
+      in->input_height = cfg->input_size[1];
+      in->input_width = cfg->input_size[2];
+    }
+    if (cfg->has_crop_pct) {
+      in->crop_pct = cfg->crop_pct;
+      crop_given = 1;
+    }
+    if (cfg->has_interpolation)
+      in->interpolation = cfg->interpolation;
+    if (cfg->has_mean)
+      memcpy(in->mean, cfg->mean, sizeof in->mean);
+    if (cfg->has_std)
+      memcpy(in->std, cfg->std, sizeof in->std);
+    if (cfg->has_tag)
+      tag = cfg->tag;
+  }
+  if (o->input_height > 0) {
+    in->input_height = o->input_height;
+    in->input_width = o->input_width;
+  }
+  /* l2 has a second NS config at 475 (ns_jft_in1k_475, crop_pct 0.936) for the same weights. */
+  if (!cfg && strcmp(v->name, "l2") == 0 && in->input_height == 475 && in->input_width == 475) {
+    tag = "ns_jft_in1k_475";
+    if (!crop_given)
+      in->crop_pct = 0.936f;
+  }
+  if (o->crop_pct > 0.0f)
+    in->crop_pct = o->crop_pct;
+  if (o->interpolation != ENS_INTERP_DEFAULT)
+    in->interpolation = o->interpolation;
+  if (o->override_mean_std) {
+    memcpy(in->mean, o->mean, sizeof in->mean);
+    memcpy(in->std, o->std, sizeof in->std);
+  }
+  if (m->is_random)
+    snprintf(in->name, sizeof in->name, "tf_efficientnet_%s (random weights)", v->name);
+  else if (cfg && cfg->has_architecture)
+    snprintf(in->name, sizeof in->name, "%.40s%s%.22s", cfg->architecture, cfg->has_tag ? "." : "",
+             cfg->has_tag ? cfg->tag : "");
+  else
+    snprintf(in->name, sizeof in->name, "tf_efficientnet_%.4s.%.40s", v->name, tag);
+  in->gflops = ens_net_gflops(&m->net, in->input_height, in->input_width);
+  return ENS_OK;
+}
+
+ens_status ens_model_create(ens_net *net, const ens_options *opt, const ens_hub_config *cfg,
+                            const char *cfg_path, size_t weight_bytes, int is_random,
+                            ens_model **out, ens_error *err)
+{
+  *out = NULL;
+  ens_options defaults;
+  if (!opt) {
+    ens_options_init(&defaults);
+    opt = &defaults;
+  }
+  ens_status st = check_options(opt, err);
+  if (st) {
+    ens_net_free(net);
+    return st;
+  }
+  if (opt->precision == ENS_PRECISION_BF16) {
+    ens_net_free(net);
+    return ens_fail(err, ENS_ERR_UNSUPPORTED, "options: bf16 precision is not available");
+  }
+  ens_model *m = calloc(1, sizeof *m);
+  if (!m) {
+    ens_net_free(net);
+    return ens_fail(err, ENS_ERR_NOMEM, "out of memory for the model");
+  }
+  m->net = *net;
+  memset(net, 0, sizeof *net);
+  m->is_random = is_random;
+  m->info.weight_bytes = weight_bytes;
+  m->kernels = ens_kernels_get();
+  if ((st = resolve_info(m, opt, cfg, cfg_path ? cfg_path : "config.json", err)) || (st = make_labels(m, opt, cfg, err)) ||
+      (st = ens_threadpool_new(opt->threads, &m->pool, err)) ||
+      (st = ens_arena_reserve(&m->arena, &m->net, opt->max_batch > 0 ? opt->max_batch : 1,
+                              m->info.input_height, m->info.input_width, err))) {
+    ens_model_free(m);
+    return st;
+  }
+  m->info.threads = ens_threadpool_threads(m->pool);
+  *out = m;
+  return ENS_OK;
+}
+
+void ens_model_free(ens_model *m)
+{
+  if (!m)
+    return;
+  ens_threadpool_free(m->pool);
+  ens_arena_free(&m->arena);
+  ens_labels_free(&m->labels);
+  ens_net_free(&m->net);
+  free(m);
+}
+
+const ens_model_info *ens_model_get_info(const ens_model *m)
+{
+  return m ? &m->info : NULL;
+}
+
+const char *ens_model_label(const ens_model *m, int class_id)
+{
+  if (!m || class_id < 0 || class_id >= m->info.num_classes || class_id >= m->labels.count)
+    return NULL;
+  return m->labels.names[class_id];
+}
+
+int ens_model_is_random(const ens_model *m)
+{
+  return m ? m->is_random : 0;
+}
+
+ens_status ens_model_forward(ens_model *m, const float *input, int batch, float *logits,
+                             float *features, ens_error *err)
+{
+  if (!m || !input)
+    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: NULL %s", m ? "input" : "model");
+  if (batch < 1 || batch > 4096)
+    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: batch %d out of range (1..4096)", batch);
+  ens_status st =
+      ens_arena_reserve(&m->arena, &m->net, batch, m->info.input_height, m->info.input_width, err);
+  if (st)
+    return st;
+  ens_exec x = {.net = &m->net,
+                .kernels = m->kernels,
+                .pool = m->pool,
+                .arena = &m->arena,
+                .hook = m->hook,
+                .hook_user = m->hook_user};
+  ens_net_forward(&x, input, batch, m->info.input_height, m->info.input_width, logits, features);
+  return ENS_OK;
+}
+
+void ens_model_preprocess_params(const ens_model *m, ens_preprocess_params *p)
+{
+  memset(p, 0, sizeof *p);
+  if (!m)
+    return;
+  p->out_height = m->info.input_height;
+  p->out_width = m->info.input_width;
+  p->crop_pct = m->info.crop_pct;
+  p->interpolation = m->info.interpolation;
+  memcpy(p->mean, m->info.mean, sizeof p->mean);
+  memcpy(p->std, m->info.std, sizeof p->std);
+}
+
+void ens_model_set_debug_hook(ens_model *m, ens_net_hook hook, void *user)
+{
+  m->hook = hook;
+  m->hook_user = user;
+}
+
+const ens_net *ens_model_net(const ens_model *m)
+{
+  return &m->net;
+}

@@ -47,6 +47,7 @@ typedef struct {
   int count;
   char **meta_keys, **meta_values; /* __metadata__, string values only */
   int meta_count;
+  int *name_index; /* tensor indices sorted by name (binary search in ens_st_find) */
 } ens_safetensors;
 
 /* Bytes per element of a dtype. */

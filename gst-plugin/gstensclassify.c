@@ -1,1 +1,1020 @@
-/* placeholder: gstensclassify.c (being written) */
+/* gstensclassify.c - ensclassify: classifies video frames (or detector ROIs) with libens and
+ * attaches GstEnsClassificationMeta (+ GstVideoRegionOfInterestMeta params) to buffers.
+ *
+ * In place and pixel-read-only. A worker thread (ensworker.c) runs the forward passes:
+ *  - sync: each scheduled frame waits for its own result before it is pushed;
+ *  - async: the streaming thread preprocesses the scheduled frame into the worker's single
+ *    pending slot (replacing an older pending frame) and never waits for inference; every
+ *    buffer carries the most recent completed result (fresh=FALSE, with its source PTS).
+ * At EOS, async mode waits for the frame in flight / pending so its element message is posted
+ * and the stats are final; its result cannot be attached (every buffer has been pushed).
+ *
+ * Debug: the environment variable ENS_DEBUG_INFER_DELAY_MS (read in start) makes the worker
+ * sleep that many milliseconds per inference, to test async behaviour with a slow model.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstensclassify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gstensmeta.h"
+
+GST_DEBUG_CATEGORY_STATIC(ens_classify_debug);
+#define GST_CAT_DEFAULT ens_classify_debug
+
+#define DEFAULT_INTERVAL 1
+#define DEFAULT_MODE GST_ENS_CLASSIFY_MODE_AUTO
+#define DEFAULT_THREADS 0
+#define DEFAULT_TOP_K 5
+#define DEFAULT_THRESHOLD 0.0f
+#define DEFAULT_SMOOTHING ENS_SMOOTHING_NONE
+#define DEFAULT_SMOOTHING_ALPHA 0.3f
+#define DEFAULT_REGION GST_ENS_CLASSIFY_REGION_FULL_FRAME
+#define DEFAULT_ATTACH_ROI_META TRUE
+#define DEFAULT_POST_MESSAGES TRUE
+#define RANDOM_PREFIX "random:"
+#define FULL_FRAME_ROI_TYPE "frame"
+#define LAYER_NAME "logits"
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_LABELS,
+  PROP_INPUT_SIZE,
+  PROP_INTERVAL,
+  PROP_MODE,
+  PROP_THREADS,
+  PROP_TOP_K,
+  PROP_THRESHOLD,
+  PROP_SMOOTHING,
+  PROP_SMOOTHING_ALPHA,
+  PROP_REGION,
+  PROP_OBJECT_CLASS,
+  PROP_ATTACH_ROI_META,
+  PROP_POST_MESSAGES,
+  PROP_FRAMES_SEEN,
+  PROP_FRAMES_INFERRED,
+  PROP_FRAMES_SKIPPED,
+  PROP_FRAMES_REPLACED,
+  PROP_MEAN_LATENCY_MS,
+};
+
+#define VIDEO_CAPS                                                                                 \
+  GST_VIDEO_CAPS_MAKE("{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }")
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIDEO_CAPS));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(VIDEO_CAPS));
+
+#define GST_TYPE_ENS_CLASSIFY_MODE (gst_ens_classify_mode_get_type())
+static GType gst_ens_classify_mode_get_type(void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_ENS_CLASSIFY_MODE_AUTO, "async if upstream is live, else sync", "auto"},
+      {GST_ENS_CLASSIFY_MODE_ASYNC,
+       "never wait for inference: buffers carry the most recent completed result", "async"},
+      {GST_ENS_CLASSIFY_MODE_SYNC, "every inferred frame waits for its own result", "sync"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstEnsClassifyMode", values));
+  return type;
+}
+
+#define GST_TYPE_ENS_CLASSIFY_SMOOTHING (gst_ens_classify_smoothing_get_type())
+static GType gst_ens_classify_smoothing_get_type(void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {ENS_SMOOTHING_NONE, "no temporal smoothing", "none"},
+      {ENS_SMOOTHING_EMA,
+       "exponential moving average of the class probabilities over inferred frames (full-frame "
+       "only)",
+       "ema"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstEnsClassifySmoothing", values));
+  return type;
+}
+
+#define GST_TYPE_ENS_CLASSIFY_REGION (gst_ens_classify_region_get_type())
+static GType gst_ens_classify_region_get_type(void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_ENS_CLASSIFY_REGION_FULL_FRAME, "classify the whole frame", "full-frame"},
+      {GST_ENS_CLASSIFY_REGION_ROI_LIST,
+       "classify each GstVideoRegionOfInterestMeta of the frame (see object-class)", "roi-list"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstEnsClassifyRegion", values));
+  return type;
+}
+
+#define gst_ens_classify_parent_class parent_class
+G_DEFINE_TYPE(GstEnsClassify, gst_ens_classify, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE(ensclassify, "ensclassify", GST_RANK_NONE, GST_TYPE_ENS_CLASSIFY);
+
+/* ------------------------------------------------------------------ model loading */
+
+static void post_engine_error(GstEnsClassify *self, const char *what, const char *path,
+                              const ens_error *err)
+{
+  /* Map the engine status to the closest GStreamer resource error. */
+  switch (err->code) {
+    case ENS_ERR_IO:
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ, ("%s \"%s\": %s", what, path, err->message),
+                        ("ens status: %s", ens_status_name(err->code)));
+      break;
+    case ENS_ERR_FORMAT:
+    case ENS_ERR_MODEL:
+      GST_ELEMENT_ERROR(self, RESOURCE, READ, ("%s \"%s\": %s", what, path, err->message),
+                        ("ens status: %s", ens_status_name(err->code)));
+      break;
+    case ENS_ERR_NOMEM:
+      GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT, ("%s \"%s\": %s", what, path, err->message),
+                        ("ens status: %s", ens_status_name(err->code)));
+      break;
+    default:
+      GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s \"%s\": %s", what, path, err->message),
+                        ("ens status: %s", ens_status_name(err->code)));
+      break;
+  }
+}
+
+static void on_result(const EnsJob *job, gpointer user_data);
+
+static gboolean gst_ens_classify_start(GstBaseTransform *trans)
+{
+  GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
+
+  GST_OBJECT_LOCK(self);
+  gchar *path = g_strdup(self->model_path);
+  gchar *labels = g_strdup(self->labels_path);
+  ens_options opt;
+  ens_options_init(&opt);
+  opt.threads = (int)self->threads;
+  opt.input_height = opt.input_width = (int)self->input_size;
+  EnsSmoothing smoothing = self->smoothing;
+  gfloat alpha = self->smoothing_alpha;
+  GST_OBJECT_UNLOCK(self);
+  opt.labels_path = labels;
+
+  if (!path || !*path) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model set"),
+                      ("set the \"model\" property to a .safetensors file, a hub directory or "
+                       "random:b0 .. random:l2"));
+    g_free(path);
+    g_free(labels);
+    return FALSE;
+  }
+
+  ens_error err = {0};
+  ens_status st;
+  ens_model *model = NULL;
+  if (g_str_has_prefix(path, RANDOM_PREFIX))
+    st = ens_model_new_random(path + strlen(RANDOM_PREFIX), 1000, 0, &opt, &model, &err);
+  else
+    st = ens_model_load(path, &opt, &model, &err);
+  if (st != ENS_OK) {
+    if (!err.message[0])
+      g_strlcpy(err.message, ens_status_name(st), sizeof err.message);
+    err.code = st;
+    post_engine_error(self, "Could not load model", path, &err);
+    g_free(path);
+    g_free(labels);
+    return FALSE;
+  }
+  g_free(labels);
+
+  const ens_model_info *mi = ens_model_get_info(model);
+  GST_INFO_OBJECT(self, "loaded %s (%s): %d classes, input %dx%d, %d threads", path, mi->name,
+                  mi->num_classes, mi->input_width, mi->input_height, mi->threads);
+  g_free(path);
+
+  guint delay_ms = 0;
+  const gchar *delay_env = g_getenv("ENS_DEBUG_INFER_DELAY_MS");
+  if (delay_env && *delay_env) {
+    delay_ms = (guint)strtoul(delay_env, NULL, 10);
+    GST_WARNING_OBJECT(self, "ENS_DEBUG_INFER_DELAY_MS: sleeping %u ms per inference", delay_ms);
+  }
+
+  self->model = model;
+  self->model_name = g_strdup(mi->name);
+  ens_model_preprocess_params(model, &self->pp);
+  self->mode_resolved = FALSE;
+  GST_OBJECT_LOCK(self);
+  self->frames_seen = self->frames_skipped = 0;
+  self->since_schedule = 0;
+  GST_OBJECT_UNLOCK(self);
+
+  ens_worker_set_smoothing(&self->worker, smoothing, alpha);
+  gchar *msg = NULL;
+  if (!ens_worker_start(&self->worker, model, delay_ms, on_result, self, &msg)) {
+    GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Could not start the inference thread"),
+                      ("%s", msg));
+    g_free(msg);
+    ens_model_free(self->model);
+    self->model = NULL;
+    g_clear_pointer(&self->model_name, g_free);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean gst_ens_classify_stop(GstBaseTransform *trans)
+{
+  GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
+  /* Joins the worker: an inference in flight finishes before the model is freed. */
+  ens_worker_stop(&self->worker);
+  if (self->model) {
+    ens_model_free(self->model);
+    self->model = NULL;
+  }
+  g_clear_pointer(&self->model_name, g_free);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ caps */
+
+static gboolean map_format(GstVideoFormat f, ens_pixel_format *out)
+{
+  switch (f) {
+    case GST_VIDEO_FORMAT_RGB:
+      *out = ENS_PIXEL_RGB;
+      return TRUE;
+    case GST_VIDEO_FORMAT_BGR:
+      *out = ENS_PIXEL_BGR;
+      return TRUE;
+    case GST_VIDEO_FORMAT_RGBx:
+      *out = ENS_PIXEL_RGBX;
+      return TRUE;
+    case GST_VIDEO_FORMAT_BGRx:
+      *out = ENS_PIXEL_BGRX;
+      return TRUE;
+    case GST_VIDEO_FORMAT_xRGB:
+      *out = ENS_PIXEL_XRGB;
+      return TRUE;
+    case GST_VIDEO_FORMAT_xBGR:
+      *out = ENS_PIXEL_XBGR;
+      return TRUE;
+    case GST_VIDEO_FORMAT_RGBA:
+      *out = ENS_PIXEL_RGBA;
+      return TRUE;
+    case GST_VIDEO_FORMAT_BGRA:
+      *out = ENS_PIXEL_BGRA;
+      return TRUE;
+    case GST_VIDEO_FORMAT_ARGB:
+      *out = ENS_PIXEL_ARGB;
+      return TRUE;
+    case GST_VIDEO_FORMAT_ABGR:
+      *out = ENS_PIXEL_ABGR;
+      return TRUE;
+    case GST_VIDEO_FORMAT_I420:
+      *out = ENS_PIXEL_I420;
+      return TRUE;
+    case GST_VIDEO_FORMAT_NV12:
+      *out = ENS_PIXEL_NV12;
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+static ens_yuv_matrix map_matrix(const GstVideoColorimetry *c)
+{
+  gboolean full = c->range == GST_VIDEO_COLOR_RANGE_0_255;
+  /* Unknown matrices default to BT.601 like most decoders for SD; 709 only when stated. */
+  if (c->matrix == GST_VIDEO_COLOR_MATRIX_BT709)
+    return full ? ENS_YUV_BT709_FULL : ENS_YUV_BT709;
+  return full ? ENS_YUV_BT601_FULL : ENS_YUV_BT601;
+}
+
+static gboolean gst_ens_classify_set_caps(GstBaseTransform *trans, GstCaps *incaps,
+                                          GstCaps *outcaps)
+{
+  (void)outcaps;
+  GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps(&info, incaps)) {
+    GST_ERROR_OBJECT(self, "invalid caps %" GST_PTR_FORMAT, incaps);
+    return FALSE;
+  }
+  if (!map_format(GST_VIDEO_INFO_FORMAT(&info), &self->pixel_format)) {
+    GST_ERROR_OBJECT(self, "unsupported format in %" GST_PTR_FORMAT, incaps);
+    return FALSE;
+  }
+  self->yuv_matrix = map_matrix(&GST_VIDEO_INFO_COLORIMETRY(&info));
+  self->vinfo = info;
+  /* Results computed at the old size (and the smoothing history) no longer apply. */
+  ens_worker_reset(&self->worker);
+  GST_OBJECT_LOCK(self);
+  self->since_schedule = 0;
+  GST_OBJECT_UNLOCK(self);
+  GST_DEBUG_OBJECT(self, "caps %" GST_PTR_FORMAT, incaps);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ events */
+
+static gboolean gst_ens_classify_sink_event(GstBaseTransform *trans, GstEvent *event)
+{
+  GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_FLUSH_START:
+      /* Not serialized: may arrive while a frame is in flight. The worker discards it. */
+      ens_worker_reset(&self->worker);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      ens_worker_reset(&self->worker);
+      GST_OBJECT_LOCK(self);
+      self->since_schedule = 0;
+      GST_OBJECT_UNLOCK(self);
+      break;
+    case GST_EVENT_EOS:
+      if (self->async)
+        ens_worker_drain(&self->worker);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+/* ------------------------------------------------------------------ results */
+
+/* Posts the element message of one completed inference (worker thread). */
+static void on_result(const EnsJob *job, gpointer user_data)
+{
+  GstEnsClassify *self = user_data;
+  GST_OBJECT_LOCK(self);
+  gboolean post = self->post_messages;
+  guint k = self->top_k;
+  gfloat threshold = self->threshold;
+  GST_OBJECT_UNLOCK(self);
+  if (!post)
+    return;
+
+  gint n = self->worker.num_classes;
+  ens_class_score *top = g_new(ens_class_score, MAX(k, 1));
+  GValue results = G_VALUE_INIT;
+  gst_value_list_init(&results, job->n_regions);
+  GstStructure *first = NULL;
+  for (guint r = 0; r < job->n_regions; r++) {
+    const EnsRegion *reg = &job->regions[r];
+    int got = ens_topk(self->model, job->probs + (gsize)r * n, n, (int)k, top);
+    GValue labels = G_VALUE_INIT, scores = G_VALUE_INIT, ids = G_VALUE_INIT;
+    gst_value_array_init(&labels, got);
+    gst_value_array_init(&scores, got);
+    gst_value_array_init(&ids, got);
+    for (int i = 0; i < got && top[i].prob >= threshold; i++) {
+      GValue v = G_VALUE_INIT;
+      g_value_init(&v, G_TYPE_STRING);
+      g_value_set_string(&v, top[i].label);
+      gst_value_array_append_and_take_value(&labels, &v);
+      g_value_init(&v, G_TYPE_FLOAT);
+      g_value_set_float(&v, top[i].prob);
+      gst_value_array_append_and_take_value(&scores, &v);
+      g_value_init(&v, G_TYPE_INT);
+      g_value_set_int(&v, top[i].id);
+      gst_value_array_append_and_take_value(&ids, &v);
+    }
+    GstStructure *s =
+        gst_structure_new("region", "x", G_TYPE_INT, reg->box.x, "y", G_TYPE_INT, reg->box.y,
+                          "width", G_TYPE_INT, reg->box.width, "height", G_TYPE_INT,
+                          reg->box.height, "roi-id", G_TYPE_INT, reg->roi_id, NULL);
+    gst_structure_take_value(s, "labels", &labels);
+    gst_structure_take_value(s, "scores", &scores);
+    gst_structure_take_value(s, "class-ids", &ids);
+    if (!first)
+      first = gst_structure_copy(s);
+    GValue sv = G_VALUE_INIT;
+    g_value_init(&sv, GST_TYPE_STRUCTURE);
+    g_value_take_boxed(&sv, s);
+    gst_value_list_append_and_take_value(&results, &sv);
+  }
+  g_free(top);
+
+  GstStructure *msg = gst_structure_new(
+      "ens-classification", "timestamp", G_TYPE_UINT64, job->pts, "frame", G_TYPE_UINT64,
+      job->frame, "model", G_TYPE_STRING, self->model_name, "latency-ms", G_TYPE_DOUBLE,
+      (double)(job->preprocess_us + job->infer_us) / 1000.0, NULL);
+  /* The first region's lists at top level: the whole answer in full-frame mode. */
+  if (first) {
+    gst_structure_set_value(msg, "labels", gst_structure_get_value(first, "labels"));
+    gst_structure_set_value(msg, "scores", gst_structure_get_value(first, "scores"));
+    gst_structure_set_value(msg, "class-ids", gst_structure_get_value(first, "class-ids"));
+    gst_structure_free(first);
+  }
+  gst_structure_take_value(msg, "regions", &results);
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), msg));
+}
+
+static gdouble iou(const ens_rect *a, const ens_rect *b)
+{
+  gint x0 = MAX(a->x, b->x), y0 = MAX(a->y, b->y);
+  gint x1 = MIN(a->x + a->width, b->x + b->width), y1 = MIN(a->y + a->height, b->y + b->height);
+  if (x1 <= x0 || y1 <= y0)
+    return 0.0;
+  gdouble inter = (gdouble)(x1 - x0) * (y1 - y0);
+  gdouble uni = (gdouble)a->width * a->height + (gdouble)b->width * b->height - inter;
+  return uni > 0 ? inter / uni : 0.0;
+}
+
+/* Attaches the classification of one region. roi: the ROI meta of this buffer it belongs to
+ * (NULL: full frame, a new ROI meta is added when attach_roi_meta). */
+static void attach_region(GstEnsClassify *self, GstBuffer *buf, const EnsJob *job, guint r,
+                          const ens_rect *box, GstVideoRegionOfInterestMeta *roi, gboolean fresh,
+                          guint k, gfloat threshold, gboolean attach_roi)
+{
+  gint n = self->worker.num_classes;
+  ens_class_score *top = g_new(ens_class_score, MAX(k, 1));
+  int got = ens_topk(self->model, job->probs + (gsize)r * n, n, (int)k, top);
+  GstEnsClassEntry *entries = g_new(GstEnsClassEntry, MAX(got, 1));
+  guint kept = 0;
+  for (int i = 0; i < got; i++) {
+    if (top[i].prob < threshold)
+      break; /* sorted: the rest are lower */
+    entries[kept].class_id = top[i].id;
+    entries[kept].label = (gchar *)top[i].label;
+    entries[kept].score = top[i].prob;
+    kept++;
+  }
+
+  GstEnsClassificationMeta *m =
+      gst_buffer_add_ens_classification_meta(buf, self->model_name, entries, kept);
+  m->source_pts = job->pts;
+  m->source_frame = job->frame;
+  m->fresh = fresh;
+  m->full_frame = roi == NULL;
+  m->x = box->x;
+  m->y = box->y;
+  m->width = box->width;
+  m->height = box->height;
+
+  m->roi_id = roi ? (gint)roi->id : -1;
+  if (attach_roi) {
+    GstVideoRegionOfInterestMeta *target = roi;
+    if (!target)
+      target = gst_buffer_add_video_region_of_interest_meta(buf, FULL_FRAME_ROI_TYPE, box->x,
+                                                            box->y, box->width, box->height);
+    if (kept > 0) {
+      GstStructure *s = gst_structure_new(
+          GST_ENS_ROI_PARAM_NAME, "label", G_TYPE_STRING, entries[0].label, "label_id", G_TYPE_INT,
+          entries[0].class_id, "confidence", G_TYPE_DOUBLE, (gdouble)entries[0].score, "model_name",
+          G_TYPE_STRING, self->model_name, "layer_name", G_TYPE_STRING, LAYER_NAME, "fresh",
+          G_TYPE_BOOLEAN, fresh, NULL);
+      gst_video_region_of_interest_meta_add_param(target, s);
+    }
+  }
+  g_free(entries);
+  g_free(top);
+}
+
+/* Attaches job's result to buf. fresh: buf is the frame job was computed on. Carried ROI
+ * results go to this buffer's ROI of the same type that overlaps most (IoU >= 0.5). Called with
+ * the worker lock held, so it must not take the object lock (set_property takes both in the
+ * other order). */
+static void attach_result(GstEnsClassify *self, GstBuffer *buf, const EnsJob *job, gboolean fresh,
+                          guint k, gfloat threshold, gboolean attach_roi)
+{
+
+  for (guint r = 0; r < job->n_regions; r++) {
+    const EnsRegion *reg = &job->regions[r];
+    if (reg->full_frame) {
+      ens_rect box = {0, 0, GST_VIDEO_INFO_WIDTH(&self->vinfo),
+                      GST_VIDEO_INFO_HEIGHT(&self->vinfo)};
+      attach_region(self, buf, job, r, &box, NULL, fresh, k, threshold, attach_roi);
+      continue;
+    }
+    GstVideoRegionOfInterestMeta *best = NULL;
+    gdouble best_iou = 0.5;
+    gpointer state = NULL;
+    GstMeta *meta;
+    while ((meta = gst_buffer_iterate_meta_filtered(buf, &state,
+                                                    GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+      GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *)meta;
+      if (fresh) {
+        if (roi->id == reg->roi_id) {
+          best = roi;
+          break;
+        }
+        continue;
+      }
+      if (roi->roi_type != reg->roi_type)
+        continue;
+      ens_rect rb = {(gint)roi->x, (gint)roi->y, (gint)roi->w, (gint)roi->h};
+      gdouble v = iou(&rb, &reg->box);
+      if (v >= best_iou) {
+        best_iou = v;
+        best = roi;
+      }
+    }
+    if (!best)
+      continue;
+    ens_rect box = {(gint)best->x, (gint)best->y, (gint)best->w, (gint)best->h};
+    if (fresh)
+      box = reg->box;
+    attach_region(self, buf, job, r, &box, best, fresh, k, threshold, attach_roi);
+  }
+}
+
+/* ------------------------------------------------------------------ streaming */
+
+static gboolean object_class_matches(const gchar *filter, GQuark roi_type)
+{
+  if (!filter || !*filter)
+    return TRUE;
+  const gchar *name = g_quark_to_string(roi_type);
+  if (!name)
+    return FALSE;
+  gchar **names = g_strsplit(filter, ",", -1);
+  gboolean ok = FALSE;
+  for (gchar **p = names; *p && !ok; p++)
+    ok = strcmp(g_strstrip(*p), name) == 0;
+  g_strfreev(names);
+  return ok;
+}
+
+/* Regions to classify in buf (clipped to the frame); NULL with *n = 0 if none. */
+static EnsRegion *collect_regions(GstEnsClassify *self, GstBuffer *buf, GstEnsClassifyRegion mode,
+                                  const gchar *filter, guint *n)
+{
+  gint w = GST_VIDEO_INFO_WIDTH(&self->vinfo), h = GST_VIDEO_INFO_HEIGHT(&self->vinfo);
+  if (mode == GST_ENS_CLASSIFY_REGION_FULL_FRAME) {
+    EnsRegion *r = g_new0(EnsRegion, 1);
+    r->box = (ens_rect){0, 0, w, h};
+    r->full_frame = TRUE;
+    r->roi_id = -1;
+    *n = 1;
+    return r;
+  }
+  GArray *arr = g_array_new(FALSE, TRUE, sizeof(EnsRegion));
+  gpointer state = NULL;
+  GstMeta *meta;
+  while ((meta = gst_buffer_iterate_meta_filtered(buf, &state,
+                                                  GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *)meta;
+    if (!object_class_matches(filter, roi->roi_type))
+      continue;
+    gint x0 = CLAMP((gint)roi->x, 0, w), y0 = CLAMP((gint)roi->y, 0, h);
+    gint x1 = CLAMP((gint)(roi->x + roi->w), 0, w), y1 = CLAMP((gint)(roi->y + roi->h), 0, h);
+    if (x1 <= x0 || y1 <= y0)
+      continue;
+    EnsRegion r = {{x0, y0, x1 - x0, y1 - y0}, FALSE, roi->id, roi->roi_type};
+    g_array_append_val(arr, r);
+  }
+  *n = arr->len;
+  return (EnsRegion *)g_array_free(arr, arr->len == 0);
+}
+
+static void resolve_mode(GstEnsClassify *self)
+{
+  GST_OBJECT_LOCK(self);
+  GstEnsClassifyMode mode = self->mode;
+  GST_OBJECT_UNLOCK(self);
+  if (mode == GST_ENS_CLASSIFY_MODE_AUTO) {
+    gboolean live = FALSE;
+    GstQuery *q = gst_query_new_latency();
+    if (gst_pad_peer_query(GST_BASE_TRANSFORM_SINK_PAD(self), q))
+      gst_query_parse_latency(q, &live, NULL, NULL);
+    gst_query_unref(q);
+    self->async = live;
+    GST_INFO_OBJECT(self, "mode auto: upstream is %slive, running %s", live ? "" : "not ",
+                    live ? "async" : "sync");
+  } else {
+    self->async = mode == GST_ENS_CLASSIFY_MODE_ASYNC;
+  }
+  self->mode_resolved = TRUE;
+}
+
+static GstFlowReturn post_worker_error(GstEnsClassify *self)
+{
+  gchar *e = ens_worker_take_error(&self->worker);
+  if (!e)
+    return GST_FLOW_OK;
+  GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Inference failed: %s", e), (NULL));
+  g_free(e);
+  return GST_FLOW_ERROR;
+}
+
+/* Preprocesses the scheduled frame's regions into a new job. */
+static GstFlowReturn prepare_job(GstEnsClassify *self, GstBuffer *buf, EnsRegion *regions, guint n,
+                                 guint64 frame_index, EnsJob **out)
+{
+  gint64 t0 = g_get_monotonic_time();
+  GstVideoFrame frame;
+  if (!gst_video_frame_map(&frame, &self->vinfo, buf, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not map the video frame"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  ens_image img = {0};
+  img.format = self->pixel_format;
+  img.width = GST_VIDEO_FRAME_WIDTH(&frame);
+  img.height = GST_VIDEO_FRAME_HEIGHT(&frame);
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&frame) && p < 3; p++) {
+    img.planes[p] = GST_VIDEO_FRAME_PLANE_DATA(&frame, p);
+    img.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p);
+  }
+  img.yuv_matrix = self->yuv_matrix;
+
+  EnsJob *job = ens_worker_job_new(&self->worker, n);
+  memcpy(job->regions, regions, sizeof(EnsRegion) * n);
+  job->pts = GST_BUFFER_PTS(buf);
+  job->frame = frame_index;
+  job->frame_width = img.width;
+  job->frame_height = img.height;
+  for (guint r = 0; r < n; r++) {
+    ens_error err = {0};
+    const ens_rect *roi = regions[r].full_frame ? NULL : &regions[r].box;
+    ens_status st =
+        ens_preprocess(&self->pp, &img, roi, job->input + r * self->worker.input_floats, &err);
+    if (st != ENS_OK) {
+      gst_video_frame_unmap(&frame);
+      ens_job_free(job);
+      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Preprocessing failed: %s", err.message),
+                        ("ens status: %s", ens_status_name(st)));
+      return GST_FLOW_ERROR;
+    }
+  }
+  gst_video_frame_unmap(&frame);
+  job->preprocess_us = g_get_monotonic_time() - t0;
+  *out = job;
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn gst_ens_classify_transform_ip(GstBaseTransform *trans, GstBuffer *buf)
+{
+  GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
+  GstFlowReturn ret = post_worker_error(self);
+  if (ret != GST_FLOW_OK)
+    return ret;
+  if (!self->mode_resolved)
+    resolve_mode(self);
+
+  GST_OBJECT_LOCK(self);
+  guint64 frame_index = self->frames_seen++;
+  gboolean scheduled = self->since_schedule % MAX(self->interval, 1) == 0;
+  self->since_schedule++;
+  GstEnsClassifyRegion region_mode = self->region;
+  gchar *filter = g_strdup(self->object_class);
+  guint k = self->top_k;
+  gfloat threshold = self->threshold;
+  gboolean attach_roi = self->attach_roi_meta;
+  GST_OBJECT_UNLOCK(self);
+
+  guint n = 0;
+  EnsRegion *regions = scheduled ? collect_regions(self, buf, region_mode, filter, &n) : NULL;
+  g_free(filter);
+  if (!scheduled || n == 0) {
+    GST_OBJECT_LOCK(self);
+    self->frames_skipped++;
+    GST_OBJECT_UNLOCK(self);
+  }
+
+  guint64 own_seq = 0;
+  if (n > 0) {
+    EnsJob *job = NULL;
+    ret = prepare_job(self, buf, regions, n, frame_index, &job);
+    g_free(regions);
+    if (ret != GST_FLOW_OK)
+      return ret;
+    if (self->async) {
+      if (ens_worker_submit(&self->worker, job))
+        GST_LOG_OBJECT(self, "replaced a pending frame");
+    } else {
+      own_seq = ens_worker_run(&self->worker, job);
+      if ((ret = post_worker_error(self)) != GST_FLOW_OK)
+        return ret;
+    }
+  }
+
+  g_mutex_lock(&self->worker.lock);
+  const EnsJob *latest = self->worker.latest;
+  if (latest)
+    attach_result(self, buf, latest, own_seq != 0 && latest->seq == own_seq, k, threshold,
+                  attach_roi);
+  g_mutex_unlock(&self->worker.lock);
+  return GST_FLOW_OK;
+}
+
+/* ------------------------------------------------------------------ properties */
+
+static void gst_ens_classify_set_property(GObject *object, guint prop_id, const GValue *value,
+                                          GParamSpec *pspec)
+{
+  GstEnsClassify *self = GST_ENS_CLASSIFY(object);
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_free(self->model_path);
+      self->model_path = g_value_dup_string(value);
+      break;
+    case PROP_LABELS:
+      g_free(self->labels_path);
+      self->labels_path = g_value_dup_string(value);
+      break;
+    case PROP_INPUT_SIZE:
+      self->input_size = g_value_get_uint(value);
+      break;
+    case PROP_INTERVAL:
+      self->interval = g_value_get_uint(value);
+      break;
+    case PROP_MODE:
+      self->mode = g_value_get_enum(value);
+      break;
+    case PROP_THREADS:
+      self->threads = g_value_get_uint(value);
+      break;
+    case PROP_TOP_K:
+      self->top_k = g_value_get_uint(value);
+      break;
+    case PROP_THRESHOLD:
+      self->threshold = g_value_get_float(value);
+      break;
+    case PROP_SMOOTHING:
+      self->smoothing = g_value_get_enum(value);
+      ens_worker_set_smoothing(&self->worker, self->smoothing, self->smoothing_alpha);
+      break;
+    case PROP_SMOOTHING_ALPHA:
+      self->smoothing_alpha = g_value_get_float(value);
+      ens_worker_set_smoothing(&self->worker, self->smoothing, self->smoothing_alpha);
+      break;
+    case PROP_REGION:
+      self->region = g_value_get_enum(value);
+      break;
+    case PROP_OBJECT_CLASS:
+      g_free(self->object_class);
+      self->object_class = g_value_dup_string(value);
+      break;
+    case PROP_ATTACH_ROI_META:
+      self->attach_roi_meta = g_value_get_boolean(value);
+      break;
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue *value,
+                                          GParamSpec *pspec)
+{
+  GstEnsClassify *self = GST_ENS_CLASSIFY(object);
+  EnsWorker *w = &self->worker;
+  switch (prop_id) {
+    case PROP_FRAMES_INFERRED:
+      g_mutex_lock(&w->lock);
+      g_value_set_uint64(value, w->inferred);
+      g_mutex_unlock(&w->lock);
+      return;
+    case PROP_FRAMES_REPLACED:
+      g_mutex_lock(&w->lock);
+      g_value_set_uint64(value, w->replaced);
+      g_mutex_unlock(&w->lock);
+      return;
+    case PROP_MEAN_LATENCY_MS:
+      g_mutex_lock(&w->lock);
+      g_value_set_double(value, w->inferred ? w->latency_sum_ms / (gdouble)w->inferred : 0.0);
+      g_mutex_unlock(&w->lock);
+      return;
+    default:
+      break;
+  }
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string(value, self->model_path);
+      break;
+    case PROP_LABELS:
+      g_value_set_string(value, self->labels_path);
+      break;
+    case PROP_INPUT_SIZE:
+      g_value_set_uint(value, self->input_size);
+      break;
+    case PROP_INTERVAL:
+      g_value_set_uint(value, self->interval);
+      break;
+    case PROP_MODE:
+      g_value_set_enum(value, self->mode);
+      break;
+    case PROP_THREADS:
+      g_value_set_uint(value, self->threads);
+      break;
+    case PROP_TOP_K:
+      g_value_set_uint(value, self->top_k);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_float(value, self->threshold);
+      break;
+    case PROP_SMOOTHING:
+      g_value_set_enum(value, self->smoothing);
+      break;
+    case PROP_SMOOTHING_ALPHA:
+      g_value_set_float(value, self->smoothing_alpha);
+      break;
+    case PROP_REGION:
+      g_value_set_enum(value, self->region);
+      break;
+    case PROP_OBJECT_CLASS:
+      g_value_set_string(value, self->object_class);
+      break;
+    case PROP_ATTACH_ROI_META:
+      g_value_set_boolean(value, self->attach_roi_meta);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean(value, self->post_messages);
+      break;
+    case PROP_FRAMES_SEEN:
+      g_value_set_uint64(value, self->frames_seen);
+      break;
+    case PROP_FRAMES_SKIPPED:
+      g_value_set_uint64(value, self->frames_skipped);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_ens_classify_finalize(GObject *object)
+{
+  GstEnsClassify *self = GST_ENS_CLASSIFY(object);
+  ens_worker_clear(&self->worker);
+  if (self->model)
+    ens_model_free(self->model);
+  g_free(self->model_name);
+  g_free(self->model_path);
+  g_free(self->labels_path);
+  g_free(self->object_class);
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+
+  GST_DEBUG_CATEGORY_INIT(ens_classify_debug, "ensclassify", 0, "ens EfficientNet classifier");
+
+  gobject_class->set_property = gst_ens_classify_set_property;
+  gobject_class->get_property = gst_ens_classify_get_property;
+  gobject_class->finalize = gst_ens_classify_finalize;
+
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+  const GParamFlags rw_ready = rw | GST_PARAM_MUTABLE_READY;
+  const GParamFlags rw_playing = rw | GST_PARAM_MUTABLE_PLAYING;
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  g_object_class_install_property(
+      gobject_class, PROP_MODEL,
+      g_param_spec_string(
+          "model", "Model",
+          "timm Noisy Student EfficientNet weights: a .safetensors file or a hub directory "
+          "(model.safetensors + config.json), or random:b0 .. random:b7 / random:l2 for "
+          "deterministic random weights (offline demos and benchmarks; labels are meaningless). "
+          "Loaded when going READY->PAUSED",
+          NULL, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_LABELS,
+      g_param_spec_string("labels", "Labels",
+                          "Text file with one class name per line (overrides the labels of "
+                          "config.json / the ImageNet-1k names)",
+                          NULL, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_INPUT_SIZE,
+      g_param_spec_uint("input-size", "Input size",
+                        "Network input (crop) size in pixels, 0 = the variant's pretrained size", 0,
+                        4096, 0, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_INTERVAL,
+      g_param_spec_uint("inference-interval", "Inference interval",
+                        "Run inference on every Nth frame (frames 0, N, 2N, ... counted from the "
+                        "start, a flush or a caps change); the frames in between carry the last "
+                        "result with fresh=FALSE",
+                        1, G_MAXUINT, DEFAULT_INTERVAL, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MODE,
+      g_param_spec_enum("mode", "Mode", "Whether buffers wait for their own inference",
+                        GST_TYPE_ENS_CLASSIFY_MODE, DEFAULT_MODE, rw_ready));
+  g_object_class_install_property(gobject_class, PROP_THREADS,
+                                  g_param_spec_uint("threads", "Threads",
+                                                    "Inference threads, 0 = all online CPUs", 0,
+                                                    1024, DEFAULT_THREADS, rw_ready));
+  g_object_class_install_property(gobject_class, PROP_TOP_K,
+                                  g_param_spec_uint("top-k", "Top k",
+                                                    "Number of best classes attached per region", 1,
+                                                    1000, DEFAULT_TOP_K, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_THRESHOLD,
+      g_param_spec_float("threshold", "Threshold",
+                         "Drop classes whose probability is below this value", 0.0f, 1.0f,
+                         DEFAULT_THRESHOLD, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_SMOOTHING,
+      g_param_spec_enum("smoothing", "Smoothing",
+                        "Temporal smoothing of the class probabilities (reset on flush and caps "
+                        "change)",
+                        GST_TYPE_ENS_CLASSIFY_SMOOTHING, DEFAULT_SMOOTHING, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_SMOOTHING_ALPHA,
+      g_param_spec_float("smoothing-alpha", "Smoothing alpha",
+                         "Weight of the newest inference in the EMA (1 = no smoothing)", 0.01f,
+                         1.0f, DEFAULT_SMOOTHING_ALPHA, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_REGION,
+      g_param_spec_enum("inference-region", "Inference region", "What to classify",
+                        GST_TYPE_ENS_CLASSIFY_REGION, DEFAULT_REGION, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_OBJECT_CLASS,
+      g_param_spec_string("object-class", "Object class",
+                          "In roi-list mode, classify only ROIs of these types (comma-separated "
+                          "GstVideoRegionOfInterestMeta roi_type names); empty = all",
+                          NULL, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_ATTACH_ROI_META,
+      g_param_spec_boolean("attach-roi-meta", "Attach ROI meta",
+                           "Also add a \"" GST_ENS_ROI_PARAM_NAME "\" param (label, label_id, "
+                           "confidence, model_name, layer_name) to a GstVideoRegionOfInterestMeta "
+                           "(a new full-frame one of type \"" FULL_FRAME_ROI_TYPE "\", or the "
+                           "classified ROI), as DL Streamer elements do",
+                           DEFAULT_ATTACH_ROI_META, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean("post-messages", "Post messages",
+                           "Post an element message \"ens-classification\" (timestamp, frame, "
+                           "model, labels, scores, class-ids, regions) per inferred frame",
+                           DEFAULT_POST_MESSAGES, rw_playing));
+  g_object_class_install_property(gobject_class, PROP_FRAMES_SEEN,
+                                  g_param_spec_uint64("frames-seen", "Frames seen",
+                                                      "Buffers received since start", 0,
+                                                      G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMES_INFERRED,
+      g_param_spec_uint64("frames-inferred", "Frames inferred",
+                          "Frames whose inference completed and was published", 0, G_MAXUINT64, 0,
+                          ro));
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMES_SKIPPED,
+      g_param_spec_uint64("frames-skipped", "Frames skipped",
+                          "Frames not scheduled for inference (inference-interval, or no "
+                          "matching ROI)",
+                          0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMES_REPLACED,
+      g_param_spec_uint64("frames-replaced", "Frames replaced",
+                          "Async mode: scheduled frames dropped because a newer frame replaced "
+                          "them before the worker was free",
+                          0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_MEAN_LATENCY_MS,
+      g_param_spec_double("mean-latency-ms", "Mean latency (ms)",
+                          "Mean preprocessing + inference time per inferred frame", 0.0,
+                          G_MAXDOUBLE, 0.0, ro));
+
+  gst_element_class_set_static_metadata(
+      element_class, "EfficientNet classifier", "Filter/Analyzer/Video",
+      "Classifies video frames or regions of interest with timm's Noisy Student EfficientNet "
+      "(libens) and attaches GstEnsClassificationMeta and GstVideoRegionOfInterestMeta params",
+      "ens developers");
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+
+  trans_class->start = GST_DEBUG_FUNCPTR(gst_ens_classify_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR(gst_ens_classify_stop);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_ens_classify_set_caps);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_ens_classify_sink_event);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_ens_classify_transform_ip);
+
+  gst_type_mark_as_plugin_api(GST_TYPE_ENS_CLASSIFY_MODE, 0);
+  gst_type_mark_as_plugin_api(GST_TYPE_ENS_CLASSIFY_SMOOTHING, 0);
+  gst_type_mark_as_plugin_api(GST_TYPE_ENS_CLASSIFY_REGION, 0);
+}
+
+static void gst_ens_classify_init(GstEnsClassify *self)
+{
+  self->interval = DEFAULT_INTERVAL;
+  self->mode = DEFAULT_MODE;
+  self->threads = DEFAULT_THREADS;
+  self->top_k = DEFAULT_TOP_K;
+  self->threshold = DEFAULT_THRESHOLD;
+  self->smoothing = DEFAULT_SMOOTHING;
+  self->smoothing_alpha = DEFAULT_SMOOTHING_ALPHA;
+  self->region = DEFAULT_REGION;
+  self->attach_roi_meta = DEFAULT_ATTACH_ROI_META;
+  self->post_messages = DEFAULT_POST_MESSAGES;
+  ens_worker_init(&self->worker);
+  ens_worker_set_smoothing(&self->worker, self->smoothing, self->smoothing_alpha);
+  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
+  gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), FALSE);
+}

@@ -18,7 +18,14 @@ static gboolean plugin_init(GstPlugin *plugin)
   return ok;
 }
 
+#ifndef PACKAGE
 #define PACKAGE "ens"
+#endif
+#ifndef ENS_VERSION
+#define ENS_VERSION "0.1.0"
+#endif
+
+/* No public home page yet: gst-template's placeholder for the origin URL. */
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, ens,
-                  "EfficientNet (timm Noisy Student) video classification", plugin_init, "0.1.0",
-                  "LGPL", "ens", "https://example.invalid/ens")
+                  "EfficientNet (timm Noisy Student) video classification", plugin_init,
+                  ENS_VERSION, "LGPL", "ens", "Unknown package origin")

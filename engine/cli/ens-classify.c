@@ -1,1 +1,442 @@
-int main(void) { return 0; } /* placeholder */
+/* ens-classify - classify still images (JPEG, PNM) with a timm Noisy Student EfficientNet.
+ *
+ * Loads the model once, decodes and preprocesses the images exactly as timm's eval transform
+ * does, runs them through the network in batches of at most ENS_CLI_BATCH images (bounds the
+ * activation memory whatever the number of files), and prints the top-k classes per image as
+ * text or JSON lines. Optionally saves all logits / pooled features as .npy arrays.
+ *
+ * Exit status: 0 success, 1 model / image / output error (one line on stderr), 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ens.h"
+#include "npy.h"
+
+#ifndef ENS_VERSION
+#define ENS_VERSION "unknown"
+#endif
+
+#define PROG "ens-classify"
+#define EXIT_MODEL_OR_IMAGE 1
+#define EXIT_USAGE 2
+
+/* Images per forward pass: large enough to use the batched kernels, small enough that the
+ * activation arena stays modest even for l2 at 800x800. */
+#define ENS_CLI_BATCH 8
+
+/* Seed of --random-weights models: fixed so runs are reproducible. */
+#define ENS_CLI_RANDOM_SEED 0
+
+typedef struct {
+  const char *model_path;
+  const char *random_variant;
+  const char *labels_path;
+  const char *logits_out;
+  const char *features_out;
+  int topk;
+  int json;
+  int threads;
+  int input_height, input_width;
+  char **images;
+  int n_images;
+} cli_args;
+
+enum {
+  OPT_SAVE_LOGITS = 256,
+  OPT_SAVE_FEATURES,
+  OPT_RANDOM_WEIGHTS,
+  OPT_INPUT_SIZE,
+};
+
+static void print_usage(FILE *f)
+{
+  fprintf(
+      f,
+      "Usage: " PROG " --model PATH|DIR [OPTION]... IMAGE...\n"
+      "Classify JPEG / PNM images with a timm tf_efficientnet_*_ns model.\n"
+      "\n"
+      "  -m, --model PATH|DIR       timm .safetensors file, or a hub directory holding\n"
+      "                             model.safetensors and config.json\n"
+      "      --random-weights VAR   instead of --model: seeded random weights of variant VAR\n"
+      "                             (b0..b7, l2); for demos and timing only, the labels and\n"
+      "                             scores are meaningless\n"
+      "  -l, --labels FILE          class names, one per line (default: config.json\n"
+      "                             label_names, else the ImageNet-1k names)\n"
+      "  -k, --topk K               classes printed per image (default 5)\n"
+      "  -j, --json                 one JSON object per image and line:\n"
+      "                             {\"file\":..,\"topk\":[{\"id\":..,\"label\":..,\"prob\":..}]}\n"
+      "  -t, --threads N            worker threads (default 0 = all online CPUs)\n"
+      "  -s, --input-size H[xW]     network input size (default: the model's, e.g. 224)\n"
+      "      --save-logits OUT.npy  write all logits, float32 [images, classes]\n"
+      "      --save-features OUT.npy\n"
+      "                             write the pooled pre-logits features, float32\n"
+      "                             [images, features]\n"
+      "  -h, --help                 show this help and exit\n"
+      "  -V, --version              show the version and exit\n"
+      "\n"
+      "Images run in batches of at most %d. Text output: per image (after a 'FILE:' line\n"
+      "when there are several images) one 'label probability' line per class.\n"
+      "Exit status: 0 ok, 1 model or image error, 2 usage error.\n",
+      ENS_CLI_BATCH);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line on stderr, exit status 2. */
+static int usage_error(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, PROG ": ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, " (see " PROG " --help)\n");
+  va_end(ap);
+  return EXIT_USAGE;
+}
+
+/* Whole-string decimal integer in [lo, hi]. */
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < lo || v > hi)
+    return 0;
+  *out = (int)v;
+  return 1;
+}
+
+/* "H" or "HxW" with 1 <= H, W <= 8192. */
+static int parse_size(const char *s, int *h, int *w)
+{
+  char buf[64];
+  if (strlen(s) >= sizeof buf)
+    return 0;
+  strcpy(buf, s);
+  char *x = strchr(buf, 'x');
+  if (!x)
+    x = strchr(buf, 'X');
+  if (x)
+    *x = '\0';
+  if (!parse_int(buf, 1, 8192, h))
+    return 0;
+  if (!x) {
+    *w = *h;
+    return 1;
+  }
+  return parse_int(x + 1, 1, 8192, w);
+}
+
+/* Returns -1 to continue, else the exit code (help / version / usage error). */
+static int parse_args(int argc, char **argv, cli_args *a)
+{
+  static const struct option longopts[] = {
+      {"model", required_argument, NULL, 'm'},
+      {"labels", required_argument, NULL, 'l'},
+      {"topk", required_argument, NULL, 'k'},
+      {"json", no_argument, NULL, 'j'},
+      {"threads", required_argument, NULL, 't'},
+      {"input-size", required_argument, NULL, 's'},
+      {"save-logits", required_argument, NULL, OPT_SAVE_LOGITS},
+      {"save-features", required_argument, NULL, OPT_SAVE_FEATURES},
+      {"random-weights", required_argument, NULL, OPT_RANDOM_WEIGHTS},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0},
+  };
+  memset(a, 0, sizeof *a);
+  a->topk = 5;
+
+  opterr = 0; /* we print our own one-line messages */
+  int c;
+  while ((c = getopt_long(argc, argv, ":m:l:k:jt:s:hV", longopts, NULL)) != -1) {
+    switch (c) {
+      case 'm':
+        a->model_path = optarg;
+        break;
+      case 'l':
+        a->labels_path = optarg;
+        break;
+      case 'k':
+        if (!parse_int(optarg, 1, INT_MAX, &a->topk))
+          return usage_error("invalid --topk '%s': expected a positive integer", optarg);
+        break;
+      case 'j':
+        a->json = 1;
+        break;
+      case 't':
+        if (!parse_int(optarg, 0, 1024, &a->threads))
+          return usage_error("invalid --threads '%s': expected 0..1024", optarg);
+        break;
+      case 's':
+        if (!parse_size(optarg, &a->input_height, &a->input_width))
+          return usage_error("invalid --input-size '%s': expected H or HxW (1..8192)", optarg);
+        break;
+      case OPT_SAVE_LOGITS:
+        a->logits_out = optarg;
+        break;
+      case OPT_SAVE_FEATURES:
+        a->features_out = optarg;
+        break;
+      case OPT_RANDOM_WEIGHTS:
+        a->random_variant = optarg;
+        break;
+      case 'h':
+        print_usage(stdout);
+        return 0;
+      case 'V':
+        printf(PROG " " ENS_VERSION "\n");
+        return 0;
+      case ':':
+        return usage_error("option '%s' needs an argument", argv[optind - 1]);
+      default:
+        if (optopt)
+          return usage_error("unknown option '-%c'", optopt);
+        return usage_error("unknown option '%s'", argv[optind - 1]);
+    }
+  }
+  if (!a->model_path == !a->random_variant)
+    return usage_error(a->model_path ? "give only one of --model and --random-weights"
+                                     : "missing --model PATH (or --random-weights VARIANT)");
+  if (optind >= argc)
+    return usage_error("no images given");
+  a->images = argv + optind;
+  a->n_images = argc - optind;
+  return -1;
+}
+
+/* ---------------------------------------------------------------- output */
+
+/* JSON string literal of s: escapes quotes, backslashes and control characters, and replaces
+ * bytes that are not valid UTF-8 (file names need not be) with U+FFFD. */
+static void json_string(FILE *f, const char *s)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  fputc('"', f);
+  while (*p) {
+    unsigned char c = *p;
+    if (c == '"' || c == '\\') {
+      fputc('\\', f);
+      fputc(c, f);
+      p++;
+    } else if (c < 0x20) {
+      switch (c) {
+        case '\n':
+          fputs("\\n", f);
+          break;
+        case '\r':
+          fputs("\\r", f);
+          break;
+        case '\t':
+          fputs("\\t", f);
+          break;
+        case '\b':
+          fputs("\\b", f);
+          break;
+        case '\f':
+          fputs("\\f", f);
+          break;
+        default:
+          fprintf(f, "\\u%04x", c);
+      }
+      p++;
+    } else if (c < 0x80) {
+      fputc(c, f);
+      p++;
+    } else {
+      /* Length and minimum code point of the sequence; overlongs, surrogates and values above
+       * U+10FFFF are invalid. */
+      int len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? (c < 0xf0 ? 3 : 0) : c >= 0xc2 ? 2 : 0;
+      uint32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+      int ok = len > 0;
+      for (int i = 1; ok && i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+          ok = 0;
+        else
+          cp = cp << 6 | (p[i] & 0x3f);
+      }
+      if (ok && ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+                 (len == 4 && (cp < 0x10000 || cp > 0x10ffff))))
+        ok = 0;
+      if (ok) {
+        fwrite(p, 1, (size_t)len, f);
+        p += len;
+      } else {
+        fputs("\\ufffd", f);
+        p++;
+      }
+    }
+  }
+  fputc('"', f);
+}
+
+static void print_result(const cli_args *a, const char *file, const ens_class_score *s, int n)
+{
+  if (a->json) {
+    fputs("{\"file\":", stdout);
+    json_string(stdout, file);
+    fputs(",\"topk\":[", stdout);
+    for (int i = 0; i < n; i++) {
+      printf("%s{\"id\":%d,\"label\":", i ? "," : "", s[i].id);
+      json_string(stdout, s[i].label ? s[i].label : "");
+      if (isfinite(s[i].prob))
+        printf(",\"prob\":%.6g}", (double)s[i].prob);
+      else
+        fputs(",\"prob\":null}", stdout); /* NaN weights: JSON has no NaN */
+    }
+    fputs("]}\n", stdout);
+    return;
+  }
+  if (a->n_images > 1)
+    printf("%s:\n", file);
+  for (int i = 0; i < n; i++)
+    printf("%s %.4f\n", s[i].label ? s[i].label : "", (double)s[i].prob);
+}
+
+/* ---------------------------------------------------------------- main work */
+
+typedef struct {
+  ens_model *model;
+  float *input;        /* [ENS_CLI_BATCH, 3, H, W] */
+  float *logits;       /* [ENS_CLI_BATCH, classes] */
+  float *features;     /* [ENS_CLI_BATCH, features] when saving them */
+  float *all_logits;   /* [images, classes] when saving them */
+  float *all_features; /* [images, features] when saving them */
+  float *probs;        /* [classes] */
+  ens_class_score *top;
+} cli_state;
+
+static void state_free(cli_state *s)
+{
+  ens_model_free(s->model);
+  free(s->input);
+  free(s->logits);
+  free(s->features);
+  free(s->all_logits);
+  free(s->all_features);
+  free(s->probs);
+  free(s->top);
+}
+
+static int fail(const char *msg)
+{
+  fprintf(stderr, PROG ": %s\n", msg);
+  return EXIT_MODEL_OR_IMAGE;
+}
+
+/* Decode images[first .. first+n) into the batch input buffer. */
+static int load_batch(const cli_args *a, const ens_preprocess_params *pp, int first, int n,
+                      float *input)
+{
+  size_t per_image = (size_t)3 * (size_t)pp->out_height * (size_t)pp->out_width;
+  for (int i = 0; i < n; i++) {
+    ens_error err = {0};
+    ens_rgb_image img = {0};
+    if (ens_image_load(a->images[first + i], &img, &err) != ENS_OK)
+      return fail(err.message);
+    ens_image view = ens_rgb_image_view(&img);
+    ens_status st = ens_preprocess(pp, &view, NULL, input + (size_t)i * per_image, &err);
+    ens_rgb_image_free(&img);
+    if (st != ENS_OK)
+      return fail(err.message);
+  }
+  return 0;
+}
+
+static int save_npy(const char *path, const float *data, int rows, int cols)
+{
+  char msg[ENS_ERROR_MAX];
+  int64_t shape[2] = {rows, cols};
+  if (ens_npy_write_f32(path, data, shape, 2, msg, sizeof msg) != 0)
+    return fail(msg);
+  return 0;
+}
+
+static int run(const cli_args *a, cli_state *s)
+{
+  ens_options opt;
+  ens_options_init(&opt);
+  opt.threads = a->threads;
+  opt.input_height = a->input_height;
+  opt.input_width = a->input_width;
+  opt.labels_path = a->labels_path;
+  int batch_cap = a->n_images < ENS_CLI_BATCH ? a->n_images : ENS_CLI_BATCH;
+  opt.max_batch = batch_cap;
+
+  ens_error err = {0};
+  ens_status st = a->model_path ? ens_model_load(a->model_path, &opt, &s->model, &err)
+                                : ens_model_new_random(a->random_variant, 1000, ENS_CLI_RANDOM_SEED,
+                                                       &opt, &s->model, &err);
+  if (st != ENS_OK)
+    return fail(err.message);
+
+  const ens_model_info *info = ens_model_get_info(s->model);
+  ens_preprocess_params pp;
+  ens_model_preprocess_params(s->model, &pp);
+  size_t classes = (size_t)info->num_classes, feats = (size_t)info->num_features;
+  size_t per_image = (size_t)3 * (size_t)pp.out_height * (size_t)pp.out_width;
+
+  s->input = malloc(per_image * (size_t)batch_cap * sizeof(float));
+  s->logits = malloc(classes * (size_t)batch_cap * sizeof(float));
+  s->probs = malloc(classes * sizeof(float));
+  s->top = malloc((size_t)(a->topk < info->num_classes ? a->topk : info->num_classes) *
+                  sizeof(ens_class_score));
+  if (a->features_out) {
+    s->features = malloc(feats * (size_t)batch_cap * sizeof(float));
+    s->all_features = malloc(feats * (size_t)a->n_images * sizeof(float));
+  }
+  if (a->logits_out)
+    s->all_logits = malloc(classes * (size_t)a->n_images * sizeof(float));
+  if (!s->input || !s->logits || !s->probs || !s->top ||
+      (a->features_out && (!s->features || !s->all_features)) || (a->logits_out && !s->all_logits))
+    return fail("out of memory");
+
+  for (int first = 0; first < a->n_images; first += batch_cap) {
+    int n = a->n_images - first < batch_cap ? a->n_images - first : batch_cap;
+    int rc = load_batch(a, &pp, first, n, s->input);
+    if (rc)
+      return rc;
+    if (ens_model_forward(s->model, s->input, n, s->logits, s->features, &err) != ENS_OK)
+      return fail(err.message);
+    if (s->all_logits)
+      memcpy(s->all_logits + (size_t)first * classes, s->logits,
+             (size_t)n * classes * sizeof(float));
+    if (s->all_features)
+      memcpy(s->all_features + (size_t)first * feats, s->features,
+             (size_t)n * feats * sizeof(float));
+    for (int i = 0; i < n; i++) {
+      ens_softmax(s->logits + (size_t)i * classes, (int)classes, s->probs);
+      int k = ens_topk(s->model, s->probs, (int)classes, a->topk, s->top);
+      print_result(a, a->images[first + i], s->top, k);
+    }
+    fflush(stdout);
+  }
+
+  if (a->logits_out && save_npy(a->logits_out, s->all_logits, a->n_images, (int)classes))
+    return EXIT_MODEL_OR_IMAGE;
+  if (a->features_out && save_npy(a->features_out, s->all_features, a->n_images, (int)feats))
+    return EXIT_MODEL_OR_IMAGE;
+  if (ferror(stdout))
+    return fail("error writing standard output");
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  cli_args a;
+  int rc = parse_args(argc, argv, &a);
+  if (rc >= 0)
+    return rc;
+  cli_state s = {0};
+  rc = run(&a, &s);
+  state_free(&s);
+  return rc;
+}

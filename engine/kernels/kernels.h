@@ -1,0 +1,110 @@
+/* kernels.h - the compute kernels of the forward pass (internal).
+ *
+ * Every kernel works on one contiguous range of independent work items [begin, end) so the
+ * forward can split a call over its thread pool; a kernel never allocates, never spawns
+ * threads and never touches state other than its arguments. All activations are NHWC
+ * float32 (channels contiguous). Weights are packed once at load time in the layouts below
+ * (see net.h); the BatchNorm is already folded into weight + bias.
+ *
+ * The reference versions (portable C, *_ref.c) define the semantics. CPU-specific versions
+ * fill an ens_kernels table with the same signatures; ens_kernels_get() picks one at run
+ * time from the CPU's features.
+ */
+#ifndef ENS_KERNELS_H
+#define ENS_KERNELS_H
+
+#include <stddef.h>
+
+typedef enum {
+  ENS_ACT_NONE = 0,
+  ENS_ACT_SILU = 1, /* x * sigmoid(x) */
+} ens_act;
+
+/* Pointwise (1x1) convolution = GEMM over NHWC rows, with a fused epilogue:
+ *
+ *   x[r, ci]   = in[r * cin + ci] * (se ? se[(r / rows_per_image) * cin + ci] : 1)
+ *   v          = bias[co] + sum_ci x[r, ci] * w[ci * cout + co]
+ *   v          = act(v)
+ *   out[r, co] = v + (residual ? residual[r * cout + co] : 0)
+ *
+ * Work items are rows (0 <= begin <= end <= rows). rows_per_image is only used with se.
+ * When se != NULL the kernel MAY overwrite in[begin*cin .. end*cin) (the reference scales
+ * the rows in place and then calls sgemm); the forward never reads that buffer again.
+ * out must not alias in or residual. Also used for the classifier (rows = batch). */
+typedef struct {
+  float *in;             /* [rows, cin] */
+  const float *w;        /* [cin, cout], row-major (K x N) */
+  const float *bias;     /* [cout] */
+  const float *se;       /* NULL or [rows / rows_per_image, cin] per-image channel scales */
+  const float *residual; /* NULL or [rows, cout] */
+  float *out;            /* [rows, cout] */
+  int rows, cin, cout;
+  int rows_per_image;
+  ens_act act;
+} ens_pw_args;
+
+/* Depthwise k x k convolution, stride s, zero padding given explicitly (pad_top, pad_left;
+ * bottom/right padding is implied by oh/ow), fused bias + activation:
+ *
+ *   out[n, oy, ox, c] = act(bias[c] + sum_{ky,kx} in[n, oy*s+ky-pad_top, ox*s+kx-pad_left, c]
+ *                                                 * w[(ky * k + kx) * c_total + c])
+ *
+ * (out-of-range input taps read 0). Work items are output rows: item i = (n = i / oh,
+ * oy = i % oh), 0 <= begin <= end <= n * oh. When row_sums != NULL the kernel also writes
+ * row_sums[i * c + ch] = sum_ox out[n, oy, ox, ch] (after the activation) for its items: the
+ * forward reduces those per image in a fixed order for squeeze-excitation, so the result does
+ * not depend on how items were split across threads. */
+typedef struct {
+  const float *in; /* [n, ih, iw, c] */
+  const float *w;  /* [k * k, c] tap-major */
+  const float *bias;
+  float *out;      /* [n, oh, ow, c] */
+  float *row_sums; /* NULL or [n * oh, c] */
+  int n, ih, iw, c;
+  int oh, ow;
+  int k, stride, pad_top, pad_left;
+  ens_act act;
+} ens_dw_args;
+
+/* The stem: 3x3 stride-s convolution from the NCHW 3-channel network input to NHWC, with
+ * fused bias + activation:
+ *
+ *   out[n, oy, ox, co] = act(bias[co] + sum_{ky,kx,ci} in[n, ci, oy*s+ky-pad_top,
+ *                              ox*s+kx-pad_left] * w[((ky * k + kx) * cin + ci) * cout + co])
+ *
+ * Work items are output rows as in the depthwise kernel. */
+typedef struct {
+  const float *in; /* NCHW [n, cin, ih, iw] */
+  const float *w;  /* [k, k, cin, cout] */
+  const float *bias;
+  float *out; /* [n, oh, ow, cout] */
+  int n, cin, ih, iw, cout;
+  int oh, ow;
+  int k, stride, pad_top, pad_left;
+  ens_act act;
+} ens_stem_args;
+
+typedef void (*ens_pointwise_fn)(const ens_pw_args *a, int begin, int end);
+typedef void (*ens_depthwise_fn)(const ens_dw_args *a, int begin, int end);
+typedef void (*ens_stem_fn)(const ens_stem_args *a, int begin, int end);
+
+typedef struct {
+  const char *name; /* "ref", "avx512", ... */
+  ens_pointwise_fn pointwise;
+  ens_depthwise_fn depthwise;
+  ens_stem_fn stem;
+} ens_kernels;
+
+/* Portable reference kernels. */
+void ens_pointwise_ref(const ens_pw_args *a, int begin, int end);
+void ens_depthwise_ref(const ens_dw_args *a, int begin, int end);
+void ens_stem_ref(const ens_stem_args *a, int begin, int end);
+
+/* The best kernel table for this CPU (never NULL; the reference one at worst). Environment
+ * variable ENS_KERNELS=ref forces the reference kernels (for tests). */
+const ens_kernels *ens_kernels_get(void);
+
+/* The reference table. */
+const ens_kernels *ens_kernels_ref(void);
+
+#endif

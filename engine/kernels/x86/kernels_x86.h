@@ -1,0 +1,16 @@
+/* kernels_x86.h - the AVX-512 kernel table (internal). Built with -mavx512f -mavx512bw
+ * -mavx512dq -mavx512vl -mfma; dispatch.c selects it only when the CPU has AVX-512F/BW/DQ/VL
+ * and FMA. Same contracts as the reference kernels (kernels.h). */
+#ifndef ENS_KERNELS_X86_H
+#define ENS_KERNELS_X86_H
+
+#include "../kernels.h"
+
+void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end);
+void ens_depthwise_avx512(const ens_dw_args *a, int begin, int end);
+void ens_stem_avx512(const ens_stem_args *a, int begin, int end);
+
+/* The AVX-512 table; NULL when this CPU cannot run it. */
+const ens_kernels *ens_kernels_avx512(void);
+
+#endif

@@ -1,0 +1,148 @@
+/* pointwise_avx512.c - 1x1 convolution (NHWC GEMM) with AVX-512 register blocking and the
+ * epilogue fused: bias (as the accumulators' start value), SiLU, residual add.
+ *
+ * Micro-kernel: MR rows x NV zmm of output channels (NV * 16 couts) held in MR * NV
+ * accumulators; per input channel it loads NV weight vectors and broadcasts one input value
+ * per row. MR * NV <= 24 keeps accumulators + weights + broadcast inside the 32 zmm registers.
+ * The last vector of a row is masked, so any cout works. The squeeze-excitation scale is
+ * applied to the input rows in place first (allowed by the kernel contract).
+ *
+ * Loop nest: row panels of MC rows (MC * cin floats ~ 128 KiB, so the panel stays in L2 while
+ * every cout block sweeps it), then cout blocks of up to 48, then MR-row micro-tiles. */
+#include "kernels_x86.h"
+
+#include <immintrin.h>
+
+#include "silu_avx512.h"
+
+#define MAX_ACC 24
+
+static inline __attribute__((always_inline)) void
+tile(const int MR, const int NV, const float *in, int cin, const float *w, int cout,
+     const float *bias, float *out, const float *res, ens_act act, const __mmask16 *mask)
+{
+  __m512 acc[MAX_ACC];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; j++)
+      acc[i * NV + j] = _mm512_maskz_loadu_ps(mask[j], bias + 16 * j);
+
+  for (int k = 0; k < cin; k++) {
+    __m512 wv[3];
+    const float *wk = w + (size_t)k * cout;
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; j++)
+      wv[j] = _mm512_maskz_loadu_ps(mask[j], wk + 16 * j);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const __m512 x = _mm512_set1_ps(in[(size_t)i * cin + k]);
+#pragma GCC unroll 3
+      for (int j = 0; j < NV; j++)
+        acc[i * NV + j] = _mm512_fmadd_ps(x, wv[j], acc[i * NV + j]);
+    }
+  }
+
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; j++) {
+      __m512 v = acc[i * NV + j];
+      if (act == ENS_ACT_SILU)
+        v = ens_silu_avx512(v);
+      float *o = out + (size_t)i * cout + 16 * j;
+      if (res)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], res + (size_t)i * cout + 16 * j));
+      /* Masked stores are several times slower than plain ones on Zen 4: full vectors
+       * take the plain store. */
+      if (j < NV - 1 || mask[j] == 0xFFFF)
+        _mm512_storeu_ps(o, v);
+      else
+        _mm512_mask_storeu_ps(o, mask[j], v);
+    }
+}
+
+/* Largest row count of a micro-tile for NV vectors. */
+static int mr_max(int nv)
+{
+  return nv == 1 ? 16 : nv == 2 ? 12 : 8;
+}
+
+#define TILE_CASE(MR, NV)                                                                  \
+  case MR:                                                                                 \
+    tile(MR, NV, in, cin, w, cout, bias, out, res, act, mask);                             \
+    break;
+
+/* One micro-tile of mr rows (1 <= mr <= mr_max(nv)) and nv vectors with constant bounds. */
+static void tile_dispatch(int mr, int nv, const float *in, int cin, const float *w, int cout,
+                          const float *bias, float *out, const float *res, ens_act act,
+                          const __mmask16 *mask)
+{
+  if (nv == 3) {
+    switch (mr) {
+      TILE_CASE(1, 3) TILE_CASE(2, 3) TILE_CASE(3, 3) TILE_CASE(4, 3)
+      TILE_CASE(5, 3) TILE_CASE(6, 3) TILE_CASE(7, 3) TILE_CASE(8, 3)
+    }
+  } else if (nv == 2) {
+    switch (mr) {
+      TILE_CASE(1, 2) TILE_CASE(2, 2) TILE_CASE(3, 2) TILE_CASE(4, 2)
+      TILE_CASE(5, 2) TILE_CASE(6, 2) TILE_CASE(7, 2) TILE_CASE(8, 2)
+      TILE_CASE(9, 2) TILE_CASE(10, 2) TILE_CASE(11, 2) TILE_CASE(12, 2)
+    }
+  } else {
+    switch (mr) {
+      TILE_CASE(1, 1) TILE_CASE(2, 1) TILE_CASE(3, 1) TILE_CASE(4, 1)
+      TILE_CASE(5, 1) TILE_CASE(6, 1) TILE_CASE(7, 1) TILE_CASE(8, 1)
+      TILE_CASE(9, 1) TILE_CASE(10, 1) TILE_CASE(11, 1) TILE_CASE(12, 1)
+      TILE_CASE(13, 1) TILE_CASE(14, 1) TILE_CASE(15, 1) TILE_CASE(16, 1)
+    }
+  }
+}
+
+static void se_scale_rows(const ens_pw_args *a, int begin, int end)
+{
+  const int cin = a->cin;
+  const __mmask16 tail = (__mmask16)((1u << (cin & 15)) - 1);
+  for (int r = begin; r < end; r++) {
+    const float *s = a->se + (size_t)(r / a->rows_per_image) * cin;
+    float *x = a->in + (size_t)r * cin;
+    int c = 0;
+    for (; c + 16 <= cin; c += 16)
+      _mm512_storeu_ps(x + c, _mm512_mul_ps(_mm512_loadu_ps(x + c), _mm512_loadu_ps(s + c)));
+    if (tail)
+      _mm512_mask_storeu_ps(x + c, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + c),
+                                                        _mm512_maskz_loadu_ps(tail, s + c)));
+  }
+}
+
+void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
+{
+  if (end <= begin)
+    return;
+  const int cin = a->cin, cout = a->cout;
+  if (a->se)
+    se_scale_rows(a, begin, end);
+
+  int mc = (32768 / (cin > 0 ? cin : 1)) & ~15;
+  if (mc < 16)
+    mc = 16;
+  for (int r0 = begin; r0 < end; r0 += mc) {
+    const int r1 = r0 + mc < end ? r0 + mc : end;
+    for (int c0 = 0; c0 < cout; c0 += 48) {
+      const int nc = cout - c0 < 48 ? cout - c0 : 48;
+      const int nv = (nc + 15) / 16;
+      __mmask16 mask[3];
+      for (int j = 0; j < 3; j++) {
+        const int left = nc - 16 * j;
+        mask[j] = left >= 16 ? 0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+      }
+      const int mrx = mr_max(nv);
+      for (int r = r0; r < r1; r += mrx) {
+        const int mr = r1 - r < mrx ? r1 - r : mrx;
+        tile_dispatch(mr, nv, a->in + (size_t)r * cin, cin, a->w + c0, cout, a->bias + c0,
+                      a->out + (size_t)r * cout + c0,
+                      a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask);
+      }
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/* model_internal.h - the model object shared by model.c, model_load.c, random_weights.c and
+ * the tests (internal). */
+#ifndef ENS_MODEL_INTERNAL_H
+#define ENS_MODEL_INTERNAL_H
+
+#include "config_json.h"
+#include "labels.h"
+#include "net.h"
+
+struct ens_model {
+  ens_model_info info;
+  ens_net net;
+  ens_labels labels;
+  int is_random;
+  const ens_kernels *kernels;
+  ens_threadpool *pool;
+  ens_arena arena;
+  ens_net_hook hook;
+  void *hook_user;
+};
+
+/* Takes ownership of a built net: resolves options against the variant's pretrained cfg
+ * (and the hub config when not NULL; cfg_path names it in errors), loads labels, starts the thread pool and plans the
+ * arena. On failure frees everything (including net) and returns the error. */
+ens_status ens_model_create(ens_net *net, const ens_options *opt, const ens_hub_config *cfg,
+                            const char *cfg_path, size_t weight_bytes, int is_random,
+                            ens_model **out, ens_error *err);
+
+/* Tests: observe every intermediate of the next forwards (NULL to stop). */
+void ens_model_set_debug_hook(ens_model *m, ens_net_hook hook, void *user);
+
+/* The internal network (read-only), e.g. to compare folded weights. */
+const ens_net *ens_model_net(const ens_model *m);
+
+#endif

@@ -1,0 +1,116 @@
+/* net.h - the network as the forward pass sees it (internal).
+ *
+ * Plain structs of packed float32 weights with every BatchNorm folded into the preceding
+ * convolution (weight * gamma / sqrt(var + eps), bias = beta - mean * that scale). Layouts are
+ * the ones kernels/kernels.h documents:
+ *   stem      [3, 3, 3, stem_chs]       (ky, kx, cin, cout)
+ *   1x1 conv  [cin, cout]               (GEMM B operand)
+ *   depthwise [k * k, chs]              (tap-major)
+ *   SE reduce [mid, se_chs], SE expand [se_chs, mid]; classifier [num_features, num_classes].
+ * All weights live in one allocation (ens_net.weights).
+ *
+ * The forward is a fixed sequence of kernel calls over an arena planned for (batch, input
+ * size): ping-pong block input/output buffers, the expanded (mid) activation, the depthwise
+ * output, depthwise per-row channel sums and the small SE / pooling vectors. */
+#ifndef ENS_NET_H
+#define ENS_NET_H
+
+#include <stddef.h>
+
+#include "ens.h"
+#include "kernels/kernels.h"
+#include "threadpool.h"
+#include "variant.h"
+
+#define ENS_BN_EPS 1e-3
+
+typedef enum {
+  ENS_BLOCK_DS = 0, /* conv_dw -> bn1+SiLU -> se -> conv_pw -> bn2 (+x) */
+  ENS_BLOCK_IR = 1, /* conv_pw -> bn1+SiLU -> conv_dw -> bn2+SiLU -> se -> conv_pwl -> bn3 (+x) */
+} ens_block_type;
+
+typedef struct {
+  ens_block_type type;
+  int stage, index; /* blocks.<stage>.<index> */
+  int in_chs, mid_chs, out_chs, se_chs;
+  int k, stride;
+  int skip;                  /* identity residual: stride 1 and in == out */
+  float *exp_w, *exp_b;      /* IR only: [in, mid] */
+  float *dw_w, *dw_b;        /* [k * k, mid] */
+  float *se_rw, *se_rb;      /* [mid, se], [se] */
+  float *se_ew, *se_eb;      /* [se, mid], [mid] */
+  float *proj_w, *proj_b;    /* [mid, out]: DS conv_pw, IR conv_pwl */
+} ens_block;
+
+typedef struct {
+  const ens_variant_def *variant;
+  ens_variant_dims dims;
+  int num_classes;
+  int stem_chs;
+  float *stem_w, *stem_b;
+  ens_block *blocks;
+  int num_blocks;
+  int head_in, head_chs; /* head_chs = num_features */
+  float *head_w, *head_b;
+  float *cls_w, *cls_b;
+  float *weights; /* the single allocation behind every pointer above */
+  size_t weight_floats;
+} ens_net;
+
+/* Where raw (timm-layout, unfolded) tensors come from while building: a safetensors file or
+ * the random initialiser. read() fills dst with the tensor `key` of the given shape (numel
+ * floats, PyTorch layout) or fails naming the key. */
+typedef struct {
+  ens_status (*read)(void *ctx, const char *key, int ndim, const long long *shape, float *dst,
+                     ens_error *err);
+  void *ctx;
+} ens_weight_source;
+
+/* Builds net (structure from dims + num_classes, weights from src, BN folded in double).
+ * On failure net is left empty (safe to free). */
+ens_status ens_net_build(ens_net *net, const ens_variant_def *v, const ens_variant_dims *dims,
+                         int num_classes, const ens_weight_source *src, ens_error *err);
+void ens_net_free(ens_net *net);
+
+/* Multiply-adds x 2 of one image at ih x iw. */
+double ens_net_gflops(const ens_net *net, int ih, int iw);
+
+/* Debug hook: called after each named step with its NHWC output [n, h, w, c]; names as the
+ * goldens: "stem", "blocks.i.j", "blocks.i" (stage output), "head", "features" (h = w = 1),
+ * "logits" (h = w = 1). */
+typedef void (*ens_net_hook)(void *user, const char *name, const float *nhwc, int n, int h,
+                             int w, int c);
+
+typedef struct {
+  int batch, ih, iw; /* what the buffers are sized for */
+  float *base;       /* the single allocation */
+  size_t floats;
+  float *act[2];   /* block input / output ping-pong */
+  float *mid;      /* IR expanded activation; also the head conv output */
+  float *dw;       /* depthwise output */
+  float *row_sums; /* depthwise per-row channel sums */
+  float *se_mean, *se_hidden, *se_scale;
+  float *pooled;
+} ens_arena;
+
+/* Plans (or grows) the arena for batch images of ih x iw. Keeps the current buffers when they
+ * are large enough. */
+ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih, int iw,
+                             ens_error *err);
+void ens_arena_free(ens_arena *a);
+
+typedef struct {
+  const ens_net *net;
+  const ens_kernels *kernels;
+  ens_threadpool *pool;
+  ens_arena *arena;
+  ens_net_hook hook; /* may be NULL */
+  void *hook_user;
+} ens_exec;
+
+/* input NCHW [batch, 3, ih, iw]; logits [batch, num_classes] and features [batch, head_chs]
+ * may be NULL. The arena must be reserved for at least (batch, ih, iw). */
+void ens_net_forward(const ens_exec *x, const float *input, int batch, int ih, int iw,
+                     float *logits, float *features);
+
+#endif

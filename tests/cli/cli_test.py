@@ -1,0 +1,717 @@
+#!/usr/bin/python3
+"""Tests of the ens-classify command line (suite 'cli').
+
+Run by meson as: cli_test.py CASE --bin BUILD/engine/cli/ens-classify --build BUILD
+                 --source SRC --shared SHARED
+Each CASE is one meson test. Exit 0 = pass, 1 = fail, 77 = skipped (../shared absent and not CI).
+
+Synthetic weights come from shared/tools/ens_synth_weights.py and are generated once into
+BUILD/tests/generated/<tag>.safetensors under an exclusive flock on BUILD/tests/generated/.lock
+(same protocol and tags as tests/support/ens_test.c, so C and Python tests share the files).
+"""
+import argparse
+import collections
+import fcntl
+import io
+import json
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+import types
+import zipfile
+
+import numpy as np
+
+A = None  # parsed arguments
+FAILURES = []
+# tolerances for the dog goldens (shared/goldens/README.md: atol 5e-4, rtol 1e-4 for dog files)
+DOG_ATOL, DOG_RTOL = 5e-4, 1e-4
+DOG_TOP5 = {'b0': [96, 893, 799, 984, 973], 'b3': [544, 423, 732, 115, 679]}
+
+
+def check(cond, what):
+    print('%s: %s' % ('ok' if cond else 'FAIL', what))
+    if not cond:
+        FAILURES.append(what)
+    return cond
+
+
+def skip(msg):
+    print('SKIP: ' + msg)
+    sys.exit(77)
+
+
+def shared(rel=''):
+    if not os.path.isdir(A.shared):
+        if os.environ.get('CI') == 'true':
+            print('FAIL: %s not found; CI must provide ../shared' % A.shared)
+            sys.exit(1)
+        skip('%s not found: parity data is absent' % A.shared)
+    return os.path.join(A.shared, rel)
+
+
+def synth_module():
+    sys.path.insert(0, shared('tools'))
+    import ens_synth_weights
+    return ens_synth_weights
+
+
+def gen_dir():
+    d = os.path.join(A.build, 'tests', 'generated')
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def weights(variant, tag, extra=()):
+    """Path of synthetic weights, generated once (flock + .tmp + rename, like ens_test.c)."""
+    out = os.path.join(gen_dir(), tag + '.safetensors')
+    with open(os.path.join(gen_dir(), '.lock'), 'a+') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not os.access(out, os.R_OK):
+                print('generating %s' % out)
+                cmd = ['/usr/bin/python3', shared('tools/ens_synth_weights.py'), '--variant',
+                       variant] + list(extra) + ['--out', out + '.tmp']
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+                os.replace(out + '.tmp', out)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return out
+
+
+def dog():
+    return shared('data/dog.jpg')
+
+
+def run(*args, ok=True):
+    """Run ens-classify; returns CompletedProcess (bytes stdout/stderr)."""
+    cmd = [A.bin] + [a if isinstance(a, bytes) else str(a) for a in args]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if ok and p.returncode != 0:
+        print('command failed (%d): %s\n%s' % (p.returncode, ' '.join(map(str, cmd)),
+                                               p.stderr.decode(errors='replace')))
+        sys.exit(1)
+    return p
+
+
+def run_logits(*args, features=False):
+    """Logits (and features) that the CLI saves for args."""
+    tmp = tempfile.mkdtemp(prefix='ens_cli_')
+    lp, fp = os.path.join(tmp, 'l.npy'), os.path.join(tmp, 'f.npy')
+    extra = ['--save-logits', lp] + (['--save-features', fp] if features else [])
+    p = run(*(extra + list(args)))
+    lg = np.load(lp)
+    ft = np.load(fp) if features else None
+    for f in (lp, fp):
+        if os.path.exists(f):
+            os.remove(f)
+    os.rmdir(tmp)
+    return (lg, ft, p) if features else lg
+
+
+def json_lines(p):
+    return [json.loads(line) for line in p.stdout.decode('utf-8').splitlines()]
+
+
+def close(what, got, want, atol, rtol):
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    if not check(got.shape == want.shape, '%s shape %s == %s' % (what, got.shape, want.shape)):
+        return False
+    d = np.abs(got - want)
+    bad = d > atol + rtol * np.abs(want)
+    print('  %s: max|d| = %.3g (max|want| %.3g), %d beyond atol %g rtol %g'
+          % (what, d.max(), np.abs(want).max(), bad.sum(), atol, rtol))
+    return check(not bad.any() and np.isfinite(got).all(), what + ' within tolerance')
+
+
+def softmax(x):
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def imagenet_labels():
+    with open(shared('data/imagenet_classes.txt')) as f:
+        return [line.rstrip('\n') for line in f]
+
+
+# ---------------------------------------------------------------------------- cases
+
+
+def case_dog(variant):
+    st = synth_module()
+    w = weights(variant, variant)
+    golden, _ = st.read_safetensors(shared('goldens/dog_%s.safetensors' % variant))
+    lg, ft, p = run_logits('--model', w, '--json', '--topk', 5, dog(), features=True)
+    res = json_lines(p)
+    check(len(res) == 1, 'one JSON line per image')
+    ids = [e['id'] for e in res[0]['topk']]
+    check(ids == DOG_TOP5[variant], 'top-5 ids %s == %s' % (ids, DOG_TOP5[variant]))
+    check(res[0]['file'] == dog(), 'JSON file name')
+    names = imagenet_labels()
+    check([e['label'] for e in res[0]['topk']] == [names[i] for i in ids],
+          'labels are the ImageNet names of the ids')
+    want_p = softmax(golden['logits'][0].astype(np.float64))
+    check(all(abs(e['prob'] - want_p[e['id']]) <= 1e-4 for e in res[0]['topk']),
+          'probs = softmax(golden logits) within 1e-4')
+    close('dog_%s logits' % variant, lg, golden['logits'], DOG_ATOL, DOG_RTOL)
+    close('dog_%s features' % variant, ft, golden['features'], DOG_ATOL, DOG_RTOL)
+    check(lg.dtype == np.float32 and ft.dtype == np.float32, 'npy dtype float32')
+    # argv order: model given after the image works too (getopt permutes)
+    p2 = run(dog(), '--model', w, '--json')
+    check(json_lines(p2)[0]['topk'] == res[0]['topk'], 'options after the image')
+
+
+def case_dog_b0():
+    case_dog('b0')
+
+
+def case_dog_b3():
+    case_dog('b3')
+
+
+def rewrite_as_f32(src, dst):
+    """F16 / BF16 weight file -> F32 file holding exactly the same (rounded) values."""
+    st = synth_module()
+    tensors, _ = st.read_safetensors(src)
+    items = []
+    for k, a in tensors.items():
+        items.append((k, a.astype(np.float32) if a.dtype != np.int64 else a,
+                      'I64' if a.dtype == np.int64 else 'F32'))
+    st.write_safetensors(dst, items, {'format': 'pt'})
+
+
+def case_dtypes():
+    b0 = weights('b0', 'b0')
+    ref, ref_f, _ = run_logits('--model', b0, dog(), features=True)
+    for dt in ('f16', 'bf16'):
+        w = weights('b0', 'b0_' + dt, ['--dtype', dt])
+        f32 = os.path.join(gen_dir(), 'cli_b0_%s_as_f32.safetensors' % dt)
+        rewrite_as_f32(w, f32)
+        got = run_logits('--model', w, dog())
+        want = run_logits('--model', f32, dog())
+        print('  %s: max|%s - f32 copy| = %g, max|%s - f32 weights| = %g'
+              % (dt, dt, np.abs(got - want).max(), dt, np.abs(got - ref).max()))
+        check(np.array_equal(got, want), '%s file logits == F32 file of the same values' % dt)
+        check(not np.array_equal(got, ref) and np.abs(got - ref).max() < 0.5,
+              '%s logits differ slightly from the unrounded weights' % dt)
+        os.remove(f32)
+    nc10 = weights('b0', 'b0_nc10', ['--num-classes', '10'])
+    lg, ft, p = run_logits('--model', nc10, '--json', '--topk', 20, dog(), features=True)
+    print('  nc10: max|logits - b0[:10]| = %g, max|features - b0| = %g'
+          % (np.abs(lg - ref[:, :10]).max(), np.abs(ft - ref_f).max()))
+    check(lg.shape == (1, 10), 'nc10 logits shape (1, 10)')
+    check(np.array_equal(lg, ref[:, :10]), 'nc10 logits == first 10 logits of b0 (bit-exact)')
+    check(np.array_equal(ft, ref_f), 'nc10 features == b0 features (bit-exact)')
+    top = json_lines(p)[0]['topk']
+    check(len(top) == 10, '--topk 20 on 10 classes gives 10')
+    check(all(e['label'] == 'class_%d' % e['id'] for e in top), 'nc10 labels are class_<id>')
+    check(sorted(e['id'] for e in top) == list(range(10)), 'all 10 classes listed')
+
+
+def write_config(path, labels=None, **cfg_over):
+    sys.path.insert(0, os.path.join(A.source, 'engine', 'tools'))
+    import pth_to_safetensors as conv
+    cfg = collections.OrderedDict([('architecture', 'tf_efficientnet_b0'), ('num_classes', 1000),
+                                   ('num_features', 1280)])
+    if labels is not None:
+        cfg['label_names'] = labels
+    pc = conv.pretrained_cfg('b0', 'ns_jft_in1k', 1000)
+    pc.update(cfg_over)
+    cfg['pretrained_cfg'] = pc
+    with open(path, 'w') as f:
+        json.dump(cfg, f, indent=4)
+
+
+def case_hub():
+    b0 = weights('b0', 'b0')
+    hub = tempfile.mkdtemp(prefix='ens_hub_')
+    try:
+        os.symlink(b0, os.path.join(hub, 'model.safetensors'))  # as in a hub cache snapshot
+        write_config(os.path.join(hub, 'config.json'), ['hub_%d' % i for i in range(1000)])
+        ref = run_logits('--model', b0, dog())
+        p = run('--model', hub, '--json', dog())
+        top = json_lines(p)[0]['topk']
+        check([e['id'] for e in top] == DOG_TOP5['b0'], 'hub dir: same top-5 as the file')
+        check([e['label'] for e in top] == ['hub_%d' % e['id'] for e in top],
+              'hub dir: labels from config.json label_names')
+        check(np.array_equal(run_logits('--model', hub, dog()), ref),
+              'hub dir: logits identical to the bare file')
+        lab = os.path.join(hub, 'labels.txt')
+        with open(lab, 'w') as f:
+            f.write(''.join('file label %d\n' % i for i in range(1000)))
+        top = json_lines(run('--model', hub, '--labels', lab, '--json', dog()))[0]['topk']
+        check([e['label'] for e in top] == ['file label %d' % e['id'] for e in top],
+              '--labels overrides config.json label_names')
+        p = run('--model', hub, '--labels', lab, dog())
+        first = p.stdout.decode().splitlines()[0]
+        check(first.startswith('file label %d ' % DOG_TOP5['b0'][0]), 'text line "%s"' % first)
+    finally:
+        for f in os.listdir(hub):
+            os.remove(os.path.join(hub, f))
+        os.rmdir(hub)
+
+
+def case_options():
+    b0 = weights('b0', 'b0')
+    ref = run_logits('--model', b0, dog())
+    same = run_logits('--model', b0, '--input-size', '224x224', dog())
+    check(np.array_equal(ref, same), '--input-size 224x224 == default for b0')
+    ns = run_logits('--model', b0, '--input-size', '256x192', dog())
+    check(ns.shape == (1, 1000) and np.isfinite(ns).all(), '--input-size 256x192 runs')
+    check(not np.array_equal(ns, ref), '--input-size 256x192 changes the logits')
+    sq = run_logits('--model', b0, '--input-size', '240', dog())
+    check(sq.shape == (1, 1000) and not np.array_equal(sq, ref), '--input-size 240 runs')
+    t1 = run_logits('--model', b0, '--threads', 1, dog())
+    t2 = run_logits('--model', b0, '--threads', 2, dog())
+    top = lambda v: list(np.argsort(-v[0], kind='stable')[:5])
+    check(top(t1) == top(t2) == DOG_TOP5['b0'], '--threads 1 and 2: same top-5')
+    close('threads 1 vs 2 logits', t1, t2, 1e-5, 1e-5)
+    # --topk extremes
+    p = run('--model', b0, '--json', '--topk', 1000, dog())
+    top = json_lines(p)[0]['topk']
+    probs = [e['prob'] for e in top]
+    check(len(top) == 1000 and sorted(e['id'] for e in top) == list(range(1000)),
+          '--topk 1000 lists every class once')
+    check(all(a >= b for a, b in zip(probs, probs[1:])), 'probs descending')
+    check(abs(sum(probs) - 1) < 1e-3, 'probs sum to 1 (%.6f)' % sum(probs))
+    p = run('--model', b0, '--topk', 1, dog())
+    lines = p.stdout.decode().splitlines()
+    check(len(lines) == 1, '--topk 1: one line')
+    # --help / --version
+    p = run('--help')
+    check(p.stdout.startswith(b'Usage: ens-classify --model') and not p.stderr, '--help')
+    p = run('--version')
+    check(p.stdout.decode().strip() == 'ens-classify ' + A.version, '--version "%s"'
+          % p.stdout.decode().strip())
+    # random weights: runs, prints 5 lines
+    p = run('--random-weights', 'b0', dog())
+    check(len(p.stdout.decode().splitlines()) == 5, '--random-weights b0 prints 5 classes')
+
+
+def case_output():
+    b0 = weights('b0', 'b0')
+    tmp = tempfile.mkdtemp(prefix='ens_out_')
+    made = []
+    try:
+        # text format, one image
+        p = run('--model', b0, dog())
+        lines = p.stdout.decode().splitlines()
+        js = json_lines(run('--model', b0, '--json', dog()))[0]['topk']
+        want = ['%s %.4f' % (e['label'], e['prob']) for e in js]
+        check(lines == want, 'text output = "label prob" lines: %s' % lines[:2])
+        # PPM of the decoded JPEG (same pixels) gives the same logits
+        st = synth_module()
+        rgb = st.read_safetensors(shared('goldens/dog_decoded.safetensors'))[0]['rgb_u8']
+        ppm = os.path.join(tmp, 'dog.ppm')
+        with open(ppm, 'wb') as f:
+            f.write(b'P6\n%d %d\n255\n' % (rgb.shape[1], rgb.shape[0]) + rgb.tobytes())
+        made.append(ppm)
+        pgm = os.path.join(tmp, 'dog.pgm')
+        with open(pgm, 'wb') as f:
+            f.write(b'P5\n%d %d\n255\n' % (rgb.shape[1], rgb.shape[0]) + rgb[:, :, 1].tobytes())
+        made.append(pgm)
+        ref = run_logits('--model', b0, dog())
+        check(np.array_equal(run_logits('--model', b0, ppm), ref),
+              'PPM of the decoded pixels == JPEG logits')
+        # 9 images: two batches (8 + 1); mixed formats; rows in argv order
+        imgs = [dog()] * 4 + [ppm, pgm] + [dog()] * 3
+        lg = run_logits('--model', b0, *imgs)
+        check(lg.shape == (9, 1000), '9 images -> logits [9, 1000]')
+        for i in (0, 1, 2, 3, 4, 6, 7, 8):
+            close('row %d vs single image' % i, lg[i], ref[0], 1e-5, 1e-5)
+        gray = run_logits('--model', b0, pgm)
+        close('row 5 (PGM) vs single PGM', lg[5], gray[0], 1e-5, 1e-5)
+        check(not np.allclose(gray, ref, atol=1e-3), 'grey image gives other logits')
+        # several images in text: 'FILE:' header lines
+        p = run('--model', b0, '--topk', 2, dog(), ppm)
+        lines = p.stdout.decode().splitlines()
+        check(len(lines) == 6 and lines[0] == dog() + ':' and lines[3] == ppm + ':',
+              'text output for 2 images has FILE: headers')
+        # JSON escaping of odd file names (quote, backslash, newline, tab, UTF-8, invalid byte)
+        raw = os.fsencode(tmp) + b'/q"b\\s\nn\tt\xc3\xa9\x01\xff.jpg'
+        with open(dog(), 'rb') as src, open(raw, 'wb') as dst:
+            dst.write(src.read())
+        made.append(raw)
+        p = run('--model', b0, '--json', '--topk', 1, raw)
+        lines = p.stdout.decode('utf-8').splitlines()
+        check(len(lines) == 1, 'escaped JSON stays on one line')
+        got = json.loads(lines[0])['file']
+        want = tmp + '/q"b\\s\nn\tt\u00e9\u0001\ufffd.jpg'
+        check(got == want, 'JSON file name round-trips (%r)' % got[-20:])
+        # non-finite scores (NaN in the weights) still give valid JSON (null, not nan)
+        tensors, _ = st.read_safetensors(b0)
+        tensors['classifier.bias'][3] = np.nan
+        nan_w = os.path.join(tmp, 'nan.safetensors')
+        st.write_safetensors(nan_w, [(k, a, None) for k, a in tensors.items()], {'format': 'pt'})
+        made.append(nan_w)
+        p = run('--model', nan_w, '--json', '--topk', 1000, dog(), ok=False)
+
+        def no_constants(c):
+            raise ValueError('non-JSON constant ' + c)
+
+        try:
+            objs = [json.loads(line, parse_constant=no_constants)
+                    for line in p.stdout.decode().splitlines()]
+            valid = len(objs) == 1 and len(objs[0]['topk']) == 1000
+        except ValueError as e:
+            print('  ' + str(e))
+            valid = False
+        check(p.returncode >= 0 and (p.returncode != 0 or valid),
+              'NaN weights: valid JSON or a clean error (exit %d)' % p.returncode)
+        # .npy byte-identical to numpy.save of the same array
+        out = os.path.join(tmp, 'l.npy')
+        run('--model', b0, '--save-logits', out, dog(), ppm, pgm)
+        made.append(out)
+        buf = io.BytesIO()
+        np.save(buf, np.load(out))
+        with open(out, 'rb') as f:
+            mine = f.read()
+        check(mine == buf.getvalue(), '.npy bytes == numpy.save of the same array')
+        check(mine[8 + 2 + struct.unpack('<H', mine[8:10])[0] - 1:][:1] == b'\n'
+              and (10 + struct.unpack('<H', mine[8:10])[0]) % 64 == 0,
+              '.npy header padded to 64 bytes, ends with newline')
+    finally:
+        for f in made:
+            if os.path.exists(f):
+                os.remove(f)
+        os.rmdir(tmp)
+
+
+def expect_error(what, args, code, must_contain=None):
+    p = run(*args, ok=False)
+    err = p.stderr.decode(errors='replace')
+    one_line = err.endswith('\n') and err.count('\n') == 1
+    good = p.returncode == code and one_line and err.startswith('ens-classify: ')
+    if must_contain:
+        good = good and must_contain in err
+    check(good, '%s: exit %d (want %d), stderr %r' % (what, p.returncode, code, err))
+    check(p.returncode >= 0, '%s: not killed by a signal' % what)
+    return p
+
+
+def case_errors():
+    b0 = weights('b0', 'b0')
+    st = synth_module()
+    tmp = tempfile.mkdtemp(prefix='ens_err_')
+    made = []
+
+    def tmpfile(name, data):
+        path = os.path.join(tmp, name)
+        with open(path, 'wb') as f:
+            f.write(data)
+        made.append(path)
+        return path
+
+    try:
+        # usage errors -> 2
+        expect_error('no arguments', [], 2)
+        expect_error('unknown long option', ['--bogus', '--model', b0, dog()], 2, '--bogus')
+        expect_error('unknown short option', ['-x', '--model', b0, dog()], 2, '-x')
+        for bad in ('0', '-1', 'abc', '5x', ''):
+            expect_error('--topk %r' % bad, ['--model', b0, '--topk', bad, dog()], 2, 'topk')
+        for bad in ('0', '12x', 'x12', '256x192x3', '-5', '224x0', '99999'):
+            expect_error('--input-size %r' % bad, ['--model', b0, '--input-size', bad, dog()], 2,
+                         'input-size')
+        expect_error('--threads -1', ['--model', b0, '--threads', '-1', dog()], 2, 'threads')
+        expect_error('missing option argument', [dog(), '--model'], 2, '--model')
+        expect_error('no images', ['--model', b0], 2, 'no images')
+        expect_error('no model', [dog()], 2, '--model')
+        expect_error('--model and --random-weights', ['--model', b0, '--random-weights', 'b0',
+                                                      dog()], 2)
+        # model errors -> 1
+        missing = os.path.join(tmp, 'nope.safetensors')
+        expect_error('missing model file', ['--model', missing, dog()], 1, missing)
+        with open(b0, 'rb') as f:
+            full = f.read()
+        expect_error('model truncated in the header', ['--model', tmpfile('t1.safetensors',
+                                                                          full[:1000]), dog()], 1)
+        expect_error('model truncated in the data', ['--model', tmpfile(
+            't2.safetensors', full[:len(full) // 2]), dog()], 1)
+        expect_error('garbage model', ['--model', tmpfile(
+            'g.safetensors', np.random.default_rng(5).bytes(4096)), dog()], 1)
+        expect_error('empty model', ['--model', tmpfile('e.safetensors', b''), dog()], 1)
+        tensors, _ = st.read_safetensors(b0)
+        key = 'blocks.1.0.conv_pw.weight'
+        items = [(k, np.zeros((96, 16, 3, 3), np.float32) if k == key else a, None)
+                 for k, a in tensors.items()]
+        bad_shape = os.path.join(tmp, 'shape.safetensors')
+        st.write_safetensors(bad_shape, items, {'format': 'pt'})
+        made.append(bad_shape)
+        expect_error('wrong tensor shape', ['--model', bad_shape, dog()], 1, key)
+        items = [(k, a, None) for k, a in tensors.items() if k != 'bn2.running_var']
+        no_t = os.path.join(tmp, 'missing.safetensors')
+        st.write_safetensors(no_t, items, {'format': 'pt'})
+        made.append(no_t)
+        expect_error('missing tensor', ['--model', no_t, dog()], 1, 'bn2.running_var')
+        expect_error('unknown random variant', ['--random-weights', 'b9', dog()], 1)
+        emptydir = os.path.join(tmp, 'emptyhub')
+        os.mkdir(emptydir)
+        expect_error('directory without model.safetensors', ['--model', emptydir, dog()], 1)
+        os.rmdir(emptydir)
+        lab = tmpfile('labels.txt', b'a\nb\nc\n')
+        expect_error('labels file of the wrong length', ['--model', b0, '--labels', lab, dog()],
+                     1)
+        expect_error('missing labels file', ['--model', b0, '--labels', missing + '.txt',
+                                             dog()], 1)
+        # image errors -> 1
+        with open(dog(), 'rb') as f:
+            jpg = f.read()
+        nope = os.path.join(tmp, 'nope.jpg')
+        expect_error('nonexistent image', ['--model', b0, nope], 1, nope)
+        expect_error('nonexistent image after a good one', ['--model', b0, dog(), nope], 1, nope)
+        tj = tmpfile('trunc.jpg', jpg[:len(jpg) // 2])
+        expect_error('truncated JPEG', ['--model', b0, tj], 1, tj)
+        gj = tmpfile('garbage.jpg', b'\xff\xd8\xff\xe0' + np.random.default_rng(7).bytes(3000))
+        expect_error('garbage JPEG', ['--model', b0, gj], 1, gj)
+        expect_error('empty image file', ['--model', b0, tmpfile('empty.jpg', b'')], 1)
+        expect_error('text file as image', ['--model', b0, tmpfile('x.txt', b'hello\n')], 1)
+        expect_error('truncated PPM', ['--model', b0, tmpfile('t.ppm', b'P6\n100 100\n255\n' +
+                                                              b'\x80' * 1000)], 1)
+        expect_error('directory as image', ['--model', b0, tmp], 1)
+        # output errors -> 1
+        expect_error('unwritable --save-logits', ['--model', b0, '--save-logits',
+                                                  '/nonexistent/dir/l.npy', dog()], 1,
+                     '/nonexistent/dir/l.npy')
+    finally:
+        for f in made:
+            if os.path.exists(f):
+                os.remove(f)
+        os.rmdir(tmp)
+
+
+# ---------------------------------------------------------------------------- converter
+
+
+def fake_torch_modules():
+    """Stand-ins for the torch globals a state_dict pickle names, so this test can write .pth
+    files (both torch.save formats) without torch. Only used for pickling."""
+    torch = types.ModuleType('torch')
+    utils = types.ModuleType('torch._utils')
+
+    def _rebuild_tensor_v2(*args):
+        raise RuntimeError('fake')
+
+    _rebuild_tensor_v2.__module__ = 'torch._utils'
+    _rebuild_tensor_v2.__qualname__ = '_rebuild_tensor_v2'
+    utils._rebuild_tensor_v2 = _rebuild_tensor_v2
+    for name in ('FloatStorage', 'LongStorage', 'HalfStorage'):
+        setattr(torch, name, type(name, (), {'__module__': 'torch'}))
+    torch._utils = utils
+    return {'torch': torch, 'torch._utils': utils}
+
+
+class FakeStorage:
+    def __init__(self, key, array):
+        self.key, self.array = key, array  # 1-D
+
+
+class FakeTensor:
+    def __init__(self, storage, offset, shape, stride):
+        self.storage, self.offset, self.shape, self.stride = storage, offset, shape, stride
+
+    def __reduce__(self):
+        utils = sys.modules['torch._utils']
+        return (utils._rebuild_tensor_v2, (self.storage, self.offset, tuple(self.shape),
+                                           tuple(self.stride), False, collections.OrderedDict()))
+
+
+def fake_state_dict(tensors):
+    """(OrderedDict key -> FakeTensor, list of storages): exercises shared storages with offsets
+    (each BN's four tensors in one storage) and non-contiguous strides (transposed 1x1 convs).
+    Like TF-ported timm checkpoints, it has no num_batches_tracked (the converter adds them)."""
+    state, storages = collections.OrderedDict(), []
+    state._metadata = collections.OrderedDict([('', {'version': 1})])
+    bn_keys = collections.OrderedDict()  # BN prefix -> its float tensors, in file order
+    for k, a in tensors.items():
+        prefix, _, leaf = k.rpartition('.')
+        if a.dtype != np.int64 and prefix + '.running_mean' in tensors:
+            bn_keys.setdefault(prefix, []).append(k)
+    bn_store = {}
+    for prefix, keys in bn_keys.items():
+        s = FakeStorage(str(len(storages)), np.concatenate([tensors[k] for k in keys]))
+        storages.append(s)
+        bn_store[prefix] = s
+    for k, a in tensors.items():
+        if a.dtype == np.int64:
+            continue
+        prefix = k.rpartition('.')[0]
+        if prefix in bn_store:
+            keys = bn_keys[prefix]
+            off = sum(tensors[q].size for q in keys[:keys.index(k)])
+            state[k] = FakeTensor(bn_store[prefix], off, a.shape, (1,))
+        elif a.ndim == 4 and a.shape[2:] == (1, 1):
+            # stored transposed: the storage holds a[:, :, 0, 0].T contiguous
+            s = FakeStorage(str(len(storages)), np.ascontiguousarray(a[:, :, 0, 0].T).ravel())
+            storages.append(s)
+            state[k] = FakeTensor(s, 0, a.shape, (1, a.shape[0], 1, 1))
+        else:
+            s = FakeStorage(str(len(storages)), np.ascontiguousarray(a).ravel())
+            storages.append(s)
+            strides = [int(np.prod(a.shape[i + 1:])) for i in range(a.ndim)]
+            state[k] = FakeTensor(s, 0, a.shape, strides)
+    return state, storages
+
+
+def storage_type(arr):
+    mods = sys.modules['torch']
+    return {np.dtype('float32'): mods.FloatStorage, np.dtype('int64'): mods.LongStorage,
+            np.dtype('float16'): mods.HalfStorage}[arr.dtype]
+
+
+def write_fake_pth(path, tensors, legacy):
+    saved = {k: sys.modules.get(k) for k in ('torch', 'torch._utils')}
+    sys.modules.update(fake_torch_modules())
+    try:
+        state, storages = fake_state_dict(tensors)
+
+        class P(pickle.Pickler):
+            def persistent_id(self, obj):
+                if isinstance(obj, FakeStorage):
+                    base = ('storage', storage_type(obj.array), obj.key, 'cpu', obj.array.size)
+                    return base + (None,) if legacy else base
+                return None
+
+        if legacy:
+            with open(path, 'wb') as f:
+                pickle.dump(0x1950a86a20f9469cfc6c, f, protocol=2)
+                pickle.dump(1001, f, protocol=2)
+                pickle.dump({'protocol_version': 1001, 'little_endian': True,
+                             'type_sizes': {'short': 2, 'int': 4, 'long': 4}}, f, protocol=2)
+                P(f, protocol=2).dump(state)
+                keys = sorted(s.key for s in storages)
+                pickle.dump(keys, f, protocol=2)
+                by_key = {s.key: s for s in storages}
+                for k in keys:
+                    a = by_key[k].array
+                    f.write(struct.pack('<q', a.size))
+                    f.write(a.astype(a.dtype.newbyteorder('<')).tobytes())
+        else:
+            buf = io.BytesIO()
+            P(buf, protocol=2).dump(state)
+            with zipfile.ZipFile(path, 'w', zipfile.ZIP_STORED) as z:
+                z.writestr('archive/data.pkl', buf.getvalue())
+                z.writestr('archive/byteorder', 'little')
+                for s in storages:
+                    z.writestr('archive/data/' + s.key, s.array.tobytes())
+                z.writestr('archive/version', '3\n')
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                sys.modules.pop(k, None)
+            else:
+                sys.modules[k] = v
+
+
+def case_convert():
+    st = synth_module()
+    sys.path.insert(0, os.path.join(A.source, 'engine', 'tools'))
+    import pth_to_safetensors as conv
+    script = os.path.join(A.source, 'engine', 'tools', 'pth_to_safetensors.py')
+    # the embedded pretrained cfgs and variant detection agree with timm's (variants.json)
+    with open(shared('goldens/variants.json')) as f:
+        vj = json.load(f)['variants']
+    for v, d in vj.items():
+        for tag, want in d['pretrained_cfgs'].items():
+            got = conv.pretrained_cfg(v, tag, 1000)
+            check(all(got[k] == want[k] for k in want if k in got),
+                  'pretrained_cfg %s.%s matches timm' % (v, tag))
+        shapes = {k: types.SimpleNamespace(shape=s) for k, s, _ in d['manifest']}
+        check(conv.detect_variant(shapes) == v, 'variant %s detected from shapes' % v)
+
+    b0 = weights('b0', 'b0')
+    tensors, _ = st.read_safetensors(b0)
+    tmp = tempfile.mkdtemp(prefix='ens_conv_')
+    made = []
+    try:
+        ref = run_logits('--model', b0, dog())
+        for legacy in (False, True):
+            kind = 'legacy' if legacy else 'zip'
+            pth = os.path.join(tmp, 'b0_%s.pth' % kind)
+            write_fake_pth(pth, tensors, legacy)
+            made.append(pth)
+            out = os.path.join(tmp, 'b0_%s.safetensors' % kind)
+            p = subprocess.run(['/usr/bin/python3', script, pth, out], capture_output=True)
+            check(p.returncode == 0, '%s .pth converts: %s' % (kind, p.stderr.decode()))
+            made.append(out)
+            got, meta = st.read_safetensors(out)
+            check(list(got) == list(tensors), '%s: same keys in state_dict order' % kind)
+            check(all(got[k].dtype == tensors[k].dtype and got[k].shape == tensors[k].shape and
+                      np.array_equal(got[k], tensors[k]) for k in tensors),
+                  '%s: every tensor equal (values, shape, dtype; num_batches_tracked I64 [])'
+                  % kind)
+            check(meta == {'format': 'pt'}, '%s: metadata {"format": "pt"}' % kind)
+            check(np.array_equal(run_logits('--model', out, dog()), ref),
+                  '%s: ens-classify logits identical to the source file' % kind)
+        # hub layout with labels
+        lab = os.path.join(tmp, 'labels.txt')
+        with open(lab, 'w') as f:
+            f.write(''.join('conv %d\n' % i for i in range(1000)))
+        made.append(lab)
+        hub = os.path.join(tmp, 'hub')
+        p = subprocess.run(['/usr/bin/python3', script, os.path.join(tmp, 'b0_zip.pth'),
+                            '--hub-dir', hub, '--labels', lab], capture_output=True)
+        check(p.returncode == 0, 'hub conversion: %s' % p.stderr.decode())
+        made += [os.path.join(hub, 'model.safetensors'), os.path.join(hub, 'config.json')]
+        with open(os.path.join(hub, 'config.json')) as f:
+            cfg = json.load(f)
+        check(cfg['architecture'] == 'tf_efficientnet_b0' and cfg['num_classes'] == 1000 and
+              cfg['num_features'] == 1280 and cfg['pretrained_cfg']['input_size'] == [3, 224, 224]
+              and cfg['pretrained_cfg']['tag'] == 'ns_jft_in1k', 'config.json contents')
+        pj = run('--model', hub, '--json', dog())
+        top = json_lines(pj)[0]['topk']
+        check([e['label'] for e in top] == ['conv %d' % i for i in DOG_TOP5['b0']],
+              'hub dir from the converter: labels from config.json')
+        check(np.array_equal(run_logits('--model', hub, dog()), ref),
+              'hub dir from the converter: identical logits')
+        # a pickle naming anything but tensors is refused, not executed
+        evil = os.path.join(tmp, 'evil.pth')
+        with zipfile.ZipFile(evil, 'w') as z:
+            z.writestr('archive/data.pkl', b'cos\nsystem\n(S"touch /tmp/ens_pwned"\ntR.')
+        made.append(evil)
+        p = subprocess.run(['/usr/bin/python3', script, evil, os.path.join(tmp, 'e.st')],
+                           capture_output=True)
+        check(p.returncode == 1 and b'refusing to load os.system' in p.stderr,
+              'malicious pickle refused: %s' % p.stderr.decode().strip())
+        p = subprocess.run(['/usr/bin/python3', script, lab, os.path.join(tmp, 'e.st')],
+                           capture_output=True)
+        check(p.returncode == 1 and p.stderr.count(b'\n') == 1,
+              'non-.pth input: one-line error: %s' % p.stderr.decode().strip())
+    finally:
+        for f in made:
+            if os.path.exists(f):
+                os.remove(f)
+        if os.path.isdir(os.path.join(tmp, 'hub')):
+            os.rmdir(os.path.join(tmp, 'hub'))
+        os.rmdir(tmp)
+
+
+CASES = {
+    'dog_b0': case_dog_b0, 'dog_b3': case_dog_b3, 'dtypes': case_dtypes, 'hub': case_hub,
+    'options': case_options, 'output': case_output, 'errors': case_errors,
+    'convert': case_convert,
+}
+
+
+def main():
+    global A
+    ap = argparse.ArgumentParser()
+    ap.add_argument('case', choices=sorted(CASES))
+    ap.add_argument('--bin', required=True)
+    ap.add_argument('--build', required=True)
+    ap.add_argument('--source', required=True)
+    ap.add_argument('--shared', required=True)
+    ap.add_argument('--version', required=True)
+    A = ap.parse_args()
+    CASES[A.case]()
+    if FAILURES:
+        print('FAIL cli_%s: %d check(s) failed' % (A.case, len(FAILURES)))
+        return 1
+    print('PASS cli_%s' % A.case)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,42 @@
+/* fuzz_safetensors.c - libFuzzer target: ens_st_parse on arbitrary bytes must either fail with
+ * a message or give tensors that lie inside the buffer and can be read. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "safetensors.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  /* A private copy, so ASan sees reads past the end of the input. */
+  uint8_t *buf = malloc(size ? size : 1);
+  if (!buf)
+    return 0;
+  memcpy(buf, data, size);
+  ens_safetensors st;
+  ens_error err;
+  if (ens_st_parse(buf, size, "fuzz", &st, &err) == ENS_OK) {
+    for (int i = 0; i < st.count; i++) {
+      const ens_st_tensor *t = &st.tensors[i];
+      if (t->data < buf || t->data + t->nbytes > buf + size)
+        abort(); /* a tensor outside the buffer is a bug */
+      if (ens_st_find(&st, t->name) != t)
+        abort();
+      if (t->numel <= (1 << 20)) {
+        float *out = malloc((size_t)t->numel * sizeof(float) + 1);
+        if (out) {
+          ens_st_read_f32(&st, t, out, &err);
+          free(out);
+        }
+      }
+    }
+    for (int i = 0; i < st.meta_count; i++)
+      ens_st_meta(&st, st.meta_keys[i]);
+  } else if (!err.message[0])
+    abort(); /* every failure carries a message */
+  ens_st_close(&st);
+  free(buf);
+  return 0;
+}

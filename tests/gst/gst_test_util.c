@@ -1,0 +1,197 @@
+/* gst_test_util.c - see gst_test_util.h. */
+#include "gst_test_util.h"
+
+#include <math.h>
+#include <string.h>
+
+guint8 *test_rgb_picture(gint width, gint height, guint pattern, gint noise, guint32 noise_seed)
+{
+  guint8 *rgb = g_malloc((gsize)width * height * 3);
+  GRand *rand = g_rand_new_with_seed(noise_seed);
+  double ph = pattern * 0.7;
+  for (gint y = 0; y < height; y++) {
+    for (gint x = 0; x < width; x++) {
+      double u = (double)x / MAX(width, 1), v = (double)y / MAX(height, 1);
+      double c[3] = {128 + 100 * sin(6.0 * u + ph), 128 + 90 * cos(5.0 * v - ph),
+                     128 + 80 * sin(4.0 * (u + v) + 2 * ph)};
+      /* a disc and a bar give the network some structure */
+      double dx = u - 0.3 - 0.1 * (pattern % 3), dy = v - 0.5;
+      if (dx * dx + dy * dy < 0.04)
+        c[pattern % 3] = 230;
+      if (fabs(u - 0.7) < 0.08)
+        c[(pattern + 1) % 3] = 30;
+      for (int ch = 0; ch < 3; ch++) {
+        double val = c[ch];
+        if (noise > 0)
+          val += g_rand_int_range(rand, -noise, noise + 1);
+        rgb[((gsize)y * width + x) * 3 + ch] = (guint8)CLAMP(lround(val), 0, 255);
+      }
+    }
+  }
+  g_rand_free(rand);
+  return rgb;
+}
+
+GstBuffer *test_frame(GstVideoFormat format, gint width, gint height, const guint8 *rgb, gint pad,
+                      GstVideoInfo *info_out)
+{
+  GstVideoInfo in_info, out_info, padded;
+  fail_unless(gst_video_info_set_format(&in_info, GST_VIDEO_FORMAT_RGB, width, height));
+  fail_unless(gst_video_info_set_format(&out_info, format, width, height));
+  padded = out_info;
+  if (pad > 0) {
+    gsize offset = 0;
+    for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES(&padded); p++) {
+      padded.stride[p] = out_info.stride[p] + pad;
+      padded.offset[p] = offset;
+      gint comp[GST_VIDEO_MAX_COMPONENTS];
+      gst_video_format_info_component(padded.finfo, p, comp);
+      gint ph = GST_VIDEO_FORMAT_INFO_SCALE_HEIGHT(padded.finfo, comp[0], height);
+      offset += (gsize)padded.stride[p] * ph;
+    }
+    padded.size = offset;
+  }
+
+  GstBuffer *src =
+      gst_buffer_new_wrapped(g_memdup2(rgb, (gsize)width * height * 3), (gsize)width * height * 3);
+  GstBuffer *dst = gst_buffer_new_allocate(NULL, padded.size, NULL);
+  /* Fill padding with a value the element must never read into the result. */
+  gst_buffer_memset(dst, 0, 0xA5, padded.size);
+  if (pad > 0)
+    gst_buffer_add_video_meta_full(dst, GST_VIDEO_FRAME_FLAG_NONE, format, width, height,
+                                   GST_VIDEO_INFO_N_PLANES(&padded), padded.offset, padded.stride);
+  GstVideoFrame sf, df;
+  fail_unless(gst_video_frame_map(&sf, &in_info, src, GST_MAP_READ));
+  fail_unless(gst_video_frame_map(&df, &padded, dst, GST_MAP_WRITE));
+  GstVideoConverter *conv = gst_video_converter_new(&in_info, &out_info, NULL);
+  fail_unless(conv != NULL);
+  gst_video_converter_frame(conv, &sf, &df);
+  gst_video_converter_free(conv);
+  gst_video_frame_unmap(&sf);
+  gst_video_frame_unmap(&df);
+  gst_buffer_unref(src);
+  if (info_out)
+    *info_out = out_info;
+  return dst;
+}
+
+ens_model *test_ref_model(void)
+{
+  ens_options opt;
+  ens_options_init(&opt);
+  opt.threads = TEST_THREADS;
+  opt.input_height = opt.input_width = TEST_INPUT_SIZE;
+  ens_model *m = NULL;
+  ens_error err = {0};
+  ens_status st = ens_model_new_random(TEST_VARIANT, 1000, 0, &opt, &m, &err);
+  fail_unless(st == ENS_OK, "ens_model_new_random: %s", err.message);
+  return m;
+}
+
+static ens_pixel_format pixel_format(GstVideoFormat f)
+{
+  switch (f) {
+    case GST_VIDEO_FORMAT_RGB:
+      return ENS_PIXEL_RGB;
+    case GST_VIDEO_FORMAT_BGR:
+      return ENS_PIXEL_BGR;
+    case GST_VIDEO_FORMAT_RGBx:
+      return ENS_PIXEL_RGBX;
+    case GST_VIDEO_FORMAT_BGRx:
+      return ENS_PIXEL_BGRX;
+    case GST_VIDEO_FORMAT_xRGB:
+      return ENS_PIXEL_XRGB;
+    case GST_VIDEO_FORMAT_xBGR:
+      return ENS_PIXEL_XBGR;
+    case GST_VIDEO_FORMAT_RGBA:
+      return ENS_PIXEL_RGBA;
+    case GST_VIDEO_FORMAT_BGRA:
+      return ENS_PIXEL_BGRA;
+    case GST_VIDEO_FORMAT_ARGB:
+      return ENS_PIXEL_ARGB;
+    case GST_VIDEO_FORMAT_ABGR:
+      return ENS_PIXEL_ABGR;
+    case GST_VIDEO_FORMAT_I420:
+      return ENS_PIXEL_I420;
+    case GST_VIDEO_FORMAT_NV12:
+      return ENS_PIXEL_NV12;
+    default:
+      fail("unexpected format");
+      return ENS_PIXEL_RGB;
+  }
+}
+
+void test_ref_topk_batch(ens_model *m, GstBuffer *buf, const GstVideoInfo *info,
+                         const ens_rect *rois, gint n, gint k, ens_class_score *out)
+{
+  GstVideoFrame f;
+  fail_unless(gst_video_frame_map(&f, info, buf, GST_MAP_READ));
+  ens_image img = {0};
+  img.format = pixel_format(GST_VIDEO_INFO_FORMAT(info));
+  img.width = GST_VIDEO_FRAME_WIDTH(&f);
+  img.height = GST_VIDEO_FRAME_HEIGHT(&f);
+  for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&f); p++) {
+    img.planes[p] = GST_VIDEO_FRAME_PLANE_DATA(&f, p);
+    img.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&f, p);
+  }
+  /* caps from gst_video_info_set_format: BT.601 limited for SD YUV, 709 for HD */
+  const GstVideoColorimetry *c = &GST_VIDEO_INFO_COLORIMETRY(info);
+  gboolean full = c->range == GST_VIDEO_COLOR_RANGE_0_255;
+  if (c->matrix == GST_VIDEO_COLOR_MATRIX_BT709)
+    img.yuv_matrix = full ? ENS_YUV_BT709_FULL : ENS_YUV_BT709;
+  else
+    img.yuv_matrix = full ? ENS_YUV_BT601_FULL : ENS_YUV_BT601;
+
+  ens_preprocess_params pp;
+  ens_model_preprocess_params(m, &pp);
+  const ens_model_info *mi = ens_model_get_info(m);
+  gsize one = (gsize)3 * pp.out_height * pp.out_width;
+  float *input = g_new(float, one *n);
+  float *probs = g_new(float, (gsize)mi->num_classes *n);
+  ens_error err = {0};
+  for (gint r = 0; r < n; r++) {
+    ens_status st = ens_preprocess(&pp, &img, rois ? &rois[r] : NULL, input + r * one, &err);
+    fail_unless(st == ENS_OK, "ens_preprocess: %s", err.message);
+  }
+  ens_status st = ens_model_forward(m, input, n, probs, NULL, &err);
+  fail_unless(st == ENS_OK, "ens_model_forward: %s", err.message);
+  for (gint r = 0; r < n; r++) {
+    float *p = probs + (gsize)r * mi->num_classes;
+    ens_softmax(p, mi->num_classes, p);
+    fail_unless_equals_int(ens_topk(m, p, mi->num_classes, k, out + r * k), k);
+  }
+  g_free(input);
+  g_free(probs);
+  gst_video_frame_unmap(&f);
+}
+
+gint test_ref_topk(ens_model *m, GstBuffer *buf, const GstVideoInfo *info, const ens_rect *roi,
+                   gint k, ens_class_score *out)
+{
+  test_ref_topk_batch(m, buf, info, roi, 1, k, out);
+  return k;
+}
+
+GstHarness *test_harness_new(const gchar *desc)
+{
+  GError *error = NULL;
+  GstElement *e = gst_parse_launch(desc, &error);
+  fail_unless(e != NULL, "%s: %s", desc, error ? error->message : "");
+  fail_if(GST_IS_BIN(e));
+  GstHarness *h = gst_harness_new_with_element(e, "sink", "src");
+  gst_object_unref(e);
+  return h;
+}
+
+void test_assert_meta_equals(const GstEnsClassificationMeta *meta, const ens_class_score *ref,
+                             gint n)
+{
+  fail_unless(meta != NULL, "no classification meta");
+  fail_unless_equals_int(meta->n_entries, n);
+  for (gint i = 0; i < n; i++) {
+    fail_unless_equals_int(meta->entries[i].class_id, ref[i].id);
+    fail_unless_equals_string(meta->entries[i].label, ref[i].label);
+    fail_unless(meta->entries[i].score == ref[i].prob, "entry %d: score %.9g != reference %.9g", i,
+                meta->entries[i].score, ref[i].prob);
+  }
+}

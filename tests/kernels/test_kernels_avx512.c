@@ -1,0 +1,229 @@
+/* test_kernels_avx512 - every AVX-512 kernel against the reference kernel on random data:
+ * random and edge shapes (odd channel counts, 1-pixel images, every SAME pad combination),
+ * all fused options, and work ranges split at odd points. Skips (77) on CPUs without
+ * AVX-512. Also checks the vector SiLU against double precision over a wide range. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ens_test.h"
+#include "kernels/kernels.h"
+#include "kernels/x86/kernels_x86.h"
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static float frand(void) /* uniform in [-1, 1) */
+{
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (float)((rng_state >> 40) * (1.0 / (1 << 23)) - 1.0);
+}
+
+static int irand(int lo, int hi) /* [lo, hi] */
+{
+  return lo + (int)((frand() + 1.0f) * 0.5f * (hi - lo + 1)) % (hi - lo + 1);
+}
+
+static float *randv(size_t n, float scale)
+{
+  float *v = malloc(sizeof(float) * (n ? n : 1));
+  for (size_t i = 0; i < n; i++)
+    v[i] = frand() * scale;
+  return v;
+}
+
+static float *dup(const float *v, size_t n)
+{
+  float *d = malloc(sizeof(float) * (n ? n : 1));
+  memcpy(d, v, sizeof(float) * n);
+  return d;
+}
+
+/* Runs fn over [0, items) as two ranges split at `split` (like two pool threads). */
+#define RUN_SPLIT(fn, args, items, split)                                                  \
+  do {                                                                                     \
+    const int at_ = (split);                                                               \
+    fn(args, 0, at_);                                                                      \
+    fn(args, at_, items);                                                                  \
+  } while (0)
+
+static void test_pointwise(const ens_kernels *fast, int rows, int cin, int cout, int use_se,
+                           int use_res, ens_act act)
+{
+  const int rpi = rows > 3 ? rows / 3 + 1 : 1; /* images of rpi rows, the last one partial */
+  const int nimg = (rows + rpi - 1) / rpi;
+  float *in = randv((size_t)rows * cin, 2.0f);
+  float *w = randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
+  float *bias = randv(cout, 0.5f), *se = randv((size_t)nimg * cin, 1.0f);
+  float *res = randv((size_t)rows * cout, 1.0f);
+  float *in_ref = dup(in, (size_t)rows * cin), *in_fast = dup(in, (size_t)rows * cin);
+  float *out_ref = randv((size_t)rows * cout, 9.0f), *out_fast = randv((size_t)rows * cout, 9.0f);
+  ens_pw_args a = {.w = w, .bias = bias, .se = use_se ? se : NULL,
+                   .residual = use_res ? res : NULL, .rows = rows, .cin = cin, .cout = cout,
+                   .rows_per_image = rpi, .act = act};
+  const int split = irand(0, rows);
+  a.in = in_ref;
+  a.out = out_ref;
+  RUN_SPLIT(ens_pointwise_ref, &a, rows, split);
+  a.in = in_fast;
+  a.out = out_fast;
+  RUN_SPLIT(fast->pointwise, &a, rows, irand(0, rows));
+  char what[160];
+  snprintf(what, sizeof what, "pointwise rows %d cin %d cout %d se %d res %d act %d", rows, cin,
+           cout, use_se, use_res, act);
+  ens_test_close(what, out_fast, out_ref, (size_t)rows * cout, 1e-5, 1e-5);
+  free(in), free(w), free(bias), free(se), free(res), free(in_ref), free(in_fast);
+  free(out_ref), free(out_fast);
+}
+
+static void test_depthwise(const ens_kernels *fast, int n, int ih, int iw, int c, int k, int s,
+                           int pt, int pb, int pl, int pr, ens_act act)
+{
+  const int oh = (ih + pt + pb - k) / s + 1, ow = (iw + pl + pr - k) / s + 1;
+  if (oh <= 0 || ow <= 0)
+    return;
+  float *in = randv((size_t)n * ih * iw * c, 2.0f);
+  float *w = randv((size_t)k * k * c, 0.5f), *bias = randv(c, 0.5f);
+  const size_t on = (size_t)n * oh * ow * c;
+  float *out_ref = randv(on, 9.0f), *out_fast = randv(on, 9.0f);
+  float *sums_ref = randv((size_t)n * oh * c, 9.0f), *sums_fast = randv((size_t)n * oh * c, 9.0f);
+  ens_dw_args a = {.in = in, .w = w, .bias = bias, .n = n, .ih = ih, .iw = iw, .c = c, .oh = oh,
+                   .ow = ow, .k = k, .stride = s, .pad_top = pt, .pad_left = pl, .act = act};
+  const int items = n * oh;
+  a.out = out_ref;
+  a.row_sums = sums_ref;
+  RUN_SPLIT(ens_depthwise_ref, &a, items, irand(0, items));
+  a.out = out_fast;
+  a.row_sums = sums_fast;
+  RUN_SPLIT(fast->depthwise, &a, items, irand(0, items));
+  char what[200];
+  snprintf(what, sizeof what, "depthwise n %d %dx%d c %d k %d s %d pad t%d b%d l%d r%d act %d", n,
+           ih, iw, c, k, s, pt, pb, pl, pr, act);
+  ens_test_close(what, out_fast, out_ref, on, 1e-5, 1e-5);
+  strcat(what, " row_sums");
+  ens_test_close(what, sums_fast, sums_ref, (size_t)n * oh * c, 1e-4, 1e-5);
+  /* Without row sums the outputs must not change. */
+  a.row_sums = NULL;
+  float *out_ns = randv(on, 9.0f);
+  a.out = out_ns;
+  fast->depthwise(&a, 0, items);
+  CHECK(memcmp(out_ns, out_fast, sizeof(float) * on) == 0, "%s: differs without row sums", what);
+  free(in), free(w), free(bias), free(out_ref), free(out_fast), free(sums_ref), free(sums_fast);
+  free(out_ns);
+}
+
+static void test_stem(const ens_kernels *fast, int n, int ih, int iw, int cout, int s, int pt,
+                      int pb, int pl, int pr)
+{
+  const int k = 3, cin = 3;
+  const int oh = (ih + pt + pb - k) / s + 1, ow = (iw + pl + pr - k) / s + 1;
+  if (oh <= 0 || ow <= 0)
+    return;
+  float *in = randv((size_t)n * cin * ih * iw, 2.0f);
+  float *w = randv((size_t)k * k * cin * cout, 0.3f), *bias = randv(cout, 0.5f);
+  const size_t on = (size_t)n * oh * ow * cout;
+  float *out_ref = randv(on, 9.0f), *out_fast = randv(on, 9.0f);
+  ens_stem_args a = {.in = in, .w = w, .bias = bias, .n = n, .cin = cin, .ih = ih, .iw = iw,
+                     .cout = cout, .oh = oh, .ow = ow, .k = k, .stride = s, .pad_top = pt,
+                     .pad_left = pl, .act = ENS_ACT_SILU};
+  a.out = out_ref;
+  RUN_SPLIT(ens_stem_ref, &a, n * oh, irand(0, n * oh));
+  a.out = out_fast;
+  RUN_SPLIT(fast->stem, &a, n * oh, irand(0, n * oh));
+  char what[160];
+  snprintf(what, sizeof what, "stem n %d %dx%d cout %d s %d pad t%d b%d l%d r%d", n, ih, iw, cout,
+           s, pt, pb, pl, pr);
+  ens_test_close(what, out_fast, out_ref, on, 1e-5, 1e-5);
+  free(in), free(w), free(bias), free(out_ref), free(out_fast);
+}
+
+/* SiLU through the pointwise kernel (cin 1, weight 1, bias 0) against double precision:
+ * relative error within a few ulp everywhere, exact limits at the extremes. */
+static void test_silu(const ens_kernels *fast)
+{
+  enum { N = 4096 };
+  static float x[N], y[N];
+  for (int i = 0; i < N; i++)
+    x[i] = -110.0f + 220.0f * i / (N - 1);
+  x[0] = -1e30f, x[1] = 1e30f, x[2] = 0.0f, x[3] = -88.5f, x[4] = 88.5f, x[5] = 1e-30f;
+  const float one = 1.0f, zero = 0.0f;
+  ens_pw_args a = {.in = x, .w = &one, .bias = &zero, .out = y, .rows = N, .cin = 1, .cout = 1,
+                   .rows_per_image = 1, .act = ENS_ACT_SILU};
+  fast->pointwise(&a, 0, N);
+  double worst = 0, worst_x = 0;
+  for (int i = 0; i < N; i++) {
+    const double want = (double)x[i] / (1.0 + exp(-(double)x[i]));
+    const double d = fabs(y[i] - want);
+    const double rel = want != 0 ? d / fabs(want) : d;
+    if (fabs(want) > 1e-30 && rel > worst)
+      worst = rel, worst_x = x[i];
+    CHECK(isfinite(y[i]), "silu(%g) = %g", x[i], y[i]);
+    /* Where x / (1 + expf(-x)) underflows in float (as in the reference), only tiny is right. */
+    CHECK(fabs(want) > 1e-30 || fabs(y[i]) <= 1e-30, "silu(%g) = %g, want %g", x[i], y[i], want);
+  }
+  printf("silu: worst relative error %.3g at x = %g (float ulp 1.19e-7)\n", worst, worst_x);
+  CHECK(worst < 3.6e-7, "silu relative error %g exceeds 3 ulp", worst);
+  CHECK(y[1] == 1e30f, "silu(1e30) = %g", y[1]);
+  CHECK(y[0] == 0.0f, "silu(-1e30) = %g", y[0]);
+}
+
+int main(void)
+{
+  const ens_kernels *fast = ens_kernels_avx512();
+  if (!fast)
+    ens_test_skip("this CPU has no AVX-512");
+  printf("kernels: %s\n", fast->name);
+
+  test_silu(fast);
+
+  /* pointwise: EfficientNet's channel counts, odd ones, and random ones */
+  const int pw_c[] = {1, 3, 8, 16, 17, 24, 40, 47, 48, 49, 80, 96, 112, 144, 320, 1000};
+  const int pw_rows[] = {1, 2, 7, 8, 9, 13, 16, 17, 49, 196, 600};
+  for (int t = 0; t < 120; t++) {
+    const int rows = t < 60 ? pw_rows[t % 11] : irand(1, 700);
+    const int cin = t < 60 ? pw_c[(t * 7) % 16] : irand(1, 200);
+    const int cout = t < 60 ? pw_c[(t * 5 + 3) % 16] : irand(1, 200);
+    test_pointwise(fast, rows, cin, cout, t % 2, (t / 2) % 2, (t / 4) % 2 ? ENS_ACT_SILU
+                                                                          : ENS_ACT_NONE);
+  }
+  test_pointwise(fast, 3000, 16, 96, 0, 0, ENS_ACT_SILU); /* more than one row panel */
+  test_pointwise(fast, 300, 1152, 320, 1, 1, ENS_ACT_NONE);
+
+  /* depthwise: every pad combination for k 3 and 5, strides 1 and 2, odd sizes */
+  const int dw_sz[] = {1, 2, 3, 4, 5, 7, 8, 13, 14, 17};
+  const int dw_c[] = {1, 8, 16, 24, 40, 96, 145};
+  int t = 0;
+  for (int k = 3; k <= 5; k += 2)
+    for (int s = 1; s <= 2; s++)
+      for (int pt = 0; pt < k; pt++)
+        for (int pb = 0; pb < k; pb++) {
+          const int pl = (pt + t) % k, pr = (pb + 2 * t) % k;
+          const int ih = dw_sz[t % 10], iw = dw_sz[(t * 3 + 1) % 10], c = dw_c[t % 7];
+          test_depthwise(fast, 1 + t % 2, ih, iw, c, k, s, pt, pb, pl, pr,
+                         t % 3 ? ENS_ACT_SILU : ENS_ACT_NONE);
+          test_depthwise(fast, 1, irand(1, 40), irand(1, 40), irand(1, 70), k, s, pt, pb, pb, pt,
+                         ENS_ACT_SILU);
+          t++;
+        }
+  /* b0 shapes: 112x112x32 k3 s1 SAME, 112 -> 56 k3 s2 (0,1), 56 -> 28 k5 s2 (1,2) */
+  test_depthwise(fast, 1, 112, 112, 32, 3, 1, 1, 1, 1, 1, ENS_ACT_SILU);
+  test_depthwise(fast, 2, 112, 112, 96, 3, 2, 0, 1, 0, 1, ENS_ACT_SILU);
+  test_depthwise(fast, 1, 56, 56, 144, 5, 2, 1, 2, 1, 2, ENS_ACT_SILU);
+  test_depthwise(fast, 1, 15, 15, 672, 5, 2, 2, 2, 2, 2, ENS_ACT_SILU);
+
+  /* stem: SAME pads of stride 2 (even / odd sizes), stride 1, odd couts */
+  const int st_c[] = {8, 16, 32, 40, 48, 56, 64, 136};
+  t = 0;
+  for (int s = 1; s <= 2; s++)
+    for (int pt = 0; pt < 3; pt++)
+      for (int pb = 0; pb < 3; pb++) {
+        test_stem(fast, 1 + t % 2, 3 + t % 13, 3 + (t * 5) % 17, st_c[t % 8], s, pt, pb, pb, pt);
+        t++;
+      }
+  test_stem(fast, 1, 224, 224, 32, 2, 0, 1, 0, 1);
+  test_stem(fast, 1, 475, 475, 136, 2, 1, 1, 1, 1);
+  return ens_test_finish("kernels_avx512");
+}
