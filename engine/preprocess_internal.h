@@ -21,15 +21,15 @@
 typedef struct {
   int src_width, src_height;         /* the (ROI-clipped) input */
   int resized_width, resized_height; /* after Resize */
-  int crop_x, crop_y;     /* crop origin in the resized image; negative = zero padding */
-  ens_pil_filter filter;  /* resolved interpolation */
+  int crop_x, crop_y;                /* crop origin in the resized image; negative = zero padding */
+  ens_pil_filter filter;             /* resolved interpolation */
 } ens_preprocess_plan;
 
 /* Sizes, crop offsets and filter for a src_width x src_height input.
  * p->interpolation DEFAULT means timm's choice: bicubic (the NS configs) for square crops,
  * bilinear for non-square ones (see above); BICUBIC / BILINEAR are used as given. */
-ens_status ens_preprocess_make_plan(const ens_preprocess_params *p, int src_width,
-                                    int src_height, ens_preprocess_plan *plan, ens_error *err);
+ens_status ens_preprocess_make_plan(const ens_preprocess_params *p, int src_width, int src_height,
+                                    ens_preprocess_plan *plan, ens_error *err);
 
 /* The crop_pct a Python config would hold: the shortest decimal that rounds to the float
  * (0.8f -> 0.8, not 0.800000011920929), so floor(size / crop_pct) agrees with timm. */

@@ -32,9 +32,9 @@ size_t ens_pil_resize_scratch_size(int in_w, int in_h, int out_w, int out_h, con
  * out_w x out_h and store the window win of the result (NULL = all of it; it must lie inside
  * the output) into dst (win->width x win->height, rows dst_stride bytes apart).
  * scratch: ens_pil_resize_scratch_size() bytes, aligned like malloc's. Sizes must be >= 1. */
-void ens_pil_resize(const uint8_t *src, int in_w, int in_h, size_t src_stride, int out_w,
-                    int out_h, const ens_rect *win, ens_pil_filter filter, uint8_t *dst,
-                    size_t dst_stride, void *scratch);
+void ens_pil_resize(const uint8_t *src, int in_w, int in_h, size_t src_stride, int out_w, int out_h,
+                    const ens_rect *win, ens_pil_filter filter, uint8_t *dst, size_t dst_stride,
+                    void *scratch);
 
 /* Same, allocating its own scratch memory. ENS_ERR_ARG on bad sizes, ENS_ERR_NOMEM. */
 ens_status ens_pil_resize_alloc(const uint8_t *src, int in_w, int in_h, size_t src_stride,

@@ -91,8 +91,8 @@ int main(int argc, char **argv)
     if (json)
       printf("%s\"%d\":%.1f", i ? "," : "", list[i], g);
     else
-      printf("%d thread%s: %.1f GFLOP/s (float32 AVX-512 FMA)\n", list[i],
-             list[i] > 1 ? "s" : "", g);
+      printf("%d thread%s: %.1f GFLOP/s (float32 AVX-512 FMA)\n", list[i], list[i] > 1 ? "s" : "",
+             g);
   }
   if (json)
     printf("}\n");

@@ -238,9 +238,9 @@ int main(int argc, char **argv)
            "\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,\"ms_per_image\":%.4f,"
            "\"images_per_s\":%.3f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.2f,"
            "\"gflop_per_image\":%.4f,\"gflops\":%.2f,",
-           info->variant, batch, info->threads, info->input_height, info->input_width, runs,
-           median, p90, sorted[0], ms_img, ips, rss_mb, info->weight_bytes / 1048576.0,
-           info->gflops, achieved);
+           info->variant, batch, info->threads, info->input_height, info->input_width, runs, median,
+           p90, sorted[0], ms_img, ips, rss_mb, info->weight_bytes / 1048576.0, info->gflops,
+           achieved);
     if (peak_gflops > 0)
       printf("\"peak_gflops\":%.1f,\"pct_fma_peak\":%.2f", peak_gflops,
              100.0 * achieved / peak_gflops);
@@ -254,8 +254,8 @@ int main(int argc, char **argv)
     }
     printf("}\n");
   } else {
-    printf("model      %s (%s) %dx%d, %d threads\n", info->name, info->variant,
-           info->input_height, info->input_width, info->threads);
+    printf("model      %s (%s) %dx%d, %d threads\n", info->name, info->variant, info->input_height,
+           info->input_width, info->threads);
     printf("batch      %d, %d runs after %d warm-up\n", batch, runs, warmup);
     printf("latency    median %.3f ms, p90 %.3f ms, min %.3f ms\n", median, p90, sorted[0]);
     printf("throughput %.2f ms/image, %.1f images/s\n", ms_img, ips);

@@ -25,6 +25,10 @@ import zipfile
 
 import numpy as np
 
+# The test imports engine/tools/pth_to_safetensors.py and shared/tools/ens_synth_weights.py:
+# keep __pycache__ out of the source tree and the read-only shared/ directory.
+sys.dont_write_bytecode = True
+
 A = None  # parsed arguments
 FAILURES = []
 # tolerances for the dog goldens (shared/goldens/README.md: atol 5e-4, rtol 1e-4 for dog files)

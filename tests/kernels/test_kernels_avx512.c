@@ -43,11 +43,11 @@ static float *dup(const float *v, size_t n)
 }
 
 /* Runs fn over [0, items) as two ranges split at `split` (like two pool threads). */
-#define RUN_SPLIT(fn, args, items, split)                                                  \
-  do {                                                                                     \
-    const int at_ = (split);                                                               \
-    fn(args, 0, at_);                                                                      \
-    fn(args, at_, items);                                                                  \
+#define RUN_SPLIT(fn, args, items, split)                                                          \
+  do {                                                                                             \
+    const int at_ = (split);                                                                       \
+    fn(args, 0, at_);                                                                              \
+    fn(args, at_, items);                                                                          \
   } while (0)
 
 static void test_pointwise(const ens_kernels *fast, int rows, int cin, int cout, int use_se,
@@ -61,9 +61,15 @@ static void test_pointwise(const ens_kernels *fast, int rows, int cin, int cout,
   float *res = randv((size_t)rows * cout, 1.0f);
   float *in_ref = dup(in, (size_t)rows * cin), *in_fast = dup(in, (size_t)rows * cin);
   float *out_ref = randv((size_t)rows * cout, 9.0f), *out_fast = randv((size_t)rows * cout, 9.0f);
-  ens_pw_args a = {.w = w, .bias = bias, .se = use_se ? se : NULL,
-                   .residual = use_res ? res : NULL, .rows = rows, .cin = cin, .cout = cout,
-                   .rows_per_image = rpi, .act = act};
+  ens_pw_args a = {.w = w,
+                   .bias = bias,
+                   .se = use_se ? se : NULL,
+                   .residual = use_res ? res : NULL,
+                   .rows = rows,
+                   .cin = cin,
+                   .cout = cout,
+                   .rows_per_image = rpi,
+                   .act = act};
   const int split = irand(0, rows);
   a.in = in_ref;
   a.out = out_ref;
@@ -90,8 +96,20 @@ static void test_depthwise(const ens_kernels *fast, int n, int ih, int iw, int c
   const size_t on = (size_t)n * oh * ow * c;
   float *out_ref = randv(on, 9.0f), *out_fast = randv(on, 9.0f);
   float *sums_ref = randv((size_t)n * oh * c, 9.0f), *sums_fast = randv((size_t)n * oh * c, 9.0f);
-  ens_dw_args a = {.in = in, .w = w, .bias = bias, .n = n, .ih = ih, .iw = iw, .c = c, .oh = oh,
-                   .ow = ow, .k = k, .stride = s, .pad_top = pt, .pad_left = pl, .act = act};
+  ens_dw_args a = {.in = in,
+                   .w = w,
+                   .bias = bias,
+                   .n = n,
+                   .ih = ih,
+                   .iw = iw,
+                   .c = c,
+                   .oh = oh,
+                   .ow = ow,
+                   .k = k,
+                   .stride = s,
+                   .pad_top = pt,
+                   .pad_left = pl,
+                   .act = act};
   const int items = n * oh;
   a.out = out_ref;
   a.row_sums = sums_ref;
@@ -126,9 +144,21 @@ static void test_stem(const ens_kernels *fast, int n, int ih, int iw, int cout, 
   float *w = randv((size_t)k * k * cin * cout, 0.3f), *bias = randv(cout, 0.5f);
   const size_t on = (size_t)n * oh * ow * cout;
   float *out_ref = randv(on, 9.0f), *out_fast = randv(on, 9.0f);
-  ens_stem_args a = {.in = in, .w = w, .bias = bias, .n = n, .cin = cin, .ih = ih, .iw = iw,
-                     .cout = cout, .oh = oh, .ow = ow, .k = k, .stride = s, .pad_top = pt,
-                     .pad_left = pl, .act = ENS_ACT_SILU};
+  ens_stem_args a = {.in = in,
+                     .w = w,
+                     .bias = bias,
+                     .n = n,
+                     .cin = cin,
+                     .ih = ih,
+                     .iw = iw,
+                     .cout = cout,
+                     .oh = oh,
+                     .ow = ow,
+                     .k = k,
+                     .stride = s,
+                     .pad_top = pt,
+                     .pad_left = pl,
+                     .act = ENS_ACT_SILU};
   a.out = out_ref;
   RUN_SPLIT(ens_stem_ref, &a, n * oh, irand(0, n * oh));
   a.out = out_fast;
@@ -150,8 +180,15 @@ static void test_silu(const ens_kernels *fast)
     x[i] = -110.0f + 220.0f * i / (N - 1);
   x[0] = -1e30f, x[1] = 1e30f, x[2] = 0.0f, x[3] = -88.5f, x[4] = 88.5f, x[5] = 1e-30f;
   const float one = 1.0f, zero = 0.0f;
-  ens_pw_args a = {.in = x, .w = &one, .bias = &zero, .out = y, .rows = N, .cin = 1, .cout = 1,
-                   .rows_per_image = 1, .act = ENS_ACT_SILU};
+  ens_pw_args a = {.in = x,
+                   .w = &one,
+                   .bias = &zero,
+                   .out = y,
+                   .rows = N,
+                   .cin = 1,
+                   .cout = 1,
+                   .rows_per_image = 1,
+                   .act = ENS_ACT_SILU};
   fast->pointwise(&a, 0, N);
   double worst = 0, worst_x = 0;
   for (int i = 0; i < N; i++) {
@@ -186,8 +223,8 @@ int main(void)
     const int rows = t < 60 ? pw_rows[t % 11] : irand(1, 700);
     const int cin = t < 60 ? pw_c[(t * 7) % 16] : irand(1, 200);
     const int cout = t < 60 ? pw_c[(t * 5 + 3) % 16] : irand(1, 200);
-    test_pointwise(fast, rows, cin, cout, t % 2, (t / 2) % 2, (t / 4) % 2 ? ENS_ACT_SILU
-                                                                          : ENS_ACT_NONE);
+    test_pointwise(fast, rows, cin, cout, t % 2, (t / 2) % 2,
+                   (t / 4) % 2 ? ENS_ACT_SILU : ENS_ACT_NONE);
   }
   test_pointwise(fast, 3000, 16, 96, 0, 0, ENS_ACT_SILU); /* more than one row panel */
   test_pointwise(fast, 300, 1152, 320, 1, 1, ENS_ACT_NONE);

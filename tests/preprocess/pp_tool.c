@@ -81,11 +81,8 @@ int main(int argc, char **argv)
     uint8_t *in = read_all(argv[8], (size_t)iw * ih * 3);
     if (!in)
       return fprintf(stderr, "cannot read %s\n", argv[8]), 1;
-    ens_image img = {.format = ENS_PIXEL_RGB,
-                     .width = iw,
-                     .height = ih,
-                     .planes = {in},
-                     .strides = {iw * 3}};
+    ens_image img = {
+        .format = ENS_PIXEL_RGB, .width = iw, .height = ih, .planes = {in}, .strides = {iw * 3}};
     size_t n = (size_t)3 * p.out_height * p.out_width;
     float *out = malloc(n * sizeof(float));
     if (ens_preprocess(&p, &img, NULL, out, &err) != ENS_OK)

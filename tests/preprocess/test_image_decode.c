@@ -92,12 +92,11 @@ static void check_jpeg_roundtrip(const char *what, const uint8_t *jpg, size_t le
   ens_rgb_image im;
   ens_error err;
   CHECK_OK(ens_image_decode(jpg, len, what, &im, &err), &err);
-  CHECK(im.width == w && im.height == h, "%s: size %dx%d, want %dx%d", what, im.width,
-        im.height, w, h);
+  CHECK(im.width == w && im.height == h, "%s: size %dx%d, want %dx%d", what, im.width, im.height, w,
+        h);
   CHECK(memcmp(im.rgb, want, (size_t)w * h * 3) == 0, "%s: pixels differ from libjpeg", what);
   ens_image v = ens_rgb_image_view(&im);
-  CHECK(v.format == ENS_PIXEL_RGB && v.width == w && v.strides[0] == 3 * w &&
-            v.planes[0] == im.rgb,
+  CHECK(v.format == ENS_PIXEL_RGB && v.width == w && v.strides[0] == 3 * w && v.planes[0] == im.rgb,
         "%s: view", what);
   ens_rgb_image_free(&im);
   CHECK(im.rgb == NULL, "free clears");

@@ -74,11 +74,11 @@ static void test_packed(const picture *p, const float *ref, const ens_preprocess
     const char *name;
     int r, g, b, bpp;
   } fmts[] = {
-      {ENS_PIXEL_RGB, "RGB", 0, 1, 2, 3},    {ENS_PIXEL_BGR, "BGR", 2, 1, 0, 3},
-      {ENS_PIXEL_RGBA, "RGBA", 0, 1, 2, 4},  {ENS_PIXEL_BGRA, "BGRA", 2, 1, 0, 4},
-      {ENS_PIXEL_RGBX, "RGBx", 0, 1, 2, 4},  {ENS_PIXEL_BGRX, "BGRx", 2, 1, 0, 4},
-      {ENS_PIXEL_ARGB, "ARGB", 1, 2, 3, 4},  {ENS_PIXEL_ABGR, "ABGR", 3, 2, 1, 4},
-      {ENS_PIXEL_XRGB, "xRGB", 1, 2, 3, 4},  {ENS_PIXEL_XBGR, "xBGR", 3, 2, 1, 4},
+      {ENS_PIXEL_RGB, "RGB", 0, 1, 2, 3},   {ENS_PIXEL_BGR, "BGR", 2, 1, 0, 3},
+      {ENS_PIXEL_RGBA, "RGBA", 0, 1, 2, 4}, {ENS_PIXEL_BGRA, "BGRA", 2, 1, 0, 4},
+      {ENS_PIXEL_RGBX, "RGBx", 0, 1, 2, 4}, {ENS_PIXEL_BGRX, "BGRx", 2, 1, 0, 4},
+      {ENS_PIXEL_ARGB, "ARGB", 1, 2, 3, 4}, {ENS_PIXEL_ABGR, "ABGR", 3, 2, 1, 4},
+      {ENS_PIXEL_XRGB, "xRGB", 1, 2, 3, 4}, {ENS_PIXEL_XBGR, "xBGR", 3, 2, 1, 4},
   };
   size_t n = (size_t)3 * pp->out_height * pp->out_width;
   float *out = malloc(n * sizeof(float));
@@ -96,11 +96,8 @@ static void test_packed(const picture *p, const float *ref, const ens_preprocess
         d[fmts[i].g] = s[1];
         d[fmts[i].b] = s[2];
       }
-    ens_image img = {.format = fmts[i].f,
-                     .width = p->w,
-                     .height = p->h,
-                     .planes = {buf},
-                     .strides = {stride}};
+    ens_image img = {
+        .format = fmts[i].f, .width = p->w, .height = p->h, .planes = {buf}, .strides = {stride}};
     CHECK_OK(ens_preprocess(pp, &img, NULL, out, &err), &err);
     CHECK(same_floats(out, ref, n), "%s (stride %d) differs from RGB", fmts[i].name, stride);
     free(buf);
@@ -120,11 +117,8 @@ static void test_roi(const picture *p, const float *ref, const ens_preprocess_pa
   for (int y = 0; y < p->h; y++)
     memcpy(canvas + ((size_t)(y + oy) * cw + ox) * 3, p->rgb + (size_t)y * p->w * 3,
            (size_t)p->w * 3);
-  ens_image img = {.format = ENS_PIXEL_RGB,
-                   .width = cw,
-                   .height = ch,
-                   .planes = {canvas},
-                   .strides = {cw * 3}};
+  ens_image img = {
+      .format = ENS_PIXEL_RGB, .width = cw, .height = ch, .planes = {canvas}, .strides = {cw * 3}};
   size_t n = (size_t)3 * pp->out_height * pp->out_width;
   float *out = malloc(n * sizeof(float));
   ens_error err;
@@ -147,11 +141,8 @@ static void test_roi(const picture *p, const float *ref, const ens_preprocess_pa
       uint8_t *d = bgrx + (size_t)y * stride + (size_t)x * 4;
       d[0] = s[2], d[1] = s[1], d[2] = s[0], d[3] = 0x5a;
     }
-  ens_image bimg = {.format = ENS_PIXEL_BGRX,
-                    .width = cw,
-                    .height = ch,
-                    .planes = {bgrx},
-                    .strides = {stride}};
+  ens_image bimg = {
+      .format = ENS_PIXEL_BGRX, .width = cw, .height = ch, .planes = {bgrx}, .strides = {stride}};
   CHECK_OK(ens_preprocess(pp, &bimg, &roi, out, &err), &err);
   CHECK(same_floats(out, ref, n), "BGRx ROI differs");
 
@@ -206,8 +197,8 @@ static void test_yuv(const picture *p, const ens_preprocess_params *pp, int natu
   static const char *mat_names[] = {"BT601", "BT709", "BT601_FULL", "BT709_FULL"};
   int w = p->w, h = p->h, cw = (w + 1) / 2, chh = (h + 1) / 2;
   int ys = w + 5, us = cw + 3, uvs = 2 * cw + 6;
-  uint8_t *Y = malloc((size_t)ys * h), *U = malloc((size_t)us * chh),
-          *V = malloc((size_t)us * chh), *UV = malloc((size_t)uvs * chh);
+  uint8_t *Y = malloc((size_t)ys * h), *U = malloc((size_t)us * chh), *V = malloc((size_t)us * chh),
+          *UV = malloc((size_t)uvs * chh);
   uint8_t *refrgb = malloc((size_t)w * h * 3), *got = malloc((size_t)w * h * 3);
   size_t n = (size_t)3 * pp->out_height * pp->out_width;
   size_t nc = (size_t)3 * pp->out_height * pp->out_width;
@@ -278,8 +269,7 @@ static void test_yuv(const picture *p, const ens_preprocess_params *pp, int natu
     }
     printf("yuv %s: converter vs exact max|diff| %d (%zu of %zu samples off by 1); "
            "round trip RGB->I420->RGB mean|diff| %.3f levels\n",
-           mat_names[mi], maxd, off, (size_t)w * h * 3,
-           (double)roundtrip / ((double)w * h * 3));
+           mat_names[mi], maxd, off, (size_t)w * h * 3, (double)roundtrip / ((double)w * h * 3));
     CHECK(maxd <= 1, "%s converter off by %d", mat_names[mi], maxd);
     CHECK(off * 100 <= (size_t)w * h * 3, "%s converter off too often", mat_names[mi]);
     /* 4:2:0 loses chroma detail: only a natural picture gives a meaningful bound */
@@ -340,11 +330,8 @@ static void test_odd_sizes(void)
     uint8_t *buf = malloc((size_t)w * h * 4);
     for (size_t k = 0; k < (size_t)w * h; k++)
       buf[4 * k] = 200, buf[4 * k + 1] = 17, buf[4 * k + 2] = 99, buf[4 * k + 3] = 1;
-    ens_image img = {.format = ENS_PIXEL_RGBA,
-                     .width = w,
-                     .height = h,
-                     .planes = {buf},
-                     .strides = {w * 4}};
+    ens_image img = {
+        .format = ENS_PIXEL_RGBA, .width = w, .height = h, .planes = {buf}, .strides = {w * 4}};
     for (int interp = ENS_INTERP_BICUBIC; interp <= ENS_INTERP_BILINEAR; interp++) {
       ens_preprocess_params pp = B0;
       pp.interpolation = (ens_interp)interp;
@@ -366,8 +353,8 @@ static void test_odd_sizes(void)
       int ok = 1;
       for (int c = 0; c < 3; c++)
         for (int y = 1; y < 224; y++)
-          ok &= memcmp(out + (size_t)c * 224 * 224 + (size_t)y * 224,
-                       out + (size_t)c * 224 * 224, 224 * sizeof(float)) == 0;
+          ok &= memcmp(out + (size_t)c * 224 * 224 + (size_t)y * 224, out + (size_t)c * 224 * 224,
+                       224 * sizeof(float)) == 0;
       CHECK(ok, "%dx1 strip: output rows differ", w);
       ens_preprocess_plan plan;
       CHECK_OK(ens_preprocess_make_plan(&B0, w, h, &plan, &err), &err);
@@ -388,14 +375,12 @@ static void test_plan(void)
   ens_preprocess_plan pl;
   ens_preprocess_params p = B0;
   CHECK_OK(ens_preprocess_make_plan(&p, 1546, 1213, &pl, &err), &err);
-  CHECK(pl.resized_width == 326 && pl.resized_height == 256 && pl.crop_x == 51 &&
-            pl.crop_y == 16,
+  CHECK(pl.resized_width == 326 && pl.resized_height == 256 && pl.crop_x == 51 && pl.crop_y == 16,
         "dog b0 plan %dx%d (%d,%d)", pl.resized_width, pl.resized_height, pl.crop_x, pl.crop_y);
   p.out_width = p.out_height = 300;
   p.crop_pct = 0.904f;
   CHECK_OK(ens_preprocess_make_plan(&p, 1546, 1213, &pl, &err), &err);
-  CHECK(pl.resized_width == 421 && pl.resized_height == 331 && pl.crop_x == 60 &&
-            pl.crop_y == 16,
+  CHECK(pl.resized_width == 421 && pl.resized_height == 331 && pl.crop_x == 60 && pl.crop_y == 16,
         "dog b3 plan %dx%d (%d,%d): left must be round(60.5) = 60", pl.resized_width,
         pl.resized_height, pl.crop_x, pl.crop_y);
   /* 224 / 0.8 is 280 in Python (0.8 as a double); the float 0.8f would give 279 */
@@ -407,8 +392,7 @@ static void test_plan(void)
   /* crop larger than the resized image: zero padding, origin negative */
   p.crop_pct = 1.25f;
   CHECK_OK(ens_preprocess_make_plan(&p, 100, 100, &pl, &err), &err);
-  CHECK(pl.resized_width == 179 && pl.crop_x == -22, "pad plan %d %d", pl.resized_width,
-        pl.crop_x);
+  CHECK(pl.resized_width == 179 && pl.crop_x == -22, "pad plan %d %d", pl.resized_width, pl.crop_x);
   /* non-square: timm ResizeKeepRatio, bilinear by default */
   p = B0;
   p.out_height = 240, p.out_width = 320, p.interpolation = ENS_INTERP_DEFAULT;
@@ -501,8 +485,8 @@ static void ref_axis(const uint8_t *src, int in, int sstep, uint8_t *dst, int ou
 
 static void test_resampler_reference(void)
 {
-  static const int cases[][4] = {{64, 48, 20, 15},  {33, 17, 100, 71}, {200, 3, 31, 9},
-                                 {5, 90, 5, 40},    {90, 5, 40, 5},    {1, 1, 9, 4},
+  static const int cases[][4] = {{64, 48, 20, 15},     {33, 17, 100, 71}, {200, 3, 31, 9},
+                                 {5, 90, 5, 40},       {90, 5, 40, 5},    {1, 1, 9, 4},
                                  {640, 480, 326, 256}, {17, 29, 17, 29}};
   for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
     int iw = cases[t][0], ih = cases[t][1], ow = cases[t][2], oh = cases[t][3];

@@ -23,9 +23,10 @@ static inline void store16(float *p, __mmask16 m, __m512 v)
     _mm512_mask_storeu_ps(p, m, v);
 }
 
-static inline __attribute__((always_inline)) void
-dw_row(const int K, const int S, const int P, const ens_dw_args *a, const float *img, int oy,
-       float *orow, float *sums, int cb, __mmask16 m)
+static inline __attribute__((always_inline)) void dw_row(const int K, const int S, const int P,
+                                                         const ens_dw_args *a, const float *img,
+                                                         int oy, float *orow, float *sums, int cb,
+                                                         __mmask16 m)
 {
   const int c = a->c, iw = a->iw, ow = a->ow;
   const int iy0 = oy * S - a->pad_top;
@@ -68,8 +69,8 @@ dw_row(const int K, const int S, const int P, const ens_dw_args *a, const float 
           const int ix = ix0 + kx;
           if (ix < 0 || ix >= iw)
             continue;
-          acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)ix * c), wv[ky * K + kx],
-                                acc);
+          acc =
+              _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)ix * c), wv[ky * K + kx], acc);
         }
       }
       if (silu)
@@ -80,7 +81,7 @@ dw_row(const int K, const int S, const int P, const ens_dw_args *a, const float 
     if (part)
       break;
     /* Interior: P columns at a time, then one at a time up to ox_hi. */
-    for (; ox < ox_hi; ) {
+    for (; ox < ox_hi;) {
       const int np = ox_hi - ox >= P ? P : 1;
       __m512 acc[8];
       const int ix0 = ox * S - a->pad_left;
@@ -122,8 +123,7 @@ dw_row(const int K, const int S, const int P, const ens_dw_args *a, const float 
           const float *row = base + ((size_t)(iy0 + ky) * iw + ix0) * c;
 #pragma GCC unroll 5
           for (int kx = 0; kx < K; kx++)
-            v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)kx * c), wv[ky * K + kx],
-                                v);
+            v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)kx * c), wv[ky * K + kx], v);
         }
         if (silu)
           v = ens_silu_avx512(v);
@@ -137,11 +137,11 @@ dw_row(const int K, const int S, const int P, const ens_dw_args *a, const float 
     _mm512_mask_storeu_ps(sums + cb, m, sum);
 }
 
-#define DW_CASE(K, S, P)                                                                   \
-  for (int cb = 0; cb < c; cb += 16) {                                                     \
-    const int left = c - cb;                                                               \
-    const __mmask16 m = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);               \
-    dw_row(K, S, P, a, img, oy, orow, sums, cb, m);                                        \
+#define DW_CASE(K, S, P)                                                                           \
+  for (int cb = 0; cb < c; cb += 16) {                                                             \
+    const int left = c - cb;                                                                       \
+    const __mmask16 m = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);                       \
+    dw_row(K, S, P, a, img, oy, orow, sums, cb, m);                                                \
   }
 
 void ens_depthwise_avx512(const ens_dw_args *a, int begin, int end)

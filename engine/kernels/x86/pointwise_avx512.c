@@ -68,9 +68,9 @@ static int mr_max(int nv)
   return nv == 1 ? 16 : nv == 2 ? 12 : 8;
 }
 
-#define TILE_CASE(MR, NV)                                                                  \
-  case MR:                                                                                 \
-    tile(MR, NV, in, cin, w, cout, bias, out, res, act, mask);                             \
+#define TILE_CASE(MR, NV)                                                                          \
+  case MR:                                                                                         \
+    tile(MR, NV, in, cin, w, cout, bias, out, res, act, mask);                                     \
     break;
 
 /* One micro-tile of mr rows (1 <= mr <= mr_max(nv)) and nv vectors with constant bounds. */
@@ -80,21 +80,23 @@ static void tile_dispatch(int mr, int nv, const float *in, int cin, const float 
 {
   if (nv == 3) {
     switch (mr) {
-      TILE_CASE(1, 3) TILE_CASE(2, 3) TILE_CASE(3, 3) TILE_CASE(4, 3)
-      TILE_CASE(5, 3) TILE_CASE(6, 3) TILE_CASE(7, 3) TILE_CASE(8, 3)
+      TILE_CASE(1, 3)
+      TILE_CASE(2, 3) TILE_CASE(3, 3) TILE_CASE(4, 3) TILE_CASE(5, 3) TILE_CASE(6, 3)
+          TILE_CASE(7, 3) TILE_CASE(8, 3)
     }
   } else if (nv == 2) {
     switch (mr) {
-      TILE_CASE(1, 2) TILE_CASE(2, 2) TILE_CASE(3, 2) TILE_CASE(4, 2)
-      TILE_CASE(5, 2) TILE_CASE(6, 2) TILE_CASE(7, 2) TILE_CASE(8, 2)
-      TILE_CASE(9, 2) TILE_CASE(10, 2) TILE_CASE(11, 2) TILE_CASE(12, 2)
+      TILE_CASE(1, 2)
+      TILE_CASE(2, 2) TILE_CASE(3, 2) TILE_CASE(4, 2) TILE_CASE(5, 2) TILE_CASE(6, 2)
+          TILE_CASE(7, 2) TILE_CASE(8, 2) TILE_CASE(9, 2) TILE_CASE(10, 2) TILE_CASE(11, 2)
+              TILE_CASE(12, 2)
     }
   } else {
     switch (mr) {
-      TILE_CASE(1, 1) TILE_CASE(2, 1) TILE_CASE(3, 1) TILE_CASE(4, 1)
-      TILE_CASE(5, 1) TILE_CASE(6, 1) TILE_CASE(7, 1) TILE_CASE(8, 1)
-      TILE_CASE(9, 1) TILE_CASE(10, 1) TILE_CASE(11, 1) TILE_CASE(12, 1)
-      TILE_CASE(13, 1) TILE_CASE(14, 1) TILE_CASE(15, 1) TILE_CASE(16, 1)
+      TILE_CASE(1, 1)
+      TILE_CASE(2, 1) TILE_CASE(3, 1) TILE_CASE(4, 1) TILE_CASE(5, 1) TILE_CASE(6, 1)
+          TILE_CASE(7, 1) TILE_CASE(8, 1) TILE_CASE(9, 1) TILE_CASE(10, 1) TILE_CASE(11, 1)
+              TILE_CASE(12, 1) TILE_CASE(13, 1) TILE_CASE(14, 1) TILE_CASE(15, 1) TILE_CASE(16, 1)
     }
   }
 }
@@ -110,8 +112,9 @@ static void se_scale_rows(const ens_pw_args *a, int begin, int end)
     for (; c + 16 <= cin; c += 16)
       _mm512_storeu_ps(x + c, _mm512_mul_ps(_mm512_loadu_ps(x + c), _mm512_loadu_ps(s + c)));
     if (tail)
-      _mm512_mask_storeu_ps(x + c, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + c),
-                                                        _mm512_maskz_loadu_ps(tail, s + c)));
+      _mm512_mask_storeu_ps(
+          x + c, tail,
+          _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + c), _mm512_maskz_loadu_ps(tail, s + c)));
   }
 }
 

@@ -19,7 +19,8 @@ static inline __m512 ens_exp_avx512(__m512 x)
   /* Beyond these exp is 0 / inf anyway; clamping keeps r small so p(r) stays finite. */
   x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(89.0f));
   /* n = round-to-nearest(x * log2e), kept as a float: vscalefps takes it as is. */
-  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 n =
+      _mm512_roundscale_ps(_mm512_mul_ps(x, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   __m512 r = _mm512_fnmadd_ps(n, ln2_hi, x);
   r = _mm512_fnmadd_ps(n, ln2_lo, r);
   /* Horner, 1 + r + r^2/2 + ... + r^7/5040 */
