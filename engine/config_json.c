@@ -186,8 +186,10 @@ static ens_status read_labels(const ctx *c, const char *key, const ens_json *v, 
       errno = 0;
       long id = strtol(m->key, &end, 10);
       snprintf(where, sizeof where, "%s[\"%.40s\"]", key, m->key);
-      if (m->key_len == 0 || *end || errno || id < 0 || id >= CONFIG_MAX_LABELS ||
-          m->key[0] == '+' || m->key[0] == ' ')
+      int digits = m->key_len > 0 && m->key_len <= 9;
+      for (size_t k = 0; digits && k < m->key_len; k++)
+        digits = m->key[k] >= '0' && m->key[k] <= '9';
+      if (!digits || *end || errno || id < 0 || id >= CONFIG_MAX_LABELS)
         return bad_value(c, where, "is not keyed by a class id");
       if (m->value.type != ENS_JSON_STRING)
         return wrong_type(c, where, "a string", &m->value);

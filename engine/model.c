@@ -1,6 +1,7 @@
 /* model.c - the ens_model object: options, resolved config, labels, forward entry point. */
 #include "model_internal.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,8 +107,7 @@ static ens_status resolve_info(ens_model *m, const ens_options *o, const ens_hub
                       "%s: num_classes %d, but classifier.weight has %d classes", cp,
                       cfg->num_classes, in->num_classes);
     if (cfg->has_num_features && cfg->num_features != in->num_features)
-      return ens_fail(err, ENS_ERR_MODEL,
-                      "%s: num_features %d, but conv_head has %d channels", cp,
+      return ens_fail(err, ENS_ERR_MODEL, "%s: num_features %d, but conv_head has %d channels", cp,
                       cfg->num_features, in->num_features);
     if (cfg->has_architecture && strncmp(cfg->architecture, "tf_efficientnet_", 16) == 0 &&
         ens_variant_find(cfg->architecture + 16) && strcmp(cfg->architecture + 16, v->name) != 0)
@@ -193,7 +193,8 @@ ens_status ens_model_create(ens_net *net, const ens_options *opt, const ens_hub_
   m->is_random = is_random;
   m->info.weight_bytes = weight_bytes;
   m->kernels = ens_kernels_get();
-  if ((st = resolve_info(m, opt, cfg, cfg_path ? cfg_path : "config.json", err)) || (st = make_labels(m, opt, cfg, err)) ||
+  if ((st = resolve_info(m, opt, cfg, cfg_path ? cfg_path : "config.json", err)) ||
+      (st = make_labels(m, opt, cfg, err)) ||
       (st = ens_threadpool_new(opt->threads, &m->pool, err)) ||
       (st = ens_arena_reserve(&m->arena, &m->net, opt->max_batch > 0 ? opt->max_batch : 1,
                               m->info.input_height, m->info.input_width, err))) {
@@ -240,6 +241,13 @@ ens_status ens_model_forward(ens_model *m, const float *input, int batch, float 
     return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: NULL %s", m ? "input" : "model");
   if (batch < 1 || batch > 4096)
     return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: batch %d out of range (1..4096)", batch);
+  /* kernels index rows with int: batch x the stem's output pixels must fit */
+  const long long stem_pixels = (long long)((m->info.input_height + 1) / 2) *
+                                ((m->info.input_width + 1) / 2) * m->net.stem_chs;
+  if ((long long)batch * stem_pixels > INT_MAX)
+    return ens_fail(err, ENS_ERR_ARG,
+                    "ens_model_forward: batch %d of %dx%d images is too large for one call", batch,
+                    m->info.input_width, m->info.input_height);
   ens_status st =
       ens_arena_reserve(&m->arena, &m->net, batch, m->info.input_height, m->info.input_width, err);
   if (st)

@@ -6,6 +6,7 @@
 #include "config_json.h"
 #include "labels.h"
 #include "net.h"
+#include "safetensors.h"
 
 struct ens_model {
   ens_model_info info;
@@ -20,11 +21,17 @@ struct ens_model {
 };
 
 /* Takes ownership of a built net: resolves options against the variant's pretrained cfg
- * (and the hub config when not NULL; cfg_path names it in errors), loads labels, starts the thread pool and plans the
- * arena. On failure frees everything (including net) and returns the error. */
+ * (and the hub config when not NULL; cfg_path names it in errors), loads labels, starts the thread
+ * pool and plans the arena. On failure frees everything (including net) and returns the error. */
 ens_status ens_model_create(ens_net *net, const ens_options *opt, const ens_hub_config *cfg,
                             const char *cfg_path, size_t weight_bytes, int is_random,
                             ens_model **out, ens_error *err);
+
+/* The variant of a timm state dict from its tensor shapes alone (conv_stem and conv_head
+ * widths, blocks per stage), and its class count (classifier.weight rows). Reads no weights.
+ * ENS_ERR_MODEL naming what was found when nothing matches. */
+ens_status ens_model_detect(const ens_safetensors *st, const char *path, const ens_variant_def **v,
+                            ens_variant_dims *dims, int *num_classes, ens_error *err);
 
 /* Tests: observe every intermediate of the next forwards (NULL to stop). */
 void ens_model_set_debug_hook(ens_model *m, ens_net_hook hook, void *user);

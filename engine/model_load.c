@@ -71,8 +71,9 @@ static ens_status dim0(const ens_safetensors *st, const char *path, const char *
   return ENS_OK;
 }
 
-static ens_status detect(const ens_safetensors *st, const char *path, const ens_variant_def **vout,
-                         ens_variant_dims *dout, int *num_classes, ens_error *err)
+ens_status ens_model_detect(const ens_safetensors *st, const char *path,
+                            const ens_variant_def **vout, ens_variant_dims *dout, int *num_classes,
+                            ens_error *err)
 {
   int stem = 0, head = 0, repeats[ENS_NUM_STAGES + 1] = {0}, stages = 0;
   ens_status s;
@@ -164,7 +165,7 @@ static ens_status load_file(const char *path, const ens_options *opt, const ens_
     return ens_fail(err, ENS_ERR_NOMEM, "%s: out of memory", path);
   }
   ens_weight_source src = {.read = file_read, .ctx = &fs};
-  if (!(s = detect(&st, path, &v, &dims, &num_classes, err)) &&
+  if (!(s = ens_model_detect(&st, path, &v, &dims, &num_classes, err)) &&
       !(s = ens_net_build(&net, v, &dims, num_classes, &src, err)) &&
       (s = check_unused(&fs, v->name, err)) != ENS_OK)
     ens_net_free(&net);

@@ -34,12 +34,12 @@ typedef struct {
   int stage, index; /* blocks.<stage>.<index> */
   int in_chs, mid_chs, out_chs, se_chs;
   int k, stride;
-  int skip;                  /* identity residual: stride 1 and in == out */
-  float *exp_w, *exp_b;      /* IR only: [in, mid] */
-  float *dw_w, *dw_b;        /* [k * k, mid] */
-  float *se_rw, *se_rb;      /* [mid, se], [se] */
-  float *se_ew, *se_eb;      /* [se, mid], [mid] */
-  float *proj_w, *proj_b;    /* [mid, out]: DS conv_pw, IR conv_pwl */
+  int skip;               /* identity residual: stride 1 and in == out */
+  float *exp_w, *exp_b;   /* IR only: [in, mid] */
+  float *dw_w, *dw_b;     /* [k * k, mid] */
+  float *se_rw, *se_rb;   /* [mid, se], [se] */
+  float *se_ew, *se_eb;   /* [se, mid], [mid] */
+  float *proj_w, *proj_b; /* [mid, out]: DS conv_pw, IR conv_pwl */
 } ens_block;
 
 typedef struct {
@@ -78,8 +78,8 @@ double ens_net_gflops(const ens_net *net, int ih, int iw);
 /* Debug hook: called after each named step with its NHWC output [n, h, w, c]; names as the
  * goldens: "stem", "blocks.i.j", "blocks.i" (stage output), "head", "features" (h = w = 1),
  * "logits" (h = w = 1). */
-typedef void (*ens_net_hook)(void *user, const char *name, const float *nhwc, int n, int h,
-                             int w, int c);
+typedef void (*ens_net_hook)(void *user, const char *name, const float *nhwc, int n, int h, int w,
+                             int c);
 
 typedef struct {
   int batch, ih, iw; /* what the buffers are sized for */

@@ -2,9 +2,10 @@
  *
  * Only the part of the resized image that survives the center crop is computed (Pillow's
  * coefficients are per output pixel, so this is bit-exact), which also keeps odd inputs such
- * as a 4095x1 strip (resized to ~1Mx256) cheap. Memory: one malloc per call holding the RGB
- * conversion (not needed for packed RGB input, which is read in place through its stride),
- * the resampler's coefficients and intermediate band, and the uint8 crop.
+ * as a 4095x1 strip (resized to ~1Mx256) cheap. Memory: two mallocs per call, the uint8
+ * crop and one block holding the RGB conversion (skipped for packed RGB input, which is read
+ * in place through its stride) plus the resampler's coefficients and intermediate band; a
+ * caller-owned workspace would remove them if profiling ever shows they matter.
  */
 #include "preprocess_internal.h"
 

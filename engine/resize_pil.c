@@ -115,30 +115,73 @@ static inline uint8_t clip8(int32_t v)
   return v > 255 ? 255 : (uint8_t)v;
 }
 
-static void pass_horizontal(const uint8_t *src, size_t src_stride, int rows, int n, const int *lo,
-                            const int *taps, const int32_t *k, int ksize, uint8_t *dst,
-                            size_t dst_stride)
+/* Integer sums are exact in any order, so the loops below may be vectorised freely; on x86-64
+ * an AVX2 clone is picked at load time (GCC / clang ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(ENS_NO_VECTOR_CLONES)
+#define ENS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ENS_VECTOR_CLONES
+#endif
+
+/* Rows handled together by the horizontal pass: their pixels are transposed so that one
+ * column of the block (ROWS x 3 bytes) is contiguous and every tap is one vector
+ * multiply-add over ROWS * 3 lanes. */
+#define ROWS 16
+#define LANES (ROWS * 3)
+
+/* block: cols x LANES bytes (column x of row r, channel c at x * LANES + r * 3 + c);
+ * lo[] relative to the block's first column. out_rows[r] receives row r's n pixels. */
+ENS_VECTOR_CLONES
+static void horizontal_block(const uint8_t *block, int n, const int *lo, const int *taps,
+                             const int32_t *k, int ksize, uint8_t *const *out_rows, int rows)
 {
-  for (int y = 0; y < rows; y++) {
-    const uint8_t *s = src + (size_t)y * src_stride;
-    uint8_t *d = dst + (size_t)y * dst_stride;
-    for (int j = 0; j < n; j++) {
-      const uint8_t *p = s + (size_t)lo[j] * 3;
-      const int32_t *kk = k + (size_t)j * ksize;
-      int32_t s0 = 1 << (PRECISION_BITS - 1), s1 = s0, s2 = s0;
-      for (int t = 0; t < taps[j]; t++) {
-        s0 += p[3 * t + 0] * kk[t];
-        s1 += p[3 * t + 1] * kk[t];
-        s2 += p[3 * t + 2] * kk[t];
-      }
-      d[3 * j + 0] = clip8(s0);
-      d[3 * j + 1] = clip8(s1);
-      d[3 * j + 2] = clip8(s2);
+  for (int j = 0; j < n; j++) {
+    const int32_t *kk = k + (size_t)j * ksize;
+    int32_t acc[LANES];
+    for (int l = 0; l < LANES; l++)
+      acc[l] = 1 << (PRECISION_BITS - 1);
+    for (int t = 0; t < taps[j]; t++) {
+      const uint8_t *p = block + (size_t)(lo[j] + t) * LANES;
+      const int32_t w = kk[t];
+      for (int l = 0; l < LANES; l++)
+        acc[l] += p[l] * w;
+    }
+    for (int r = 0; r < rows; r++) {
+      out_rows[r][3 * j + 0] = clip8(acc[3 * r + 0]);
+      out_rows[r][3 * j + 1] = clip8(acc[3 * r + 1]);
+      out_rows[r][3 * j + 2] = clip8(acc[3 * r + 2]);
     }
   }
 }
 
+/* Horizontal pass over rows source rows: src points at column col0 of the first row, lo[]
+ * are relative to col0, cols columns are read. block: cols * LANES bytes of scratch. */
+static void pass_horizontal(const uint8_t *src, size_t src_stride, int rows, int cols, int n,
+                            const int *lo, const int *taps, const int32_t *k, int ksize,
+                            uint8_t *block, uint8_t *dst, size_t dst_stride)
+{
+  for (int y0 = 0; y0 < rows; y0 += ROWS) {
+    int nr = rows - y0 < ROWS ? rows - y0 : ROWS;
+    uint8_t *out_rows[ROWS];
+    for (int r = 0; r < nr; r++) {
+      const uint8_t *s = src + (size_t)(y0 + r) * src_stride;
+      uint8_t *b = block + 3 * r;
+      for (int x = 0; x < cols; x++) {
+        b[(size_t)x * LANES + 0] = s[3 * x + 0];
+        b[(size_t)x * LANES + 1] = s[3 * x + 1];
+        b[(size_t)x * LANES + 2] = s[3 * x + 2];
+      }
+      out_rows[r] = dst + (size_t)(y0 + r) * dst_stride;
+    }
+    if (nr < ROWS) /* a short last block: unused lanes are computed on zeros, then dropped */
+      for (int x = 0; x < cols; x++)
+        memset(block + (size_t)x * LANES + 3 * nr, 0, (size_t)(LANES - 3 * nr));
+    horizontal_block(block, n, lo, taps, k, ksize, out_rows, nr);
+  }
+}
+
 /* src points at the first byte of the window's columns; rows are addressed by lo[]. */
+ENS_VECTOR_CLONES
 static void pass_vertical(const uint8_t *src, size_t src_stride, int row_bytes, int n,
                           const int *lo, const int *taps, const int32_t *k, int ksize, int32_t *acc,
                           uint8_t *dst, size_t dst_stride)
@@ -161,9 +204,10 @@ static void pass_vertical(const uint8_t *src, size_t src_stride, int row_bytes, 
 
 /* Scratch layout, each part 64-byte aligned. */
 typedef struct {
-  size_t h_lo, h_taps, h_k, v_lo, v_taps, v_k, tmp, mid, acc, total;
+  size_t h_lo, h_taps, h_k, v_lo, v_taps, v_k, tmp, mid, acc, block, total;
   int need_h, need_v;
   int rows_first, rows_count; /* source rows the vertical pass reads */
+  int cols_first, cols_count; /* source columns the horizontal pass reads */
 } layout;
 
 static int add_part(size_t *off, size_t *part, size_t count, size_t elem)
@@ -194,6 +238,10 @@ static int plan(int in_w, int in_h, int out_w, int out_h, const ens_rect *win,
   axis_bounds(gv, win->y + win->height - 1, &lo2, &hi2);
   L->rows_first = lo;
   L->rows_count = hi2 - lo;
+  axis_bounds(gh, win->x, &lo, &hi);
+  axis_bounds(gh, win->x + win->width - 1, &lo2, &hi2);
+  L->cols_first = lo;
+  L->cols_count = hi2 - lo;
   size_t off = 0, nw = (size_t)win->width, nh = (size_t)win->height;
   size_t maxk = (size_t)(gh->ksize > gv->ksize ? gh->ksize : gv->ksize);
   int ok = 1;
@@ -202,6 +250,7 @@ static int plan(int in_w, int in_h, int out_w, int out_h, const ens_rect *win,
     ok &= add_part(&off, &L->h_taps, nw, sizeof(int));
     ok &= nw <= SIZE_MAX / 8 / (size_t)gh->ksize;
     ok = ok && add_part(&off, &L->h_k, nw * (size_t)gh->ksize, sizeof(int32_t));
+    ok = ok && add_part(&off, &L->block, (size_t)L->cols_count, LANES);
   }
   if (L->need_v) {
     ok &= add_part(&off, &L->v_lo, nh, sizeof(int));
@@ -251,6 +300,8 @@ void ens_pil_resize(const uint8_t *src, int in_w, int in_h, size_t src_stride, i
     h_taps = (int *)(base + L.h_taps);
     h_k = (int32_t *)(base + L.h_k);
     axis_coeffs(&gh, win->x, nw, h_lo, h_taps, h_k, tmp);
+    for (int j = 0; j < nw; j++)
+      h_lo[j] -= L.cols_first;
   }
   if (L.need_v) {
     v_lo = (int *)(base + L.v_lo);
@@ -263,16 +314,17 @@ void ens_pil_resize(const uint8_t *src, int in_w, int in_h, size_t src_stride, i
     /* horizontal over the source rows the window needs, then vertical from that band */
     uint8_t *mid = base + L.mid;
     size_t mid_stride = (size_t)nw * 3;
-    pass_horizontal(src + (size_t)L.rows_first * src_stride, src_stride, L.rows_count, nw, h_lo,
-                    h_taps, h_k, gh.ksize, mid, mid_stride);
+    pass_horizontal(src + (size_t)L.rows_first * src_stride + (size_t)L.cols_first * 3, src_stride,
+                    L.rows_count, L.cols_count, nw, h_lo, h_taps, h_k, gh.ksize, base + L.block,
+                    mid, mid_stride);
     for (int j = 0; j < nh; j++)
       v_lo[j] -= L.rows_first;
     pass_vertical(mid, mid_stride, nw * 3, nh, v_lo, v_taps, v_k, gv.ksize,
                   (int32_t *)(base + L.acc), dst, dst_stride);
   } else if (L.need_h) {
     /* height unchanged: Pillow skips the vertical pass, output row y = source row y */
-    pass_horizontal(src + (size_t)win->y * src_stride, src_stride, nh, nw, h_lo, h_taps, h_k,
-                    gh.ksize, dst, dst_stride);
+    pass_horizontal(src + (size_t)win->y * src_stride + (size_t)L.cols_first * 3, src_stride, nh,
+                    L.cols_count, nw, h_lo, h_taps, h_k, gh.ksize, base + L.block, dst, dst_stride);
   } else if (L.need_v) {
     /* width unchanged: vertical pass straight from the source columns */
     pass_vertical(src + (size_t)win->x * 3, src_stride, nw * 3, nh, v_lo, v_taps, v_k, gv.ksize,

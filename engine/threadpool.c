@@ -1,18 +1,27 @@
 /* threadpool.c - persistent workers woken per parallel-for by a generation counter.
  *
+ * A forward is ~50-300 short parallel-fors, so waking workers through a condition variable
+ * alone costs tens of microseconds each. Workers and the caller first spin briefly on atomics
+ * (bounded, ENS_POOL_SPIN polls with a pause), then fall back to sleeping on the condition
+ * variables, so an idle model costs no CPU. Every hand-off is also done under the mutex, so
+ * the sleep path cannot lose a wake-up.
+ *
  * OpenBLAS: the reference pointwise kernel calls cblas_sgemm from inside these workers, each
  * on its own row range. OpenBLAS's pthread build would otherwise start its own threads inside
  * each call and oversubscribe the cores, so ens_threadpool_new() sets OpenBLAS to one thread.
- * That setting is process-wide (OpenBLAS has no per-call control in 0.3.21); we accept it
- * because the engine is the heavy user of the CPU in its process and it makes the thread
- * count a property of the model (options.threads) alone. */
+ * That setting is process-wide (OpenBLAS 0.3.21 has no per-call control); we accept it because
+ * the engine is the heavy CPU user of its process and it makes the thread count a property of
+ * the model (options.threads) alone. */
 #include "threadpool.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "error.h"
+
+#define ENS_POOL_SPIN 20000
 
 extern void openblas_set_num_threads(int num_threads);
 
@@ -22,10 +31,10 @@ struct ens_threadpool {
   int started;
   pthread_mutex_t mu;
   pthread_cond_t wake, done;
-  unsigned long generation;
-  int pending; /* workers still busy with the current generation */
-  int quit;
-  /* the current job */
+  atomic_ulong generation; /* bumped (under mu) when a job is posted */
+  atomic_int pending;      /* workers still busy with the current job */
+  atomic_int quit;
+  /* the current job: written under mu before generation is bumped */
   ens_range_fn fn;
   void *ctx;
   int n;
@@ -35,6 +44,13 @@ typedef struct {
   ens_threadpool *p;
   int index;
 } worker_arg;
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
 
 static void range_of(int n, int threads, int index, int *begin, int *end)
 {
@@ -48,25 +64,34 @@ static void *worker_main(void *arg)
   const int index = ((worker_arg *)arg)->index;
   free(arg);
   unsigned long seen = 0;
-  pthread_mutex_lock(&p->mu);
   for (;;) {
-    while (!p->quit && p->generation == seen)
+    for (int i = 0;
+         i < ENS_POOL_SPIN && atomic_load(&p->generation) == seen && !atomic_load(&p->quit); i++)
+      cpu_relax();
+    pthread_mutex_lock(&p->mu);
+    while (!atomic_load(&p->quit) && atomic_load(&p->generation) == seen)
       pthread_cond_wait(&p->wake, &p->mu);
-    if (p->quit)
+    if (atomic_load(&p->quit)) {
+      pthread_mutex_unlock(&p->mu);
       break;
-    seen = p->generation;
+    }
+    seen = atomic_load(&p->generation);
     ens_range_fn fn = p->fn;
     void *ctx = p->ctx;
-    int b, e;
-    range_of(p->n, p->threads, index, &b, &e);
+    const int n = p->n;
     pthread_mutex_unlock(&p->mu);
+
+    int b, e;
+    range_of(n, p->threads, index, &b, &e);
     if (e > b)
       fn(ctx, b, e);
-    pthread_mutex_lock(&p->mu);
-    if (--p->pending == 0)
+
+    if (atomic_fetch_sub(&p->pending, 1) == 1) {
+      pthread_mutex_lock(&p->mu);
       pthread_cond_signal(&p->done);
+      pthread_mutex_unlock(&p->mu);
+    }
   }
-  pthread_mutex_unlock(&p->mu);
   return NULL;
 }
 
@@ -83,6 +108,9 @@ ens_status ens_threadpool_new(int threads, ens_threadpool **out, ens_error *err)
   if (!p)
     return ens_fail(err, ENS_ERR_NOMEM, "thread pool: out of memory");
   p->threads = threads;
+  atomic_init(&p->generation, 0);
+  atomic_init(&p->pending, 0);
+  atomic_init(&p->quit, 0);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->wake, NULL);
   pthread_cond_init(&p->done, NULL);
@@ -117,7 +145,7 @@ void ens_threadpool_free(ens_threadpool *p)
   if (!p)
     return;
   pthread_mutex_lock(&p->mu);
-  p->quit = 1;
+  atomic_store(&p->quit, 1);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->mu);
   for (int i = 0; i < p->started; i++)
@@ -146,8 +174,8 @@ void ens_threadpool_run(ens_threadpool *p, int n, ens_range_fn fn, void *ctx)
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;
-  p->pending = p->started;
-  p->generation++;
+  atomic_store(&p->pending, p->started);
+  atomic_fetch_add(&p->generation, 1);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->mu);
 
@@ -156,8 +184,12 @@ void ens_threadpool_run(ens_threadpool *p, int n, ens_range_fn fn, void *ctx)
   if (e > b)
     fn(ctx, b, e);
 
-  pthread_mutex_lock(&p->mu);
-  while (p->pending > 0)
-    pthread_cond_wait(&p->done, &p->mu);
-  pthread_mutex_unlock(&p->mu);
+  for (int i = 0; i < ENS_POOL_SPIN && atomic_load(&p->pending) > 0; i++)
+    cpu_relax();
+  if (atomic_load(&p->pending) > 0) {
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load(&p->pending) > 0)
+      pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+  }
 }

@@ -16,12 +16,12 @@ extern const int ens_stage_base_chs[ENS_NUM_STAGES]; /* 16 24 40 80 112 192 320 
 extern const int ens_stage_base_repeats[ENS_NUM_STAGES];
 
 typedef struct {
-  const char *name;   /* "b0" */
-  double width_mult;  /* channel multiplier */
-  double depth_mult;  /* repeats multiplier */
-  int input_size;     /* pretrained input (square) */
-  float crop_pct;     /* pretrained crop_pct */
-  const char *tag;    /* pretrained tag, "ns_jft_in1k" */
+  const char *name;  /* "b0" */
+  double width_mult; /* channel multiplier */
+  double depth_mult; /* repeats multiplier */
+  int input_size;    /* pretrained input (square) */
+  float crop_pct;    /* pretrained crop_pct */
+  const char *tag;   /* pretrained tag, "ns_jft_in1k" */
 } ens_variant_def;
 
 /* The resolved widths and depths of one variant. */

@@ -68,6 +68,7 @@ static gpointer worker_main(gpointer data)
     if (w->quit)
       break;
     EnsJob *job = w->pending;
+    guint64 seq = job->seq;
     w->pending = NULL;
     w->busy = TRUE;
     EnsSmoothing smoothing = w->smoothing;
@@ -91,9 +92,6 @@ static gpointer worker_main(gpointer data)
     job->infer_us = g_get_monotonic_time() - t0;
 
     g_mutex_lock(&w->lock);
-    w->busy = FALSE;
-    if (w->done_seq < job->seq)
-      w->done_seq = job->seq;
     gboolean publish = st == ENS_OK && job->generation == w->generation;
     if (st != ENS_OK && !w->error)
       w->error = g_strdup_printf("%s (%s)", err.message, ens_status_name(st));
@@ -102,23 +100,27 @@ static gpointer worker_main(gpointer data)
       w->latest = job;
       w->inferred++;
       w->latency_sum_ms += (double)(job->preprocess_us + job->infer_us) / 1000.0;
-    }
-    g_cond_broadcast(&w->cond);
-    if (publish && w->on_result) {
-      /* The job stays alive: only this thread replaces latest, and stop joins it first. A
-       * reset may free it concurrently, so hand out a copy of what the callback reads. */
-      EnsJob view = *job;
-      view.regions = g_memdup2(job->regions, sizeof(EnsRegion) * job->n_regions);
-      view.probs = g_memdup2(job->probs, sizeof(float) * job->n_regions * (gsize)w->num_classes);
-      view.input = NULL;
-      g_mutex_unlock(&w->lock);
-      w->on_result(&view, w->user_data);
-      g_free(view.regions);
-      g_free(view.probs);
-      g_mutex_lock(&w->lock);
-    } else if (!publish) {
+      if (w->on_result) {
+        /* Report before marking the job done, so a sync frame's message is posted before
+         * its buffer is pushed (and before EOS after a drain). A reset may free latest
+         * meanwhile, so the callback gets a copy of what it reads. */
+        EnsJob view = *job;
+        view.regions = g_memdup2(job->regions, sizeof(EnsRegion) * job->n_regions);
+        view.probs = g_memdup2(job->probs, sizeof(float) * job->n_regions * (gsize)w->num_classes);
+        view.input = NULL;
+        g_mutex_unlock(&w->lock);
+        w->on_result(&view, w->user_data);
+        g_free(view.regions);
+        g_free(view.probs);
+        g_mutex_lock(&w->lock);
+      }
+    } else {
       ens_job_free(job);
     }
+    w->busy = FALSE;
+    if (w->done_seq < seq)
+      w->done_seq = seq;
+    g_cond_broadcast(&w->cond);
   }
   g_mutex_unlock(&w->lock);
   return NULL;

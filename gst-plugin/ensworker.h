@@ -19,6 +19,7 @@ typedef struct {
   ens_rect box;
   gboolean full_frame;
   gint roi_id;     /* GstVideoRegionOfInterestMeta id, -1 for full frame */
+  gint roi_index;  /* position among the frame's ROI metas (ids need not be unique) */
   GQuark roi_type; /* ROI label of the detector, 0 for full frame */
 } EnsRegion;
 

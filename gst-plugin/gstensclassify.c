@@ -494,13 +494,15 @@ static void attach_result(GstEnsClassify *self, GstBuffer *buf, const EnsJob *jo
     }
     GstVideoRegionOfInterestMeta *best = NULL;
     gdouble best_iou = 0.5;
+    gint index = 0;
     gpointer state = NULL;
     GstMeta *meta;
     while ((meta = gst_buffer_iterate_meta_filtered(buf, &state,
                                                     GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
       GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *)meta;
+      index++;
       if (fresh) {
-        if (roi->id == reg->roi_id) {
+        if (index - 1 == reg->roi_index) {
           best = roi;
           break;
         }
@@ -555,18 +557,20 @@ static EnsRegion *collect_regions(GstEnsClassify *self, GstBuffer *buf, GstEnsCl
     return r;
   }
   GArray *arr = g_array_new(FALSE, TRUE, sizeof(EnsRegion));
+  gint index = 0;
   gpointer state = NULL;
   GstMeta *meta;
   while ((meta = gst_buffer_iterate_meta_filtered(buf, &state,
                                                   GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
     GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *)meta;
+    index++;
     if (!object_class_matches(filter, roi->roi_type))
       continue;
     gint x0 = CLAMP((gint)roi->x, 0, w), y0 = CLAMP((gint)roi->y, 0, h);
     gint x1 = CLAMP((gint)(roi->x + roi->w), 0, w), y1 = CLAMP((gint)(roi->y + roi->h), 0, h);
     if (x1 <= x0 || y1 <= y0)
       continue;
-    EnsRegion r = {{x0, y0, x1 - x0, y1 - y0}, FALSE, roi->id, roi->roi_type};
+    EnsRegion r = {{x0, y0, x1 - x0, y1 - y0}, FALSE, roi->id, index - 1, roi->roi_type};
     g_array_append_val(arr, r);
   }
   *n = arr->len;

@@ -93,11 +93,11 @@ G_DEFINE_TYPE(GstEnsOverlay, gst_ens_overlay, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE(ensoverlay, "ensoverlay", GST_RANK_NONE, GST_TYPE_ENS_OVERLAY);
 
 /* The formats gst_video_overlay_composition_blend() handles, same list as ensclassify. */
-#define ENS_OVERLAY_CAPS                                                                         \
+#define ENS_OVERLAY_CAPS                                                                           \
   GST_VIDEO_CAPS_MAKE("{ RGB, BGR, RGBx, BGRx, xRGB, xBGR, RGBA, BGRA, ARGB, ABGR, I420, NV12 }")
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(ENS_OVERLAY_CAPS));
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(ENS_OVERLAY_CAPS));
 static GstStaticPadTemplate src_template =
     GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(ENS_OVERLAY_CAPS));
 
@@ -219,7 +219,8 @@ static GstVideoOverlayRectangle *rectangle_from_surface(cairo_surface_t *surface
                                     (gsize)stride * h, 0, (gsize)stride * h, surface,
                                     surface_destroy_notify);
   gst_buffer_add_video_meta_full(buf, GST_VIDEO_FRAME_FLAG_NONE,
-                                 GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, w, h, 1, offset, strides);
+                                 GST_VIDEO_OVERLAY_COMPOSITION_FORMAT_RGB, w, h, 1, offset,
+                                 strides);
   rect = gst_video_overlay_rectangle_new_raw(buf, x, y, w, h,
                                              GST_VIDEO_OVERLAY_FORMAT_FLAG_PREMULTIPLIED_ALPHA);
   gst_buffer_unref(buf);
@@ -488,43 +489,43 @@ static void gst_ens_overlay_set_property(GObject *object, guint prop_id, const G
 
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-  case PROP_POSITION:
-    p->position = g_value_get_enum(value);
-    break;
-  case PROP_FONT_DESC:
-    g_free(p->font_desc);
-    p->font_desc = g_value_dup_string(value);
-    if (p->font_desc == NULL)
-      p->font_desc = g_strdup(DEFAULT_FONT_DESC);
-    break;
-  case PROP_AUTO_RESIZE:
-    p->auto_resize = g_value_get_boolean(value);
-    break;
-  case PROP_TEXT_COLOR:
-    p->text_color = g_value_get_uint(value);
-    break;
-  case PROP_BOX_COLOR:
-    p->box_color = g_value_get_uint(value);
-    break;
-  case PROP_BACKGROUND_COLOR:
-    p->bg_color = g_value_get_uint(value);
-    break;
-  case PROP_BANNER_COLOR:
-    p->banner_color = g_value_get_uint(value);
-    break;
-  case PROP_MAX_LABELS:
-    p->max_labels = g_value_get_uint(value);
-    break;
-  case PROP_SHOW_SCORES:
-    p->show_scores = g_value_get_boolean(value);
-    break;
-  case PROP_BANNER:
-    g_free(p->banner);
-    p->banner = g_value_dup_string(value);
-    break;
-  default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-    break;
+    case PROP_POSITION:
+      p->position = g_value_get_enum(value);
+      break;
+    case PROP_FONT_DESC:
+      g_free(p->font_desc);
+      p->font_desc = g_value_dup_string(value);
+      if (p->font_desc == NULL)
+        p->font_desc = g_strdup(DEFAULT_FONT_DESC);
+      break;
+    case PROP_AUTO_RESIZE:
+      p->auto_resize = g_value_get_boolean(value);
+      break;
+    case PROP_TEXT_COLOR:
+      p->text_color = g_value_get_uint(value);
+      break;
+    case PROP_BOX_COLOR:
+      p->box_color = g_value_get_uint(value);
+      break;
+    case PROP_BACKGROUND_COLOR:
+      p->bg_color = g_value_get_uint(value);
+      break;
+    case PROP_BANNER_COLOR:
+      p->banner_color = g_value_get_uint(value);
+      break;
+    case PROP_MAX_LABELS:
+      p->max_labels = g_value_get_uint(value);
+      break;
+    case PROP_SHOW_SCORES:
+      p->show_scores = g_value_get_boolean(value);
+      break;
+    case PROP_BANNER:
+      g_free(p->banner);
+      p->banner = g_value_dup_string(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
   }
   GST_OBJECT_UNLOCK(self);
 }
@@ -537,39 +538,39 @@ static void gst_ens_overlay_get_property(GObject *object, guint prop_id, GValue 
 
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-  case PROP_POSITION:
-    g_value_set_enum(value, p->position);
-    break;
-  case PROP_FONT_DESC:
-    g_value_set_string(value, p->font_desc);
-    break;
-  case PROP_AUTO_RESIZE:
-    g_value_set_boolean(value, p->auto_resize);
-    break;
-  case PROP_TEXT_COLOR:
-    g_value_set_uint(value, p->text_color);
-    break;
-  case PROP_BOX_COLOR:
-    g_value_set_uint(value, p->box_color);
-    break;
-  case PROP_BACKGROUND_COLOR:
-    g_value_set_uint(value, p->bg_color);
-    break;
-  case PROP_BANNER_COLOR:
-    g_value_set_uint(value, p->banner_color);
-    break;
-  case PROP_MAX_LABELS:
-    g_value_set_uint(value, p->max_labels);
-    break;
-  case PROP_SHOW_SCORES:
-    g_value_set_boolean(value, p->show_scores);
-    break;
-  case PROP_BANNER:
-    g_value_set_string(value, p->banner);
-    break;
-  default:
-    G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-    break;
+    case PROP_POSITION:
+      g_value_set_enum(value, p->position);
+      break;
+    case PROP_FONT_DESC:
+      g_value_set_string(value, p->font_desc);
+      break;
+    case PROP_AUTO_RESIZE:
+      g_value_set_boolean(value, p->auto_resize);
+      break;
+    case PROP_TEXT_COLOR:
+      g_value_set_uint(value, p->text_color);
+      break;
+    case PROP_BOX_COLOR:
+      g_value_set_uint(value, p->box_color);
+      break;
+    case PROP_BACKGROUND_COLOR:
+      g_value_set_uint(value, p->bg_color);
+      break;
+    case PROP_BANNER_COLOR:
+      g_value_set_uint(value, p->banner_color);
+      break;
+    case PROP_MAX_LABELS:
+      g_value_set_uint(value, p->max_labels);
+      break;
+    case PROP_SHOW_SCORES:
+      g_value_set_boolean(value, p->show_scores);
+      break;
+    case PROP_BANNER:
+      g_value_set_string(value, p->banner);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
   }
   GST_OBJECT_UNLOCK(self);
 }
@@ -603,17 +604,17 @@ static void gst_ens_overlay_class_init(GstEnsOverlayClass *klass)
   g_object_class_install_property(
       gobject_class, PROP_FONT_DESC,
       g_param_spec_string("font-desc", "Font description",
-                          "Pango font description of the text, e.g. \"Sans 14\"",
-                          DEFAULT_FONT_DESC, rw));
+                          "Pango font description of the text, e.g. \"Sans 14\"", DEFAULT_FONT_DESC,
+                          rw));
   g_object_class_install_property(
       gobject_class, PROP_AUTO_RESIZE,
       g_param_spec_boolean("auto-resize", "Auto resize",
                            "Scale the font with the frame width (the size is for 640 pixels)",
                            DEFAULT_AUTO_RESIZE, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_TEXT_COLOR,
-      g_param_spec_uint("text-color", "Text colour", "Colour of the text, big-endian ARGB", 0,
-                        G_MAXUINT32, DEFAULT_TEXT_COLOR, rw));
+  g_object_class_install_property(gobject_class, PROP_TEXT_COLOR,
+                                  g_param_spec_uint("text-color", "Text colour",
+                                                    "Colour of the text, big-endian ARGB", 0,
+                                                    G_MAXUINT32, DEFAULT_TEXT_COLOR, rw));
   g_object_class_install_property(
       gobject_class, PROP_BOX_COLOR,
       g_param_spec_uint("box-color", "Box colour",
@@ -624,20 +625,19 @@ static void gst_ens_overlay_class_init(GstEnsOverlayClass *klass)
       g_param_spec_uint("background-color", "Background colour",
                         "Colour behind the results panel, big-endian ARGB", 0, G_MAXUINT32,
                         DEFAULT_BACKGROUND_COLOR, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_BANNER_COLOR,
-      g_param_spec_uint("banner-color", "Banner colour",
-                        "Colour of the banner strip, big-endian ARGB", 0, G_MAXUINT32,
-                        DEFAULT_BANNER_COLOR, rw));
+  g_object_class_install_property(gobject_class, PROP_BANNER_COLOR,
+                                  g_param_spec_uint("banner-color", "Banner colour",
+                                                    "Colour of the banner strip, big-endian ARGB",
+                                                    0, G_MAXUINT32, DEFAULT_BANNER_COLOR, rw));
   g_object_class_install_property(
       gobject_class, PROP_MAX_LABELS,
       g_param_spec_uint("max-labels", "Max labels",
                         "Most labels shown for a full-frame result (0 = all in the meta)", 0, 1000,
                         DEFAULT_MAX_LABELS, rw));
-  g_object_class_install_property(
-      gobject_class, PROP_SHOW_SCORES,
-      g_param_spec_boolean("show-scores", "Show scores", "Show each label's score in percent",
-                           DEFAULT_SHOW_SCORES, rw));
+  g_object_class_install_property(gobject_class, PROP_SHOW_SCORES,
+                                  g_param_spec_boolean("show-scores", "Show scores",
+                                                       "Show each label's score in percent",
+                                                       DEFAULT_SHOW_SCORES, rw));
   g_object_class_install_property(
       gobject_class, PROP_BANNER,
       g_param_spec_string("banner", "Banner",
@@ -646,8 +646,7 @@ static void gst_ens_overlay_class_init(GstEnsOverlayClass *klass)
 
   gst_element_class_set_static_metadata(
       element_class, "ens result overlay", "Filter/Effect/Video",
-      "Draws ens classification results (top-k labels, region boxes) on the video",
-      "ens project");
+      "Draws ens classification results (top-k labels, region boxes) on the video", "ens project");
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
 

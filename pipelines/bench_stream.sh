@@ -9,7 +9,7 @@
 # (default 10, after 3 s of warm-up). ENS_BUILD_DIR: see common.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=common.sh
+# shellcheck source=pipelines/common.sh
 . "$here/common.sh"
 ens_find_plugin
 bench=${ENS_BUILD_DIR:-$ens_root/build}/pipelines/ens-bench-stream

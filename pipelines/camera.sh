@@ -9,7 +9,7 @@
 # banner: labels are meaningless). Needs a camera and a display: not run by the tests.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=common.sh
+# shellcheck source=pipelines/common.sh
 . "$here/common.sh"
 device=${1:-/dev/video0} model=${2:-${ENS_MODEL:-random:b0}}
 [ -e "$device" ] || ens_die "no camera at $device"

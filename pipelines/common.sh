@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # common.sh - sourced by the pipeline scripts: finds the ens GStreamer plugin.
 #
 # Uses, in order: $ENS_BUILD_DIR (a meson build directory), the project's build/ directory,

@@ -24,12 +24,12 @@
 #   ENS_SECONDS_PER_PHOTO (2), ENS_FPS (15), ENS_INTERVAL (inference-interval, 1)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=common.sh
+# shellcheck source=pipelines/common.sh
 . "$here/common.sh"
 ens_find_plugin
 
 out_dir=${ENS_OUT_DIR:-$ens_root/out}
-cache=${ENS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ens}
+cache=${ENS_CACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/ens}
 secs=${ENS_SECONDS_PER_PHOTO:-2}
 fps=${ENS_FPS:-15}
 interval=${ENS_INTERVAL:-1}
@@ -99,8 +99,8 @@ frames_per_photo=$((secs * fps))
 branches=()
 for p in "${photos[@]}"; do
   branches+=(filesrc location="$p" ! jpegdec ! videoconvert ! videoscale
-    ! video/x-raw,format=I420,width=640,height=480,pixel-aspect-ratio=1/1
-    ! imagefreeze num-buffers=$frames_per_photo ! "video/x-raw,framerate=$fps/1" ! c.)
+    ! "video/x-raw,format=I420,width=640,height=480,pixel-aspect-ratio=1/1"
+    ! imagefreeze num-buffers="$frames_per_photo" ! "video/x-raw,framerate=$fps/1" ! c.)
 done
 read -r -a encoder <<<"$(ens_h264_encoder)"
 overlay=(ensoverlay)

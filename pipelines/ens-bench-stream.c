@@ -41,7 +41,8 @@ static GstPadProbeReturn on_sink(GstPad *pad, GstPadProbeInfo *info, gpointer da
   g_mutex_lock(&b->lock);
   if (b->start_us == 0)
     b->start_us = now;
-  g_hash_table_insert(b->t_in, GSIZE_TO_POINTER((gsize)GST_BUFFER_PTS(buf)), (gpointer)(gintptr)now);
+  g_hash_table_insert(b->t_in, GSIZE_TO_POINTER((gsize)GST_BUFFER_PTS(buf)),
+                      (gpointer)(gintptr)now);
   g_mutex_unlock(&b->lock);
   return GST_PAD_PROBE_OK;
 }
@@ -121,8 +122,7 @@ int main(int argc, char **argv)
   GOptionEntry entries[] = {
       {"mode", 0, 0, G_OPTION_ARG_STRING, &mode, "ensclassify mode (default async)", "MODE"},
       {"seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "Measured seconds (default 10)", "S"},
-      {"warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Seconds left out at the start (default 2)",
-       "S"},
+      {"warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Seconds left out at the start (default 2)", "S"},
       {"model", 0, 0, G_OPTION_ARG_STRING, &model, "Model (default random:b0)", "MODEL"},
       {"width", 0, 0, G_OPTION_ARG_INT, &width, "Frame width (default 1280)", "W"},
       {"height", 0, 0, G_OPTION_ARG_INT, &height, "Frame height (default 720)", "H"},
@@ -185,8 +185,8 @@ int main(int argc, char **argv)
   double fresh_fps = span_s > 0 && b.fresh_out > 1 ? b.fresh_out / span_s : 0;
   const char *m = mode ? mode : "async";
 
-  printf("ensclassify %s, %s %dx%d@%d live, inference-interval=%d, threads=%d, %d s measured\n",
-         m, model ? model : "random:b0", width, height, fps, interval, threads, seconds);
+  printf("ensclassify %s, %s %dx%d@%d live, inference-interval=%d, threads=%d, %d s measured\n", m,
+         model ? model : "random:b0", width, height, fps, interval, threads, seconds);
   printf("  frames through: %" G_GUINT64_FORMAT " (%.2f fps), new results: %" G_GUINT64_FORMAT
          " (%.2f /s)\n",
          b.frames_out, fps_out, b.fresh_out, fresh_fps);

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define DEFAULT_SOURCE                                                                        \
+#define DEFAULT_SOURCE                                                                             \
   "videotestsrc is-live=true pattern=ball ! video/x-raw,width=640,height=480,framerate=30/1"
 
 static gboolean on_signal(gpointer loop)

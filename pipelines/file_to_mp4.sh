@@ -10,7 +10,7 @@
 # the results as JSON Lines. ENS_BUILD_DIR: see common.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=common.sh
+# shellcheck source=pipelines/common.sh
 . "$here/common.sh"
 [ $# -ge 2 ] || ens_die "usage: $0 IN OUT.mp4 [MODEL]"
 in=$1 out=$2 model=${3:-${ENS_MODEL:-random:b0}}

@@ -10,7 +10,7 @@
 # ENS_TIMEOUT (seconds before giving up, default none). ENS_BUILD_DIR: see common.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=common.sh
+# shellcheck source=pipelines/common.sh
 . "$here/common.sh"
 [ $# -ge 2 ] || ens_die "usage: $0 rtsp://HOST:PORT/PATH OUT.jsonl [FRAMES]"
 url=$1 out=$2 frames=${3:-0}

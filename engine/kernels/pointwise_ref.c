@@ -29,8 +29,8 @@ void ens_pointwise_ref(const ens_pw_args *a, int begin, int end)
   for (int r = 0; r < rows; r++)
     for (int c = 0; c < cout; c++)
       out[(size_t)r * cout + c] = a->bias[c];
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, cout, cin, 1.0f, in, cin, a->w,
-              cout, 1.0f, out, cout);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, cout, cin, 1.0f, in, cin, a->w, cout,
+              1.0f, out, cout);
 
   if (a->act == ENS_ACT_SILU) {
     size_t n = (size_t)rows * cout;

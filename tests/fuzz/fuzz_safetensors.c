@@ -1,5 +1,6 @@
 /* fuzz_safetensors.c - libFuzzer target: ens_st_parse on arbitrary bytes must either fail with
- * a message or give tensors that lie inside the buffer and can be read. */
+ * a message or give tensors that lie inside the buffer and can be read. libFuzzer passes an
+ * exactly sized heap copy, so ASan catches any read past the end. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,17 +11,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  /* A private copy, so ASan sees reads past the end of the input. */
-  uint8_t *buf = malloc(size ? size : 1);
-  if (!buf)
-    return 0;
-  memcpy(buf, data, size);
   ens_safetensors st;
   ens_error err;
-  if (ens_st_parse(buf, size, "fuzz", &st, &err) == ENS_OK) {
+  if (ens_st_parse(data, size, "fuzz", &st, &err) == ENS_OK) {
     for (int i = 0; i < st.count; i++) {
       const ens_st_tensor *t = &st.tensors[i];
-      if (t->data < buf || t->data + t->nbytes > buf + size)
+      if (t->data < data || t->data + t->nbytes > data + size)
         abort(); /* a tensor outside the buffer is a bug */
       if (ens_st_find(&st, t->name) != t)
         abort();
@@ -37,6 +33,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   } else if (!err.message[0])
     abort(); /* every failure carries a message */
   ens_st_close(&st);
-  free(buf);
   return 0;
 }

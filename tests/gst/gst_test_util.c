@@ -52,8 +52,13 @@ GstBuffer *test_frame(GstVideoFormat format, gint width, gint height, const guin
     padded.size = offset;
   }
 
-  GstBuffer *src =
-      gst_buffer_new_wrapped(g_memdup2(rgb, (gsize)width * height * 3), (gsize)width * height * 3);
+  /* GStreamer's RGB rows are 4-byte aligned: copy the packed picture row by row. */
+  GstBuffer *src = gst_buffer_new_allocate(NULL, in_info.size, NULL);
+  GstMapInfo map;
+  fail_unless(gst_buffer_map(src, &map, GST_MAP_WRITE));
+  for (gint y = 0; y < height; y++)
+    memcpy(map.data + (gsize)y * in_info.stride[0], rgb + (gsize)y * width * 3, (gsize)width * 3);
+  gst_buffer_unmap(src, &map);
   GstBuffer *dst = gst_buffer_new_allocate(NULL, padded.size, NULL);
   /* Fill padding with a value the element must never read into the result. */
   gst_buffer_memset(dst, 0, 0xA5, padded.size);

@@ -60,8 +60,11 @@ static void run_nonblocking(const gchar *mode)
           push_us / 1000.0, DELAY_MS);
   fail_unless(push_us < DELAY_MS * 1000 / 2, "push took %.1f ms", push_us / 1000.0);
 
-  /* Frame 0 went to the worker at once; 1..8 were each replaced by the next; 9 is pending. */
-  fail_unless_equals_uint64(get_u64(h->element, "frames-replaced"), FRAMES - 2);
+  /* Frame 0 went to the worker (unless frame 1 came before the worker woke up); every later
+   * frame but the last was replaced by the next; the last one is pending. */
+  guint64 replaced_now = get_u64(h->element, "frames-replaced");
+  fail_unless(replaced_now == FRAMES - 2 || replaced_now == FRAMES - 1,
+              "%" G_GUINT64_FORMAT " replaced", replaced_now);
   for (guint i = 0; i < FRAMES; i++) {
     GstBuffer *out = gst_harness_pull(h);
     /* nothing had completed yet when these were pushed */
@@ -89,7 +92,7 @@ static void run_nonblocking(const gchar *mode)
   guint64 inferred = get_u64(h->element, "frames-inferred");
   guint64 replaced = get_u64(h->element, "frames-replaced");
   fail_unless_equals_uint64(inferred + replaced, FRAMES + 1);
-  fail_unless(inferred >= 2);
+  fail_unless(inferred >= 1 && inferred <= 3);
   gst_harness_teardown(h);
 }
 

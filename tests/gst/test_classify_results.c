@@ -35,17 +35,6 @@ static GstBuffer *push_pull(GstHarness *h, GstBuffer *in, GstClockTime pts)
   return out;
 }
 
-/* The element's result for one frame of format (pad bytes of stride padding). */
-static GstBuffer *classify_one(GstVideoFormat format, gint w, gint hgt, const guint8 *rgb, gint pad,
-                               GstVideoInfo *info)
-{
-  GstBuffer *in = test_frame(format, w, hgt, rgb, pad, info);
-  GstHarness *h = new_harness("", info);
-  GstBuffer *out = push_pull(h, in, 0);
-  gst_harness_teardown(h);
-  return out;
-}
-
 GST_START_TEST(test_sync_matches_engine)
 {
   GstVideoInfo info;
@@ -149,7 +138,10 @@ static void check_all_formats(gint w, gint hgt, gint pad)
 {
   guint8 *rgb = test_rgb_picture(w, hgt, 1, 0, 0);
   GstVideoInfo rgb_info;
-  GstBuffer *rgb_out = classify_one(GST_VIDEO_FORMAT_RGB, w, hgt, rgb, 0, &rgb_info);
+  GstBuffer *rgb_in = test_frame(GST_VIDEO_FORMAT_RGB, w, hgt, rgb, 0, &rgb_info);
+  /* one harness for all formats: each format is a caps change mid-stream */
+  GstHarness *h = new_harness("", &rgb_info);
+  GstBuffer *rgb_out = push_pull(h, rgb_in, 0);
   GstEnsClassificationMeta *rm = gst_buffer_get_ens_classification_meta(rgb_out);
   fail_unless(rm != NULL && rm->n_entries == 5);
 
@@ -159,14 +151,14 @@ static void check_all_formats(gint w, gint hgt, gint pad)
     GstBuffer *in = test_frame(f, w, hgt, rgb, pad, &info);
     ens_class_score ref[5];
     gint n = test_ref_topk(ref_model, in, &info, NULL, 5, ref);
-    GstHarness *h = new_harness("", &info);
-    GstBuffer *out = push_pull(h, gst_buffer_ref(in), 0);
-    gst_harness_teardown(h);
+    gst_harness_set_src_caps(h, gst_video_info_to_caps(&info));
+    GstBuffer *out = push_pull(h, gst_buffer_ref(in), (i + 1) * GST_SECOND);
     GstEnsClassificationMeta *m = gst_buffer_get_ens_classification_meta(out);
-    GST_INFO("%dx%d pad %d %s: top1 %d %.6f (RGB %d %.6f)", w, hgt, pad,
-             gst_video_format_to_string(f), m->entries[0].class_id, m->entries[0].score,
-             rm->entries[0].class_id, rm->entries[0].score);
+    g_print("%dx%d pad %d %s: top1 %d %.6f (RGB %d %.6f)\n", w, hgt, pad,
+            gst_video_format_to_string(f), m->entries[0].class_id, m->entries[0].score,
+            rm->entries[0].class_id, rm->entries[0].score);
     test_assert_meta_equals(m, ref, n);
+    fail_unless(m->fresh);
     fail_unless_equals_int(m->width, w);
     fail_unless_equals_int(m->height, hgt);
     if (!is_yuv(f)) {
@@ -185,6 +177,7 @@ static void check_all_formats(gint w, gint hgt, gint pad)
     gst_buffer_unref(out);
     gst_buffer_unref(in);
   }
+  gst_harness_teardown(h);
   gst_buffer_unref(rgb_out);
   g_free(rgb);
 }
@@ -300,6 +293,10 @@ GST_START_TEST(test_roi_list)
       gst_buffer_add_video_region_of_interest_meta(in, "person", 0, 0, 30, 30);
   GstVideoRegionOfInterestMeta *car2 =
       gst_buffer_add_video_region_of_interest_meta(in, "car", 100, 60, 40, 40);
+  /* ids are set by the detector (GStreamer leaves them 0) */
+  car1->id = 11;
+  person->id = 12;
+  car2->id = 13;
   gint car1_id = car1->id, car2_id = car2->id, person_id = person->id;
   ens_rect r1 = {10, 20, 50, 40}, r2 = {100, 60, 20, 30};
   ens_rect rois[2] = {r1, r2};

@@ -25,8 +25,8 @@ static const char *gen_path(const char *name)
 }
 
 /* Load must fail with `code` and a message containing every non-NULL needle. */
-static void expect_fail(const char *path, const ens_options *opt, ens_status code,
-                        const char *n1, const char *n2)
+static void expect_fail(const char *path, const ens_options *opt, ens_status code, const char *n1,
+                        const char *n2)
 {
   ens_error err;
   ens_model *m = (ens_model *)&err; /* must be reset to NULL */
@@ -192,8 +192,8 @@ static void broken_tensors(void)
               "bn1.running_var", "I64");
   expect_fail(rewrite("no_stage6.safetensors", edit_drop_stage6), NULL, ENS_ERR_MODEL,
               "no tf_efficientnet variant", "6 stages of [1 2 2 3 3 4]");
-  expect_fail(rewrite("stem_3d.safetensors", edit_stem_3d), NULL, ENS_ERR_MODEL,
-              "conv_stem.weight", NULL);
+  expect_fail(rewrite("stem_3d.safetensors", edit_stem_3d), NULL, ENS_ERR_MODEL, "conv_stem.weight",
+              NULL);
   expect_fail(rewrite("classifier_in.safetensors", edit_classifier_in), NULL, ENS_ERR_MODEL,
               "classifier.weight", "expected [num_classes, 1280]");
 
@@ -273,8 +273,8 @@ static void hub_directories(void)
   CHECK(in->num_classes == 10 && strcmp(ens_model_label(m, 7), "seven") == 0, "labels");
   CHECK(in->input_height == 256 && in->input_width == 192, "input %dx%d", in->input_width,
         in->input_height);
-  CHECK(in->interpolation == ENS_INTERP_BILINEAR && in->crop_pct == 0.9f &&
-            in->mean[0] == 0.5f && in->std[2] == 0.25f,
+  CHECK(in->interpolation == ENS_INTERP_BILINEAR && in->crop_pct == 0.9f && in->mean[0] == 0.5f &&
+            in->std[2] == 0.25f,
         "pretrained cfg not applied");
   ens_preprocess_params pp;
   ens_model_preprocess_params(m, &pp);

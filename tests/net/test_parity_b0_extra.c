@@ -55,8 +55,8 @@ static void nc10(void)
   float *want_l = ens_test_load_f32(g, "logits", &n, NULL);
   CHECK(n == 10, "nc10 logits %zu", n);
   float *want_f = ens_test_load_f32(g, "features", &n, NULL);
-  float *input = ens_test_load_f32(ens_test_shared_path("goldens/b0.safetensors"), "input", &n,
-                                   NULL);
+  float *input =
+      ens_test_load_f32(ens_test_shared_path("goldens/b0.safetensors"), "input", &n, NULL);
   ens_model *m = load(w);
   const ens_model_info *info = ens_model_get_info(m);
   CHECK(info->num_classes == 10, "num_classes %d", info->num_classes);
@@ -127,8 +127,7 @@ static void half_weights(const char *dtype)
   CHECK(a->weight_floats == b->weight_floats &&
             memcmp(a->weights, b->weights, sizeof(float) * a->weight_floats) == 0,
         "%s: folded weights differ from the widened F32 file's", dtype);
-  CHECK(memcmp(logits, logits32, sizeof logits) == 0, "%s: logits not bit-identical to F32",
-        dtype);
+  CHECK(memcmp(logits, logits32, sizeof logits) == 0, "%s: logits not bit-identical to F32", dtype);
   ens_model_free(m);
   ens_model_free(m32);
   remove(widened);

@@ -105,8 +105,8 @@ int main(int argc, char **argv)
   int top_got[5], top_want[5];
   ens_test_topk_ids(logits, info->num_classes, 5, top_got);
   ens_test_topk_ids(want_l, info->num_classes, 5, top_want);
-  CHECK(memcmp(top_got, top_want, sizeof top_got) == 0, "top-5 differs: %d %d %d %d %d",
-        top_got[0], top_got[1], top_got[2], top_got[3], top_got[4]);
+  CHECK(memcmp(top_got, top_want, sizeof top_got) == 0, "top-5 differs: %d %d %d %d %d", top_got[0],
+        top_got[1], top_got[2], top_got[3], top_got[4]);
 
   free(input);
   free(logits);

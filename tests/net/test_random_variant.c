@@ -35,8 +35,7 @@ int main(int argc, char **argv)
     sum2 += (double)l[i] * l[i];
   }
   const double sd = sqrt(sum2 / 1000 - (sum / 1000) * (sum / 1000));
-  printf("random %s @%d: logits std %.3f, %.1f GFLOP\n", argv[1], in->input_height, sd,
-         in->gflops);
+  printf("random %s @%d: logits std %.3f, %.1f GFLOP\n", argv[1], in->input_height, sd, in->gflops);
   CHECK(finite && sd > 0.05 && sd < 1000, "logits finite %d, std %g", finite, sd);
   free(x);
   free(l);

@@ -12,10 +12,9 @@ static void pad_cases(void)
 {
   /* {in, k, s, before, after, out} */
   static const int cases[][6] = {
-      {224, 3, 2, 0, 1, 112}, {224, 5, 2, 1, 2, 112}, {225, 3, 2, 1, 1, 113},
-      {65, 5, 2, 2, 2, 33},   {475, 3, 2, 1, 1, 238}, {56, 5, 2, 1, 2, 28},
-      {7, 5, 1, 2, 2, 7},     {7, 3, 1, 1, 1, 7},     {1, 3, 2, 1, 1, 1},
-      {1, 5, 2, 2, 2, 1},     {2, 5, 2, 1, 2, 1},     {113, 3, 2, 1, 1, 57},
+      {224, 3, 2, 0, 1, 112}, {224, 5, 2, 1, 2, 112}, {225, 3, 2, 1, 1, 113}, {65, 5, 2, 2, 2, 33},
+      {475, 3, 2, 1, 1, 238}, {56, 5, 2, 1, 2, 28},   {7, 5, 1, 2, 2, 7},     {7, 3, 1, 1, 1, 7},
+      {1, 3, 2, 1, 1, 1},     {1, 5, 2, 2, 2, 1},     {2, 5, 2, 1, 2, 1},     {113, 3, 2, 1, 1, 57},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const int *c = cases[i];
@@ -84,8 +83,7 @@ static void check_variant(const char *name, const ens_json *vj)
       const int skip = stride == 1 && in == out;
       const ens_json *sk = ens_json_get(b, "skip");
       CHECK(jint(b, "in") == in && jint(b, "mid") == mid && jint(b, "out") == out &&
-                jint(b, "se_rd") == in / 4 && jint(b, "s") == stride && sk &&
-                sk->boolean == skip,
+                jint(b, "se_rd") == in / 4 && jint(b, "s") == stride && sk && sk->boolean == skip,
             "%s block %d.%d", name, s, j);
       in = out;
     }
@@ -113,8 +111,7 @@ static void check_variant(const char *name, const ens_json *vj)
 int main(void)
 {
   pad_cases();
-  CHECK(ens_round_channels(32, 4.3) == 136 && ens_round_channels(1280, 4.3) == 5504,
-        "l2 rounding");
+  CHECK(ens_round_channels(32, 4.3) == 136 && ens_round_channels(1280, 4.3) == 5504, "l2 rounding");
   CHECK(ens_round_repeats(3, 1.1) == 4 && ens_round_repeats(1, 1.0) == 1, "repeats rounding");
 
   const char *path = ens_test_shared_path("goldens/variants.json");

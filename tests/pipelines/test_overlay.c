@@ -16,14 +16,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);             \
-      fprintf(stderr, __VA_ARGS__);                                                        \
-      fprintf(stderr, "\n");                                                               \
-      failures++;                                                                          \
-    }                                                                                      \
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);                     \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fprintf(stderr, "\n");                                                                       \
+      failures++;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 #define W 640
@@ -71,8 +71,8 @@ static void add_roi(GstBuffer *buf, gint x, gint y, gint w, gint h, const GstEns
 static GstHarness *overlay_harness(const char *format)
 {
   GstHarness *h = gst_harness_new("ensoverlay");
-  gchar *caps = g_strdup_printf("video/x-raw,format=%s,width=%d,height=%d,framerate=30/1", format,
-                                W, H);
+  gchar *caps =
+      g_strdup_printf("video/x-raw,format=%s,width=%d,height=%d,framerate=30/1", format, W, H);
   gst_harness_set_src_caps_str(h, caps);
   g_free(caps);
   return h;
@@ -271,8 +271,8 @@ static void test_roi_box(void)
   Bbox outside_below = changed_bbox(&m, 0, by + bh, W, H);
   CHECK(outside_below.n == 0, "%d pixels changed below the box", outside_below.n);
   Bbox tag = changed_bbox(&m, 0, 0, W, by);
-  CHECK(tag.n > 0 && tag.y1 == by && tag.x0 == bx, "tag above the box: %d px, x0 %d y1 %d",
-        tag.n, tag.x0, tag.y1);
+  CHECK(tag.n > 0 && tag.y1 == by && tag.x0 == bx, "tag above the box: %d px, x0 %d y1 %d", tag.n,
+        tag.x0, tag.y1);
   gst_buffer_unmap(out, &m);
   gst_buffer_unref(out);
   gst_harness_teardown(h);
@@ -341,8 +341,7 @@ static void test_formats(void)
         changed_box += diff > 0;
     }
     CHECK(changed_top >= 30, "%s: panel rows changed %d", formats[f], changed_top);
-    CHECK(changed_mid == 0, "%s: %d bytes changed between panel and box", formats[f],
-          changed_mid);
+    CHECK(changed_mid == 0, "%s: %d bytes changed between panel and box", formats[f], changed_mid);
     CHECK(changed_box == 96, "%s: box side rows changed %d of 96", formats[f], changed_box);
     gst_video_frame_unmap(&frame);
     gst_buffer_unref(out);

@@ -33,10 +33,10 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
   /* Taps ky in [ky0, ky1) fall inside the image. */
   const int ky0 = iy0 < 0 ? -iy0 : 0;
   const int ky1 = a->ih - iy0 < K ? a->ih - iy0 : K;
-  __m512 wv[25];
-#pragma GCC unroll 25
-  for (int t = 0; t < K * K; t++)
-    wv[t] = _mm512_maskz_loadu_ps(m, a->w + (size_t)t * c + cb);
+  /* Tap weights are read from a->w (L1-resident, k*k*16 floats per block) right where they
+   * are used: keeping all 25 of a 5x5 in registers spilled them anyway. */
+  const float *wb = a->w + cb;
+#define WTAP(t) _mm512_maskz_loadu_ps(m, wb + (size_t)(t) * c)
   const __m512 bias = _mm512_maskz_loadu_ps(m, a->bias + cb);
   const int silu = a->act == ENS_ACT_SILU;
   __m512 sum = _mm512_setzero_ps();
@@ -69,8 +69,8 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
           const int ix = ix0 + kx;
           if (ix < 0 || ix >= iw)
             continue;
-          acc =
-              _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)ix * c), wv[ky * K + kx], acc);
+          acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)ix * c), WTAP(ky * K + kx),
+                                acc);
         }
       }
       if (silu)
@@ -83,7 +83,7 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
     /* Interior: P columns at a time, then one at a time up to ox_hi. */
     for (; ox < ox_hi;) {
       const int np = ox_hi - ox >= P ? P : 1;
-      __m512 acc[8];
+      __m512 acc[12];
       const int ix0 = ox * S - a->pad_left;
       if (np == P) {
 #pragma GCC unroll 8
@@ -94,16 +94,20 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
           if (ky < ky0 || ky >= ky1)
             continue;
           const float *row = base + ((size_t)(iy0 + ky) * iw + ix0) * c;
+          __m512 wk[5];
+#pragma GCC unroll 5
+          for (int kx = 0; kx < K; kx++)
+            wk[kx] = WTAP(ky * K + kx);
           /* Each input column of the window is loaded once and feeds every output column
            * it overlaps (kx = j - p * S), in kx order per output as in the checked path. */
-#pragma GCC unroll 16
+#pragma GCC unroll 20
           for (int j = 0; j < (P - 1) * S + K; j++) {
             const __m512 xv = _mm512_maskz_loadu_ps(m, row + (size_t)j * c);
 #pragma GCC unroll 8
             for (int p = 0; p < P; p++) {
               const int kx = j - p * S;
               if (kx >= 0 && kx < K)
-                acc[p] = _mm512_fmadd_ps(xv, wv[ky * K + kx], acc[p]);
+                acc[p] = _mm512_fmadd_ps(xv, wk[kx], acc[p]);
             }
           }
         }
@@ -123,7 +127,8 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
           const float *row = base + ((size_t)(iy0 + ky) * iw + ix0) * c;
 #pragma GCC unroll 5
           for (int kx = 0; kx < K; kx++)
-            v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)kx * c), wv[ky * K + kx], v);
+            v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + (size_t)kx * c), WTAP(ky * K + kx),
+                                v);
         }
         if (silu)
           v = ens_silu_avx512(v);
@@ -135,6 +140,7 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
   }
   if (sums)
     _mm512_mask_storeu_ps(sums + cb, m, sum);
+#undef WTAP
 }
 
 #define DW_CASE(K, S, P)                                                                           \
@@ -159,11 +165,11 @@ void ens_depthwise_avx512(const ens_dw_args *a, int begin, int end)
     if (k == 3 && s == 1) {
       DW_CASE(3, 1, 8)
     } else if (k == 3 && s == 2) {
-      DW_CASE(3, 2, 6)
+      DW_CASE(3, 2, 8)
     } else if (k == 5 && s == 1) {
-      DW_CASE(5, 1, 4)
+      DW_CASE(5, 1, 8)
     } else if (k == 5 && s == 2) {
-      DW_CASE(5, 2, 4)
+      DW_CASE(5, 2, 8)
     } else {
       DW_CASE(k, s, 4)
     }

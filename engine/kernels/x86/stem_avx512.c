@@ -1,8 +1,8 @@
 /* stem_avx512.c - the k x k stem convolution (NCHW 3-channel input -> NHWC) with AVX-512,
  * bias + SiLU fused.
  *
- * Per output row: blocks of 4 output columns x up to 2 zmm (32) output channels in 8
- * accumulators; per tap (ky, kx, ci) the input values of the 4 columns are broadcast (0 for
+ * Per output row: blocks of 8 output columns x up to 2 zmm (32) output channels in 16
+ * accumulators; per tap (ky, kx, ci) the input values of the 8 columns are broadcast (0 for
  * taps in the SAME padding) against 1-2 weight vectors. Any cout works (masked last vector). */
 #include "kernels_x86.h"
 
@@ -10,7 +10,7 @@
 
 #include "silu_avx512.h"
 
-#define PX 4
+#define PX 8
 
 void ens_stem_avx512(const ens_stem_args *a, int begin, int end)
 {
@@ -28,6 +28,10 @@ void ens_stem_avx512(const ens_stem_args *a, int begin, int end)
       const __m512 b1 = _mm512_maskz_loadu_ps(m1, a->bias + c0 + 16);
       for (int ox = 0; ox < a->ow; ox += PX) {
         const int np = a->ow - ox < PX ? a->ow - ox : PX;
+        /* All PX columns and taps inside the image: no per-tap checks. */
+        const int ix_first = ox * s - a->pad_left,
+                  ix_last = (ox + PX - 1) * s + k - 1 - a->pad_left;
+        const int inside = np == PX && ix_first >= 0 && ix_last < iw;
         __m512 acc0[PX], acc1[PX];
         for (int p = 0; p < PX; p++) {
           acc0[p] = b0;
@@ -43,13 +47,23 @@ void ens_stem_avx512(const ens_stem_args *a, int begin, int end)
               const float *w = a->w + ((size_t)(ky * k + kx) * cin + ci) * cout + c0;
               const __m512 w0 = _mm512_maskz_loadu_ps(m0, w);
               const __m512 w1 = _mm512_maskz_loadu_ps(m1, w + 16);
-#pragma GCC unroll 4
-              for (int p = 0; p < PX; p++) {
-                const int ix = (ox + p) * s + kx - a->pad_left;
-                const float xv = (p < np && ix >= 0 && ix < iw) ? src[ix] : 0.0f;
-                const __m512 x = _mm512_set1_ps(xv);
-                acc0[p] = _mm512_fmadd_ps(x, w0, acc0[p]);
-                acc1[p] = _mm512_fmadd_ps(x, w1, acc1[p]);
+              if (inside) {
+                const float *xs = src + ix_first + kx;
+#pragma GCC unroll 8
+                for (int p = 0; p < PX; p++) {
+                  const __m512 x = _mm512_set1_ps(xs[p * s]);
+                  acc0[p] = _mm512_fmadd_ps(x, w0, acc0[p]);
+                  acc1[p] = _mm512_fmadd_ps(x, w1, acc1[p]);
+                }
+              } else {
+#pragma GCC unroll 8
+                for (int p = 0; p < PX; p++) {
+                  const int ix = (ox + p) * s + kx - a->pad_left;
+                  const float xv = (p < np && ix >= 0 && ix < iw) ? src[ix] : 0.0f;
+                  const __m512 x = _mm512_set1_ps(xv);
+                  acc0[p] = _mm512_fmadd_ps(x, w0, acc0[p]);
+                  acc1[p] = _mm512_fmadd_ps(x, w1, acc1[p]);
+                }
               }
             }
           }
