@@ -151,21 +151,26 @@ static ens_status clip_roi(const ens_image *img, const ens_rect *roi, ens_rect *
   return ENS_OK;
 }
 
-/* RGB view of the ROI: in place for packed RGB, else converted into rgb_buf (caller's). */
-static size_t rgb_copy_bytes(const ens_image *img, const ens_rect *r)
+/* The RGB pixels the resampler reads: the ROI in place for packed RGB; otherwise only the
+ * source rectangle sr (relative to the ROI r) converted into rgb_buf (caller's). *x0, *y0:
+ * input coordinates of the returned pointer's pixel. */
+static size_t rgb_copy_bytes(const ens_image *img, const ens_rect *sr)
 {
-  return img->format == ENS_PIXEL_RGB ? 0 : (size_t)r->width * 3 * (size_t)r->height;
+  return img->format == ENS_PIXEL_RGB ? 0 : (size_t)sr->width * 3 * (size_t)sr->height;
 }
 
-static const uint8_t *rgb_view(const ens_image *img, const ens_rect *r, uint8_t *rgb_buf,
-                               size_t *stride)
+static const uint8_t *rgb_source(const ens_image *img, const ens_rect *r, const ens_rect *sr,
+                                 uint8_t *rgb_buf, size_t *stride, int *x0, int *y0)
 {
   if (img->format == ENS_PIXEL_RGB) {
     *stride = (size_t)img->strides[0];
+    *x0 = *y0 = 0;
     return img->planes[0] + (size_t)r->y * img->strides[0] + (size_t)r->x * 3;
   }
-  *stride = (size_t)r->width * 3;
-  ens_image_to_rgb(img, r->x, r->y, r->width, r->height, rgb_buf, *stride);
+  *stride = (size_t)sr->width * 3;
+  *x0 = sr->x;
+  *y0 = sr->y;
+  ens_image_to_rgb(img, r->x + sr->x, r->y + sr->y, sr->width, sr->height, rgb_buf, *stride);
   return rgb_buf;
 }
 
@@ -218,7 +223,11 @@ static ens_status resize_window(const ens_preprocess_params *p, const ens_image 
 
   size_t rs = ens_pil_resize_scratch_size(r.width, r.height, plan->resized_width,
                                           plan->resized_height, &win, plan->filter);
-  size_t cb = rgb_copy_bytes(img, &r);
+  ens_rect sr = {0, 0, 0, 0};
+  if (rs)
+    ens_pil_resize_source_rect(r.width, r.height, plan->resized_width, plan->resized_height, &win,
+                               plan->filter, &sr);
+  size_t cb = rgb_copy_bytes(img, &sr);
   if (!rs || align64(cb) > SIZE_MAX / 2 - rs) {
     if (want_full)
       free(*full_out);
@@ -232,9 +241,11 @@ static ens_status resize_window(const ens_preprocess_params *p, const ens_image 
     return ens_fail(err, ENS_ERR_NOMEM, "preprocess: cannot allocate %zu bytes", align64(cb) + rs);
   }
   size_t src_stride;
-  const uint8_t *src = rgb_view(img, &r, scratch, &src_stride);
-  ens_pil_resize(src, r.width, r.height, src_stride, plan->resized_width, plan->resized_height,
-                 &win, plan->filter, dst, dst_stride, scratch + align64(cb));
+  int x0, y0;
+  const uint8_t *src = rgb_source(img, &r, &sr, scratch, &src_stride, &x0, &y0);
+  ens_pil_resize_from(src, x0, y0, r.width, r.height, src_stride, plan->resized_width,
+                      plan->resized_height, &win, plan->filter, dst, dst_stride,
+                      scratch + align64(cb));
   free(scratch);
   return ENS_OK;
 }

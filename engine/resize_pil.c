@@ -208,6 +208,7 @@ typedef struct {
   int need_h, need_v;
   int rows_first, rows_count; /* source rows the vertical pass reads */
   int cols_first, cols_count; /* source columns the horizontal pass reads */
+  ens_rect src_rect;          /* everything read from the source */
 } layout;
 
 static int add_part(size_t *off, size_t *part, size_t count, size_t elem)
@@ -242,6 +243,10 @@ static int plan(int in_w, int in_h, int out_w, int out_h, const ens_rect *win,
   axis_bounds(gh, win->x + win->width - 1, &lo2, &hi2);
   L->cols_first = lo;
   L->cols_count = hi2 - lo;
+  L->src_rect.x = L->need_h ? L->cols_first : win->x;
+  L->src_rect.width = L->need_h ? L->cols_count : win->width;
+  L->src_rect.y = L->need_v ? L->rows_first : win->y;
+  L->src_rect.height = L->need_v ? L->rows_count : win->height;
   size_t off = 0, nw = (size_t)win->width, nh = (size_t)win->height;
   size_t maxk = (size_t)(gh->ksize > gv->ksize ? gh->ksize : gv->ksize);
   int ok = 1;
@@ -279,16 +284,37 @@ size_t ens_pil_resize_scratch_size(int in_w, int in_h, int out_w, int out_h, con
   return L.total;
 }
 
+int ens_pil_resize_source_rect(int in_w, int in_h, int out_w, int out_h, const ens_rect *win,
+                               ens_pil_filter filter, ens_rect *src_rect)
+{
+  ens_rect all = {0, 0, out_w, out_h};
+  axis_geom gh, gv;
+  layout L;
+  if (!plan(in_w, in_h, out_w, out_h, win ? win : &all, filter, &gh, &gv, &L))
+    return 0;
+  *src_rect = L.src_rect;
+  return 1;
+}
+
 void ens_pil_resize(const uint8_t *src, int in_w, int in_h, size_t src_stride, int out_w, int out_h,
                     const ens_rect *win, ens_pil_filter filter, uint8_t *dst, size_t dst_stride,
                     void *scratch)
+{
+  ens_pil_resize_from(src, 0, 0, in_w, in_h, src_stride, out_w, out_h, win, filter, dst, dst_stride,
+                      scratch);
+}
+
+void ens_pil_resize_from(const uint8_t *src, int x0, int y0, int in_w, int in_h, size_t src_stride,
+                         int out_w, int out_h, const ens_rect *win, ens_pil_filter filter,
+                         uint8_t *dst, size_t dst_stride, void *scratch)
 {
   ens_rect all = {0, 0, out_w, out_h};
   axis_geom gh, gv;
   layout L;
   if (!win)
     win = &all;
-  if (!plan(in_w, in_h, out_w, out_h, win, filter, &gh, &gv, &L))
+  if (!plan(in_w, in_h, out_w, out_h, win, filter, &gh, &gv, &L) || x0 < 0 || y0 < 0 ||
+      x0 > L.src_rect.x || y0 > L.src_rect.y)
     return;
   uint8_t *base = scratch;
   double *tmp = (double *)(base + L.tmp);
@@ -314,24 +340,29 @@ void ens_pil_resize(const uint8_t *src, int in_w, int in_h, size_t src_stride, i
     /* horizontal over the source rows the window needs, then vertical from that band */
     uint8_t *mid = base + L.mid;
     size_t mid_stride = (size_t)nw * 3;
-    pass_horizontal(src + (size_t)L.rows_first * src_stride + (size_t)L.cols_first * 3, src_stride,
-                    L.rows_count, L.cols_count, nw, h_lo, h_taps, h_k, gh.ksize, base + L.block,
-                    mid, mid_stride);
+    pass_horizontal(src + (size_t)(L.rows_first - y0) * src_stride +
+                        (size_t)(L.cols_first - x0) * 3,
+                    src_stride, L.rows_count, L.cols_count, nw, h_lo, h_taps, h_k, gh.ksize,
+                    base + L.block, mid, mid_stride);
     for (int j = 0; j < nh; j++)
       v_lo[j] -= L.rows_first;
     pass_vertical(mid, mid_stride, nw * 3, nh, v_lo, v_taps, v_k, gv.ksize,
                   (int32_t *)(base + L.acc), dst, dst_stride);
   } else if (L.need_h) {
     /* height unchanged: Pillow skips the vertical pass, output row y = source row y */
-    pass_horizontal(src + (size_t)win->y * src_stride + (size_t)L.cols_first * 3, src_stride, nh,
-                    L.cols_count, nw, h_lo, h_taps, h_k, gh.ksize, base + L.block, dst, dst_stride);
+    pass_horizontal(src + (size_t)(win->y - y0) * src_stride + (size_t)(L.cols_first - x0) * 3,
+                    src_stride, nh, L.cols_count, nw, h_lo, h_taps, h_k, gh.ksize, base + L.block,
+                    dst, dst_stride);
   } else if (L.need_v) {
     /* width unchanged: vertical pass straight from the source columns */
-    pass_vertical(src + (size_t)win->x * 3, src_stride, nw * 3, nh, v_lo, v_taps, v_k, gv.ksize,
-                  (int32_t *)(base + L.acc), dst, dst_stride);
+    for (int j = 0; j < nh; j++)
+      v_lo[j] -= y0;
+    pass_vertical(src + (size_t)(win->x - x0) * 3, src_stride, nw * 3, nh, v_lo, v_taps, v_k,
+                  gv.ksize, (int32_t *)(base + L.acc), dst, dst_stride);
   } else {
     for (int y = 0; y < nh; y++)
-      memcpy(dst + (size_t)y * dst_stride, src + (size_t)(win->y + y) * src_stride + win->x * 3,
+      memcpy(dst + (size_t)y * dst_stride,
+             src + (size_t)(win->y - y0 + y) * src_stride + (size_t)(win->x - x0) * 3,
              (size_t)nw * 3);
   }
 }

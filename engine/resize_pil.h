@@ -36,7 +36,20 @@ void ens_pil_resize(const uint8_t *src, int in_w, int in_h, size_t src_stride, i
                     const ens_rect *win, ens_pil_filter filter, uint8_t *dst, size_t dst_stride,
                     void *scratch);
 
-/* Same, allocating its own scratch memory. ENS_ERR_ARG on bad sizes, ENS_ERR_NOMEM. */
+/* The rectangle of the input that ens_pil_resize() reads for this output window (win NULL =
+ * whole output): only those pixels need to exist / be converted. Returns 0 on bad sizes. */
+int ens_pil_resize_source_rect(int in_w, int in_h, int out_w, int out_h, const ens_rect *win,
+                               ens_pil_filter filter, ens_rect *src_rect);
+
+/* ens_pil_resize() when src holds only part of the in_w x in_h input: src points at input
+ * pixel (x0, y0) and must cover ens_pil_resize_source_rect() (which must not start above or
+ * left of (x0, y0)). */
+void ens_pil_resize_from(const uint8_t *src, int x0, int y0, int in_w, int in_h, size_t src_stride,
+                         int out_w, int out_h, const ens_rect *win, ens_pil_filter filter,
+                         uint8_t *dst, size_t dst_stride, void *scratch);
+
+/* Same as ens_pil_resize, allocating its own scratch memory. ENS_ERR_ARG on bad sizes,
+ * ENS_ERR_NOMEM. */
 ens_status ens_pil_resize_alloc(const uint8_t *src, int in_w, int in_h, size_t src_stride,
                                 int out_w, int out_h, const ens_rect *win, ens_pil_filter filter,
                                 uint8_t *dst, size_t dst_stride, ens_error *err);

@@ -1,10 +1,13 @@
 /* threadpool.c - persistent workers woken per parallel-for by a generation counter.
  *
- * A forward is ~50-300 short parallel-fors, so waking workers through a condition variable
- * alone costs tens of microseconds each. Workers and the caller first spin briefly on atomics
- * (bounded, ENS_POOL_SPIN polls with a pause), then fall back to sleeping on the condition
- * variables, so an idle model costs no CPU. Every hand-off is also done under the mutex, so
- * the sleep path cannot lose a wake-up.
+ * A forward is ~50-300 short parallel-fors, and waking workers through a condition variable
+ * costs tens of microseconds each. Workers and the caller can first spin on atomics (bounded:
+ * `spin` polls with a pause, from the environment variable ENS_POOL_SPIN, default 0), then
+ * sleep on the condition variables, so an idle model costs no CPU. Every hand-off is also done
+ * under the mutex, so the sleep path cannot lose a wake-up. The default is no spinning: on a
+ * loaded 2-core machine spinning measured slower (b0, 2 threads, load average 8: median
+ * 25 ms without, 31 ms with 1000 polls, 120+ ms with 20000), since a spinning thread steals
+ * the core the thread it waits for needs.
  *
  * OpenBLAS: the reference pointwise kernel calls cblas_sgemm from inside these workers, each
  * on its own row range. OpenBLAS's pthread build would otherwise start its own threads inside
@@ -21,12 +24,11 @@
 
 #include "error.h"
 
-#define ENS_POOL_SPIN 20000
-
 extern void openblas_set_num_threads(int num_threads);
 
 struct ens_threadpool {
   int threads;
+  int spin; /* polls before sleeping */
   pthread_t *workers;
   int started;
   pthread_mutex_t mu;
@@ -65,8 +67,8 @@ static void *worker_main(void *arg)
   free(arg);
   unsigned long seen = 0;
   for (;;) {
-    for (int i = 0;
-         i < ENS_POOL_SPIN && atomic_load(&p->generation) == seen && !atomic_load(&p->quit); i++)
+    for (int i = 0; i < p->spin && atomic_load(&p->generation) == seen && !atomic_load(&p->quit);
+         i++)
       cpu_relax();
     pthread_mutex_lock(&p->mu);
     while (!atomic_load(&p->quit) && atomic_load(&p->generation) == seen)
@@ -108,6 +110,10 @@ ens_status ens_threadpool_new(int threads, ens_threadpool **out, ens_error *err)
   if (!p)
     return ens_fail(err, ENS_ERR_NOMEM, "thread pool: out of memory");
   p->threads = threads;
+  const char *spin = getenv("ENS_POOL_SPIN");
+  p->spin = spin ? atoi(spin) : 0;
+  if (p->spin < 0 || p->spin > 10000000)
+    p->spin = 0;
   atomic_init(&p->generation, 0);
   atomic_init(&p->pending, 0);
   atomic_init(&p->quit, 0);
@@ -184,7 +190,7 @@ void ens_threadpool_run(ens_threadpool *p, int n, ens_range_fn fn, void *ctx)
   if (e > b)
     fn(ctx, b, e);
 
-  for (int i = 0; i < ENS_POOL_SPIN && atomic_load(&p->pending) > 0; i++)
+  for (int i = 0; i < p->spin && atomic_load(&p->pending) > 0; i++)
     cpu_relax();
   if (atomic_load(&p->pending) > 0) {
     pthread_mutex_lock(&p->mu);

@@ -115,6 +115,7 @@ function main() {
     pct = 100 * ens.gflop * c.batch / (em / 1e3) / peak[String(c.threads)];
     rows.push({ threads: c.threads, batch: c.batch, samples: ens.t.length,
       ens_median_ms: em, ens_p90_ms: p90(ens.t), ort_median_ms: om, ort_p90_ms: p90(ort.t),
+      ens_min_ms: Math.min(...ens.t), ort_min_ms: Math.min(...ort.t),
       ens_img_s: 1e3 * c.batch / em, ort_img_s: 1e3 * c.batch / om,
       latency_ratio: em / om, throughput_ratio: om / em, ens_pct_fma_peak: pct,
       ens_peak_rss_mb: ens.rss, ens_weight_mb: ens.weightMb, ort_peak_rss_mb: ort.rss, ort_node_base_rss_mb: ort.base });
@@ -146,11 +147,12 @@ function main() {
   const f = (x, d = 2) => x.toFixed(d).padStart(8);
   console.log('\nb0 @224, synthetic weights, same input; times in ms (median / p90 over all forwards of ' +
               `${a.rounds} interleaved rounds per side)`);
-  console.log('thr batch |   ens med    p90 |   ORT med    p90 | ens/ORT time | ens img/s  ORT img/s | ens %FMA | RSS MiB ens  ORT');
+  console.log('thr batch |   ens med    p90    min |   ORT med    p90    min | ens/ORT time | ens img/s  ORT img/s | ens %FMA | RSS MiB ens  ORT');
   for (const r of rows)
-    console.log(`${String(r.threads).padStart(3)} ${String(r.batch).padStart(5)} | ${f(r.ens_median_ms)} ${f(r.ens_p90_ms, 1)} | ` +
-                `${f(r.ort_median_ms)} ${f(r.ort_p90_ms, 1)} | ${f(r.latency_ratio, 3)}     | ${f(r.ens_img_s, 1)} ${f(r.ort_img_s, 1)}  | ` +
+    console.log(`${String(r.threads).padStart(3)} ${String(r.batch).padStart(5)} | ${f(r.ens_median_ms)} ${f(r.ens_p90_ms, 1)} ${f(r.ens_min_ms, 1)} | ` +
+                `${f(r.ort_median_ms)} ${f(r.ort_p90_ms, 1)} ${f(r.ort_min_ms, 1)} | ${f(r.latency_ratio, 3)}     | ${f(r.ens_img_s, 1)} ${f(r.ort_img_s, 1)}  | ` +
                 `${f(r.ens_pct_fma_peak, 1)} | ${f(r.ens_peak_rss_mb, 0)} ${f(r.ort_peak_rss_mb, 0)}`);
+  console.log('(ens/ORT time = ratio of medians; min = best single forward, the least disturbed by other load)');
   const b3ms = b3.bs1.median_ms, b0r = rows.find((r) => r.threads === 2 && r.batch === 1);
   console.log(`\nens b3 @300 batch 1, 2 threads: median ${b3ms.toFixed(2)} ms, p90 ${b3.bs1.p90_ms.toFixed(2)} ms, ` +
               `${(b3ms / b0r.ens_median_ms).toFixed(2)} x b0 (${b3.bs1.gflop_per_image.toFixed(2)} GFLOP, ${b3.bs1.pct_fma_peak.toFixed(1)} % of FMA peak), peak RSS ${b3.bs1.peak_rss_mb.toFixed(0)} MiB`);

@@ -312,9 +312,26 @@ static void hub_directories(void)
   free(nc10);
 }
 
+/* The rewritten b0 copies are ~20 MB each: remove what this test wrote. */
+static void cleanup(void)
+{
+  static const char *names[] = {"empty.safetensors",         "garbage.safetensors",
+                                "truncated.safetensors",     "truncated_header.safetensors",
+                                "wrong_shape.safetensors",   "missing.safetensors",
+                                "extra.safetensors",         "int_weights.safetensors",
+                                "no_stage6.safetensors",     "stem_3d.safetensors",
+                                "classifier_in.safetensors", "no_nbt.safetensors",
+                                "three_labels.txt"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    unlink(gen_path(names[i]));
+  rmdir(gen);
+}
+
 int main(void)
 {
-  snprintf(gen, sizeof gen, "%s", ens_test_gen_dir());
+  /* a directory of our own: other tests write into the generated dir too */
+  snprintf(gen, sizeof gen, "%s/net_bad_models", ens_test_gen_dir());
+  mkdir(gen, 0755);
   char *w = ens_test_weights("b0", NULL, "b0");
   weights_b0 = w;
   size_t n;
@@ -323,6 +340,7 @@ int main(void)
   broken_tensors();
   bad_options();
   hub_directories();
+  cleanup();
   free(input_b0);
   free(w);
   return ens_test_finish("bad_models");

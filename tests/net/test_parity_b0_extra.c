@@ -3,6 +3,7 @@
  * values: the dtype only changes how values are stored). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ens_test.h"
 #include "model_internal.h"
@@ -106,7 +107,9 @@ static void half_weights(const char *dtype)
   snprintf(args, sizeof args, "--dtype %s", dtype);
   snprintf(tag, sizeof tag, "b0_%s", dtype);
   char *w = ens_test_weights("b0", args, tag);
-  snprintf(widened, sizeof widened, "%s/b0_%s_as_f32.safetensors", ens_test_gen_dir(), dtype);
+  /* per process: the refkernels run of this test may be running at the same time */
+  snprintf(widened, sizeof widened, "%s/b0_%s_as_f32_%d.safetensors", ens_test_gen_dir(), dtype,
+           (int)getpid());
   widen_to_f32(w, widened);
 
   const char *g = ens_test_shared_path("goldens/b0.safetensors");

@@ -111,7 +111,7 @@ char *ens_test_input(const char *variant)
 {
   char name[256], cmd[4096];
   snprintf(name, sizeof name, "input_%s.safetensors", variant);
-  snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tools/ens_make_input.py' --variant %s",
+  snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tools/ens_make_input.py' --format safetensors --variant %s",
            ens_test_shared(), variant);
   return generate_once(name, cmd);
 }

@@ -81,22 +81,24 @@ static void tile_dispatch(int mr, int nv, const float *in, int cin, const float 
   if (nv == 3) {
     switch (mr) {
       TILE_CASE(1, 3)
-      TILE_CASE(2, 3) TILE_CASE(3, 3) TILE_CASE(4, 3) TILE_CASE(5, 3) TILE_CASE(6, 3)
-          TILE_CASE(7, 3) TILE_CASE(8, 3)
+      TILE_CASE(2, 3)
+      TILE_CASE(3, 3) TILE_CASE(4, 3) TILE_CASE(5, 3) TILE_CASE(6, 3) TILE_CASE(7, 3)
+          TILE_CASE(8, 3)
     }
   } else if (nv == 2) {
     switch (mr) {
       TILE_CASE(1, 2)
-      TILE_CASE(2, 2) TILE_CASE(3, 2) TILE_CASE(4, 2) TILE_CASE(5, 2) TILE_CASE(6, 2)
-          TILE_CASE(7, 2) TILE_CASE(8, 2) TILE_CASE(9, 2) TILE_CASE(10, 2) TILE_CASE(11, 2)
-              TILE_CASE(12, 2)
+      TILE_CASE(2, 2)
+      TILE_CASE(3, 2) TILE_CASE(4, 2) TILE_CASE(5, 2) TILE_CASE(6, 2) TILE_CASE(7, 2)
+          TILE_CASE(8, 2) TILE_CASE(9, 2) TILE_CASE(10, 2) TILE_CASE(11, 2) TILE_CASE(12, 2)
     }
   } else {
     switch (mr) {
       TILE_CASE(1, 1)
-      TILE_CASE(2, 1) TILE_CASE(3, 1) TILE_CASE(4, 1) TILE_CASE(5, 1) TILE_CASE(6, 1)
-          TILE_CASE(7, 1) TILE_CASE(8, 1) TILE_CASE(9, 1) TILE_CASE(10, 1) TILE_CASE(11, 1)
-              TILE_CASE(12, 1) TILE_CASE(13, 1) TILE_CASE(14, 1) TILE_CASE(15, 1) TILE_CASE(16, 1)
+      TILE_CASE(2, 1)
+      TILE_CASE(3, 1) TILE_CASE(4, 1) TILE_CASE(5, 1) TILE_CASE(6, 1) TILE_CASE(7, 1)
+          TILE_CASE(8, 1) TILE_CASE(9, 1) TILE_CASE(10, 1) TILE_CASE(11, 1) TILE_CASE(12, 1)
+              TILE_CASE(13, 1) TILE_CASE(14, 1) TILE_CASE(15, 1) TILE_CASE(16, 1)
     }
   }
 }
@@ -139,12 +141,18 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
         const int left = nc - 16 * j;
         mask[j] = left >= 16 ? 0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
       }
-      const int mrx = mr_max(nv);
-      for (int r = r0; r < r1; r += mrx) {
-        const int mr = r1 - r < mrx ? r1 - r : mrx;
+      /* As few tiles as mr_max allows, with heights balanced (25 rows = 7+6+6+6, not
+       * 8+8+8+1): a short tile streams the whole weight panel for little work. */
+      const int mrx = mr_max(nv), nrows = r1 - r0;
+      const int ntiles = (nrows + mrx - 1) / mrx;
+      const int base_mr = nrows / ntiles, taller = nrows % ntiles;
+      int r = r0;
+      for (int t = 0; t < ntiles; t++) {
+        const int mr = base_mr + (t < taller);
         tile_dispatch(mr, nv, a->in + (size_t)r * cin, cin, a->w + c0, cout, a->bias + c0,
                       a->out + (size_t)r * cout + c0,
                       a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask);
+        r += mr;
       }
     }
   }
