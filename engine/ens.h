@@ -167,7 +167,9 @@ typedef struct {
 } ens_rect;
 
 /* timm's eval transform: resize shorter side to floor(size / crop_pct) (longer side
- * truncated proportionally), center crop size, /255, normalize. */
+ * truncated proportionally), center crop size, /255, normalize. For a non-square size
+ * (H != W) timm uses ResizeKeepRatio to floor(H / crop_pct) x floor(W / crop_pct) (scale by the
+ * smaller ratio, sides rounded half-to-even) and always bilinear; ens does the same. */
 typedef struct {
   int out_height, out_width; /* crop = network input size */
   float crop_pct;

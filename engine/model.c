@@ -149,6 +149,10 @@ static ens_status resolve_info(ens_model *m, const ens_options *o, const ens_hub
     in->crop_pct = o->crop_pct;
   if (o->interpolation != ENS_INTERP_DEFAULT)
     in->interpolation = o->interpolation;
+  else if (in->input_height != in->input_width)
+    /* timm resizes non-square targets with ResizeKeepRatio, which it builds without the
+     * config's interpolation: always bilinear. */
+    in->interpolation = ENS_INTERP_BILINEAR;
   if (o->override_mean_std) {
     memcpy(in->mean, o->mean, sizeof in->mean);
     memcpy(in->std, o->std, sizeof in->std);

@@ -2,10 +2,11 @@
  *
  * The arithmetic is Pillow's, step by step: the double-precision filter evaluation and
  * normalisation of precompute_coeffs(), the rounding of normalize_coeffs_8bpc(), int32
- * accumulators starting at 1 << (PRECISION_BITS - 1) and clip8(). Only the loop order of the
- * vertical pass differs (row-wise accumulation), which cannot change integer sums. Written
- * for -ffp-contract=off semantics (GCC's default with -std=c11): a fused multiply-add in the
- * filter polynomials would move coefficients by an ulp and break bit-exactness.
+ * accumulators starting at 1 << (PRECISION_BITS - 1) and clip8(). Only the loop order
+ * differs (16 rows at a time through a transposed block in the horizontal pass, whole rows in
+ * the vertical one), which cannot change integer sums. Written for -ffp-contract=off
+ * semantics (GCC's default with -std=c11): a fused multiply-add in the filter polynomials
+ * would move coefficients by an ulp and break bit-exactness.
  */
 #include "resize_pil.h"
 
@@ -14,6 +15,10 @@
 #include <string.h>
 
 #include "error.h"
+
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF /* clang contracts a * b + c by default when FMA is available */
+#endif
 
 #define PRECISION_BITS (32 - 8 - 2)
 

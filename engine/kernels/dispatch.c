@@ -5,8 +5,21 @@
 #include <string.h>
 
 /* perf: the AVX-512 table (engine/kernels/x86, built only on x86-64). Weak, so builds
- * without that library still link; it returns NULL when the CPU lacks AVX-512. */
+ * without that library still link. */
 const ens_kernels *ens_kernels_avx512(void) __attribute__((weak));
+
+/* perf: checked here, in a file built without AVX-512 flags. */
+int ens_cpu_has_avx512(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("fma");
+#else
+  return 0;
+#endif
+}
 
 static const ens_kernels ref_kernels = {
     .name = "ref",
@@ -26,10 +39,7 @@ const ens_kernels *ens_kernels_get(void)
   if (force && strcmp(force, "ref") == 0)
     return &ref_kernels;
   /* perf: CPU-specific tables, best first. */
-  if (ens_kernels_avx512) {
-    const ens_kernels *k = ens_kernels_avx512();
-    if (k)
-      return k;
-  }
+  if (ens_kernels_avx512 && ens_cpu_has_avx512())
+    return ens_kernels_avx512();
   return &ref_kernels;
 }

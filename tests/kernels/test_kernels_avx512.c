@@ -209,9 +209,10 @@ static void test_silu(const ens_kernels *fast)
 
 int main(void)
 {
-  const ens_kernels *fast = ens_kernels_avx512();
-  if (!fast)
+  if (!ens_cpu_has_avx512())
     ens_test_skip("this CPU has no AVX-512");
+  const ens_kernels *fast = ens_kernels_avx512();
+  CHECK(ens_kernels_get() == fast || getenv("ENS_KERNELS"), "dispatch did not pick %s", fast->name);
   printf("kernels: %s\n", fast->name);
 
   test_silu(fast);

@@ -36,7 +36,7 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
   /* Tap weights are read from a->w (L1-resident, k*k*16 floats per block) right where they
    * are used: keeping all 25 of a 5x5 in registers spilled them anyway. */
   const float *wb = a->w + cb;
-#define WTAP(t) _mm512_maskz_loadu_ps(m, wb + (size_t)(t) * c)
+#define WTAP(t) _mm512_maskz_loadu_ps(m, wb + (size_t)(t)*c)
   const __m512 bias = _mm512_maskz_loadu_ps(m, a->bias + cb);
   const int silu = a->act == ENS_ACT_SILU;
   __m512 sum = _mm512_setzero_ps();
@@ -98,8 +98,8 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
 #pragma GCC unroll 5
           for (int kx = 0; kx < K; kx++)
             wk[kx] = WTAP(ky * K + kx);
-          /* Each input column of the window is loaded once and feeds every output column
-           * it overlaps (kx = j - p * S), in kx order per output as in the checked path. */
+            /* Each input column of the window is loaded once and feeds every output column
+             * it overlaps (kx = j - p * S), in kx order per output as in the checked path. */
 #pragma GCC unroll 20
           for (int j = 0; j < (P - 1) * S + K; j++) {
             const __m512 xv = _mm512_maskz_loadu_ps(m, row + (size_t)j * c);

@@ -10,7 +10,11 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end);
 void ens_depthwise_avx512(const ens_dw_args *a, int begin, int end);
 void ens_stem_avx512(const ens_stem_args *a, int begin, int end);
 
-/* The AVX-512 table; NULL when this CPU cannot run it. */
+/* The AVX-512 table. Call only when ens_cpu_has_avx512() says the CPU can run it. */
 const ens_kernels *ens_kernels_avx512(void);
+
+/* Nonzero when the CPU has AVX-512F/BW/DQ/VL and FMA (defined in kernels/dispatch.c, which is
+ * built without AVX-512 flags). */
+int ens_cpu_has_avx512(void);
 
 #endif
