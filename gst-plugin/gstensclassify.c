@@ -322,6 +322,8 @@ static gboolean gst_ens_classify_set_caps(GstBaseTransform *trans, GstCaps *inca
 
 /* ------------------------------------------------------------------ events */
 
+static GstFlowReturn post_worker_error(GstEnsClassify *self);
+
 static gboolean gst_ens_classify_sink_event(GstBaseTransform *trans, GstEvent *event)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
@@ -337,8 +339,14 @@ static gboolean gst_ens_classify_sink_event(GstBaseTransform *trans, GstEvent *e
       GST_OBJECT_UNLOCK(self);
       break;
     case GST_EVENT_EOS:
-      if (self->async)
+      if (self->async) {
         ens_worker_drain(&self->worker);
+        /* an inference that failed after the last buffer is still an error of the stream */
+        if (post_worker_error(self) != GST_FLOW_OK) {
+          gst_event_unref(event);
+          return FALSE;
+        }
+      }
       break;
     default:
       break;
@@ -483,12 +491,11 @@ static void attach_region(GstEnsClassify *self, GstBuffer *buf, const EnsJob *jo
 static void attach_result(GstEnsClassify *self, GstBuffer *buf, const EnsJob *job, gboolean fresh,
                           guint k, gfloat threshold, gboolean attach_roi)
 {
-
+  gint fw = GST_VIDEO_INFO_WIDTH(&self->vinfo), fh = GST_VIDEO_INFO_HEIGHT(&self->vinfo);
   for (guint r = 0; r < job->n_regions; r++) {
     const EnsRegion *reg = &job->regions[r];
     if (reg->full_frame) {
-      ens_rect box = {0, 0, GST_VIDEO_INFO_WIDTH(&self->vinfo),
-                      GST_VIDEO_INFO_HEIGHT(&self->vinfo)};
+      ens_rect box = {0, 0, fw, fh};
       attach_region(self, buf, job, r, &box, NULL, fresh, k, threshold, attach_roi);
       continue;
     }
@@ -519,7 +526,10 @@ static void attach_result(GstEnsClassify *self, GstBuffer *buf, const EnsJob *jo
     }
     if (!best)
       continue;
-    ens_rect box = {(gint)best->x, (gint)best->y, (gint)best->w, (gint)best->h};
+    /* the ROI clipped to the frame, as classified */
+    gint x0 = CLAMP((gint)best->x, 0, fw), y0 = CLAMP((gint)best->y, 0, fh);
+    gint x1 = CLAMP((gint)(best->x + best->w), 0, fw), y1 = CLAMP((gint)(best->y + best->h), 0, fh);
+    ens_rect box = {x0, y0, x1 - x0, y1 - y0};
     if (fresh)
       box = reg->box;
     attach_region(self, buf, job, r, &box, best, fresh, k, threshold, attach_roi);

@@ -263,7 +263,7 @@ static void gst_ens_json_class_init(GstEnsJsonClass *klass)
                           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
   gst_element_class_set_static_metadata(
-      element_class, "ens JSON writer", "Sink/Analyzer/Video",
+      element_class, "ens JSON writer", "Filter/Analyzer/Video",
       "Passes video through and writes each frame's ens classification results as a JSON line",
       "ens developers");
   gst_element_class_add_static_pad_template(element_class, &sink_template);

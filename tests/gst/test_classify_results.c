@@ -352,6 +352,59 @@ GST_START_TEST(test_roi_list)
 }
 GST_END_TEST;
 
+/* roi-list with inference-interval: a skipped frame's ROI gets the result of the previous
+ * frame's ROI of the same type that overlaps it (IoU >= 0.5), marked not fresh. */
+GST_START_TEST(test_roi_carry)
+{
+  GstVideoInfo info;
+  guint8 *rgb = test_rgb_picture(120, 90, 1, 0, 0);
+  GstBuffer *in0 = test_frame(GST_VIDEO_FORMAT_RGB, 120, 90, rgb, 0, &info);
+  GstBuffer *in1 = test_frame(GST_VIDEO_FORMAT_RGB, 120, 90, rgb, 0, NULL);
+  GstBuffer *in3 = test_frame(GST_VIDEO_FORMAT_RGB, 120, 90, rgb, 0, NULL);
+  g_free(rgb);
+  gst_buffer_add_video_region_of_interest_meta(in0, "car", 10, 20, 50, 40);
+  ens_rect r0 = {10, 20, 50, 40};
+  ens_class_score ref[5];
+  test_ref_topk(ref_model, in0, &info, &r0, 5, ref);
+  /* frame 1: the car moved a little (IoU ~0.86) and a truck appeared; frame 2 (inferred):
+   * nothing; frame 3: a car far away from the last inferred ROI */
+  gst_buffer_add_video_region_of_interest_meta(in1, "truck", 10, 20, 50, 40);
+  gst_buffer_add_video_region_of_interest_meta(in1, "car", 13, 22, 50, 40);
+  gst_buffer_add_video_region_of_interest_meta(in3, "car", 60, 40, 50, 40);
+
+  GstHarness *h = new_harness("inference-region=roi-list inference-interval=2", &info);
+  gst_buffer_unref(push_pull(h, in0, 0));
+  GstBuffer *out = push_pull(h, in1, 1);
+  fail_unless_equals_int(gst_buffer_get_n_ens_classification_meta(out), 1);
+  GstEnsClassificationMeta *m = gst_buffer_get_ens_classification_meta(out);
+  fail_unless(!m->fresh);
+  fail_unless_equals_uint64(m->source_frame, 0);
+  test_assert_meta_equals(m, ref, 5);
+  fail_unless(m->x == 13 && m->y == 22 && m->width == 50 && m->height == 40);
+  gpointer state = NULL;
+  GstMeta *meta;
+  while ((meta = gst_buffer_iterate_meta_filtered(out, &state,
+                                                  GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *)meta;
+    gboolean is_car = roi->roi_type == g_quark_from_string("car");
+    fail_unless_equals_int(
+        gst_video_region_of_interest_meta_get_param(roi, GST_ENS_ROI_PARAM_NAME) != NULL, is_car);
+  }
+  gst_buffer_unref(out);
+  /* frame 2 has no ROI: not inferred, the frame-0 result stays the latest */
+  guint8 *rgb2 = test_rgb_picture(120, 90, 2, 0, 0);
+  GstBuffer *in2 = test_frame(GST_VIDEO_FORMAT_RGB, 120, 90, rgb2, 0, NULL);
+  g_free(rgb2);
+  out = push_pull(h, in2, 2);
+  fail_unless_equals_int(gst_buffer_get_n_ens_classification_meta(out), 0);
+  gst_buffer_unref(out);
+  out = push_pull(h, in3, 3);
+  fail_unless_equals_int(gst_buffer_get_n_ens_classification_meta(out), 0);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 static Suite *ens_suite(void)
 {
   Suite *s = suite_create("ensclassify-results");
@@ -365,6 +418,7 @@ static Suite *ens_suite(void)
   tcase_add_test(tc, test_interval);
   tcase_add_test(tc, test_topk_threshold_no_roi_meta);
   tcase_add_test(tc, test_roi_list);
+  tcase_add_test(tc, test_roi_carry);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -72,7 +72,10 @@ GST_START_TEST(test_lines)
     /* quote, backslash, tab and a control byte escaped; UTF-8 kept */
     fail_unless(strstr(l, " \\\"q\\\" \\\\ tab\\there caf\xc3\xa9 \\u0001\"") != NULL, "%s", l);
     fail_unless(strstr(l, "\"box\"") == NULL);
-    fail_unless_equals_int(g_strv_length(g_strsplit(l, "\"label\"", -1)) - 1, 5);
+    guint n_labels = 0;
+    for (const gchar *p = strstr(l, "\"label\""); p; p = strstr(p + 1, "\"label\""))
+      n_labels++;
+    fail_unless_equals_int(n_labels, 5);
   }
   g_strfreev(lines);
   g_unlink(labels);
