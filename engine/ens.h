@@ -80,9 +80,9 @@ typedef struct {
   float crop_pct;
   ens_interp interpolation; /* never DEFAULT here: the resolved one */
   float mean[3], std[3];
-  int threads;          /* threads in use */
-  size_t weight_bytes;  /* size of the weight file (0 for random weights) */
-  double gflops;        /* multiply-adds x 2 of one image at the current input size */
+  int threads;         /* threads in use */
+  size_t weight_bytes; /* size of the weight file (0 for random weights) */
+  double gflops;       /* multiply-adds x 2 of one image at the current input size */
 } ens_model_info;
 
 typedef struct ens_model ens_model;
@@ -183,8 +183,8 @@ void ens_model_preprocess_params(const ens_model *m, ens_preprocess_params *p);
 /* Preprocess img (restricted to roi when not NULL; roi is clipped to the image) into
  * out: float32 CHW [3, out_height, out_width]. Packed RGB input with bicubic is bit-exact to
  * timm (PIL). YUV input is converted to RGB first (rounded to uint8, as a decoder would). */
-ens_status ens_preprocess(const ens_preprocess_params *p, const ens_image *img,
-                          const ens_rect *roi, float *out, ens_error *err);
+ens_status ens_preprocess(const ens_preprocess_params *p, const ens_image *img, const ens_rect *roi,
+                          float *out, ens_error *err);
 
 /* A decoded 8-bit RGB picture (tightly packed, stride = 3 * width). */
 typedef struct {

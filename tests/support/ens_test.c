@@ -37,12 +37,10 @@ const char *ens_test_shared(void)
   if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
     const char *ci = getenv("CI");
     if (ci && strcmp(ci, "true") == 0) {
-      fprintf(stderr, "FAIL: %s not found; CI must provide ../shared beside the project\n",
-              path);
+      fprintf(stderr, "FAIL: %s not found; CI must provide ../shared beside the project\n", path);
       exit(1);
     }
-    ens_test_skip("%s not found: parity data (../shared beside the project root) is absent",
-                  path);
+    ens_test_skip("%s not found: parity data (../shared beside the project root) is absent", path);
   }
   return path;
 }
@@ -111,7 +109,8 @@ char *ens_test_input(const char *variant)
 {
   char name[256], cmd[4096];
   snprintf(name, sizeof name, "input_%s.safetensors", variant);
-  snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/tools/ens_make_input.py' --format safetensors --variant %s",
+  snprintf(cmd, sizeof cmd,
+           "/usr/bin/python3 '%s/tools/ens_make_input.py' --format safetensors --variant %s",
            ens_test_shared(), variant);
   return generate_once(name, cmd);
 }
@@ -203,11 +202,11 @@ int ens_test_close(const char *what, const float *got, const float *want, size_t
       }
     }
   }
-  printf("%s: n=%zu max|d|=%.3g max|want|=%.3g rel=%.3g %s", what, n, maxd, maxw,
-         maxd / (1 + maxw), bad ? "FAIL" : "ok");
+  printf("%s: n=%zu max|d|=%.3g max|want|=%.3g rel=%.3g %s", what, n, maxd, maxw, maxd / (1 + maxw),
+         bad ? "FAIL" : "ok");
   if (bad)
-    printf(" (%zu beyond atol %.g rtol %.g; worst at %zu: got %.7g want %.7g)", bad, atol, rtol,
-           at, got[at], want[at]);
+    printf(" (%zu beyond atol %.g rtol %.g; worst at %zu: got %.7g want %.7g)", bad, atol, rtol, at,
+           got[at], want[at]);
   printf("\n");
   if (bad)
     ens_test_failures++;

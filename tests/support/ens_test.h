@@ -49,24 +49,24 @@ void ens_test_topk_ids(const float *v, int n, int k, int *ids);
 
 extern int ens_test_failures;
 
-#define CHECK(cond, ...)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
-      fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);             \
-      fprintf(stderr, __VA_ARGS__);                                                        \
-      fprintf(stderr, "\n");                                                               \
-      ens_test_failures++;                                                                 \
-    }                                                                                      \
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);                     \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fprintf(stderr, "\n");                                                                       \
+      ens_test_failures++;                                                                         \
+    }                                                                                              \
   } while (0)
 
 /* Fatal if status is not ENS_OK. */
-#define CHECK_OK(expr, errp)                                                               \
-  do {                                                                                     \
-    ens_status st_ = (expr);                                                               \
-    if (st_ != ENS_OK) {                                                                   \
-      fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr, (errp)->message); \
-      exit(1);                                                                             \
-    }                                                                                      \
+#define CHECK_OK(expr, errp)                                                                       \
+  do {                                                                                             \
+    ens_status st_ = (expr);                                                                       \
+    if (st_ != ENS_OK) {                                                                           \
+      fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #expr, (errp)->message);       \
+      exit(1);                                                                                     \
+    }                                                                                              \
   } while (0)
 
 /* Print "PASS"/"FAIL" summary and return the process exit code. */
