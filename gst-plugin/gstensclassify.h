@@ -50,13 +50,13 @@ struct _GstEnsClassify {
   /* state between start() and stop(), streaming thread */
   ens_model *model;
   gchar *model_name;
-  ens_preprocess_params pp;
   GstVideoInfo vinfo;
   ens_pixel_format pixel_format;
   ens_yuv_matrix yuv_matrix;
   gboolean async;
   gboolean mode_resolved;
   guint64 since_schedule; /* frames since the schedule (re)started; under the object lock */
+  GArray *regions;        /* of EnsRegion: the scheduled frame's, reused across frames */
   EnsWorker worker;
 };
 

@@ -1,8 +1,9 @@
 /* test_classify_async.c - async mode with an artificially slow engine
  * (ENS_DEBUG_INFER_DELAY_MS): the streaming thread never waits for inference, at most one
  * frame is pending (older ones are replaced and counted), buffers carry the latest completed
- * result with fresh=FALSE and its source PTS; flush while inferring and EOS are safe; mode=auto
- * picks async for a live upstream (GstHarness answers the latency query as live). */
+ * result with fresh=FALSE and its source PTS; the worker gets a copy of the frame; flush while
+ * inferring and EOS are safe; mode=auto picks async for a live upstream (GstHarness answers the
+ * latency query as live). */
 #include "gst_test_util.h"
 
 #define DELAY_MS 400
@@ -169,6 +170,37 @@ GST_START_TEST(test_flush_while_inferring)
 }
 GST_END_TEST;
 
+/* The streaming thread hands the worker a copy of the frame: scribbling over the buffer after
+ * it left the element (while the worker still sleeps before preprocessing) must not change the
+ * result. */
+GST_START_TEST(test_async_frame_is_copied)
+{
+  GstVideoInfo info;
+  GstBuffer *b0 = frame(0, &info);
+  ens_model *ref = test_ref_model();
+  ens_class_score want[5];
+  gint n = test_ref_topk(ref, b0, &info, NULL, 5, want);
+  GstHarness *h = new_harness("async", &info);
+  fail_unless_equals_int(gst_harness_push(h, b0), GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull(h);
+  fail_unless_equals_uint64(get_u64(h->element, "frames-inferred"), 0); /* worker asleep */
+  gsize size = gst_buffer_get_size(out);
+  fail_unless_equals_uint64(gst_buffer_memset(out, 0, 0x80, size), size);
+  gst_buffer_unref(out);
+
+  wait_inferred(h->element, 1);
+  fail_unless_equals_int(gst_harness_push(h, frame(1, &info)), GST_FLOW_OK);
+  out = gst_harness_pull(h);
+  GstEnsClassificationMeta *m = gst_buffer_get_ens_classification_meta(out);
+  fail_unless(m != NULL);
+  fail_unless_equals_uint64(m->source_frame, 0);
+  test_assert_meta_equals(m, want, n);
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+  ens_model_free(ref);
+}
+GST_END_TEST;
+
 static Suite *ens_suite(void)
 {
   Suite *s = suite_create("ensclassify-async");
@@ -178,6 +210,7 @@ static Suite *ens_suite(void)
   tcase_add_test(tc, test_auto_is_async_when_live);
   tcase_add_test(tc, test_sync_waits);
   tcase_add_test(tc, test_flush_while_inferring);
+  tcase_add_test(tc, test_async_frame_is_copied);
   suite_add_tcase(s, tc);
   return s;
 }

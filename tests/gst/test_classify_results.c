@@ -1,6 +1,7 @@
 /* test_classify_results.c - ensclassify attaches exactly libens's result: sync mode, every
  * caps format, odd sizes, padded strides, roi-list, inference-interval, top-k / threshold,
- * element messages and the DL Streamer style ROI param. */
+ * element messages and the DL Streamer style ROI param; async mode's frame copy for every
+ * format, padded strides and ROIs. */
 #include "gst_test_util.h"
 
 static ens_model *ref_model;
@@ -405,6 +406,97 @@ GST_START_TEST(test_roi_carry)
 }
 GST_END_TEST;
 
+/* Async mode copies the frame for the worker: for every format, padded strides and odd sizes
+ * (and ROIs), the carried result must be exactly libens's on the original buffer. Interval 2:
+ * the first frame after each caps change is inferred, the next one carries its result. */
+static void wait_inferred(GstElement *e, guint64 n)
+{
+  gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
+  guint64 v = 0;
+  while (g_get_monotonic_time() < deadline) {
+    g_object_get(e, "frames-inferred", &v, NULL);
+    if (v >= n)
+      return;
+    g_usleep(2000);
+  }
+  fail("inference %" G_GUINT64_FORMAT " never done (%" G_GUINT64_FORMAT ")", n, v);
+}
+
+static void check_async_copy(GstHarness *h, GstBuffer *in, const GstVideoInfo *info,
+                             const ens_rect *rois, gint n_rois, guint64 *inferred, guint64 *pts)
+{
+  ens_class_score ref[10];
+  gint n = 5;
+  if (n_rois)
+    test_ref_topk_batch(ref_model, in, info, rois, n_rois, 5, ref);
+  else
+    n = test_ref_topk(ref_model, in, info, NULL, 5, ref);
+  gst_harness_set_src_caps(h, gst_video_info_to_caps(info));
+  guint64 src_index = *pts;
+  GstBuffer *out = push_pull(h, gst_buffer_ref(in), (*pts)++ * GST_SECOND);
+  gst_buffer_unref(out);
+  wait_inferred(h->element, ++*inferred);
+  out = push_pull(h, gst_buffer_ref(in), (*pts)++ * GST_SECOND);
+  fail_unless_equals_int(gst_buffer_get_n_ens_classification_meta(out), MAX(n_rois, 1));
+  gpointer state = NULL;
+  GstEnsClassificationMeta *m;
+  gint r = 0;
+  while ((m = gst_buffer_iterate_ens_classification_meta(out, &state))) {
+    fail_unless(!m->fresh);
+    fail_unless_equals_uint64(m->source_pts, src_index * GST_SECOND);
+    if (n_rois) {
+      /* ROI metas keep their order: r-th meta = r-th ROI */
+      fail_unless(m->x == rois[r].x && m->y == rois[r].y);
+      test_assert_meta_equals(m, ref + 5 * r, 5);
+    } else {
+      test_assert_meta_equals(m, ref, n);
+    }
+    r++;
+  }
+  gst_buffer_unref(out);
+}
+
+GST_START_TEST(test_async_copy_matches_engine)
+{
+  const struct {
+    gint w, h, pad;
+  } sizes[] = {{96, 64, 0}, {96, 64, 40}, {7, 5, 3}};
+  GstVideoInfo info;
+  guint8 *rgb = test_rgb_picture(96, 64, 3, 0, 0);
+  GstBuffer *first = test_frame(GST_VIDEO_FORMAT_RGB, 96, 64, rgb, 0, &info);
+  g_free(rgb);
+  GstHarness *h = test_harness_new("ensclassify " TEST_ELEMENT_PROPS
+                                   " mode=async inference-interval=2 attach-roi-meta=false");
+  guint64 inferred = 0, pts = 0;
+  check_async_copy(h, first, &info, NULL, 0, &inferred, &pts);
+  gst_buffer_unref(first);
+  for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
+    rgb = test_rgb_picture(sizes[s].w, sizes[s].h, 3 + s, 0, 0);
+    for (guint i = 0; i < G_N_ELEMENTS(all_formats); i++) {
+      GstBuffer *in = test_frame(all_formats[i], sizes[s].w, sizes[s].h, rgb, sizes[s].pad, &info);
+      check_async_copy(h, in, &info, NULL, 0, &inferred, &pts);
+      gst_buffer_unref(in);
+    }
+    g_free(rgb);
+  }
+  gst_harness_teardown(h);
+
+  /* roi-list: the worker crops the ROIs from the copy (I420 with padded strides) */
+  h = test_harness_new("ensclassify " TEST_ELEMENT_PROPS
+                       " mode=async inference-interval=2 inference-region=roi-list");
+  rgb = test_rgb_picture(120, 90, 4, 0, 0);
+  GstBuffer *in = test_frame(GST_VIDEO_FORMAT_I420, 120, 90, rgb, 24, &info);
+  g_free(rgb);
+  gst_buffer_add_video_region_of_interest_meta(in, "car", 10, 20, 50, 40);
+  gst_buffer_add_video_region_of_interest_meta(in, "dog", 61, 33, 59, 57);
+  ens_rect rois[2] = {{10, 20, 50, 40}, {61, 33, 59, 57}};
+  inferred = 0;
+  check_async_copy(h, in, &info, rois, 2, &inferred, &pts);
+  gst_buffer_unref(in);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 static Suite *ens_suite(void)
 {
   Suite *s = suite_create("ensclassify-results");
@@ -419,6 +511,7 @@ static Suite *ens_suite(void)
   tcase_add_test(tc, test_topk_threshold_no_roi_meta);
   tcase_add_test(tc, test_roi_list);
   tcase_add_test(tc, test_roi_carry);
+  tcase_add_test(tc, test_async_copy_matches_engine);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -246,6 +246,12 @@ int main(void)
                          ENS_ACT_SILU);
           t++;
         }
+  /* kernel sizes EfficientNet does not use: the generic path (k <= 5) and the fallback (k 7) */
+  for (int k = 1; k <= 7; k++)
+    if (k != 3 && k != 5)
+      for (int s = 1; s <= 2; s++)
+        test_depthwise(fast, 2, irand(k, 30), irand(k, 30), irand(1, 50), k, s, k / 2, k / 2,
+                       (k - 1) / 2, k / 2, ENS_ACT_SILU);
   /* b0 shapes: 112x112x32 k3 s1 SAME, 112 -> 56 k3 s2 (0,1), 56 -> 28 k5 s2 (1,2) */
   test_depthwise(fast, 1, 112, 112, 32, 3, 1, 1, 1, 1, 1, ENS_ACT_SILU);
   test_depthwise(fast, 2, 112, 112, 96, 3, 2, 0, 1, 0, 1, ENS_ACT_SILU);

@@ -1,12 +1,13 @@
 /* depthwise_avx512.c - k x k depthwise convolution over NHWC rows with AVX-512, bias + SiLU
  * fused and the squeeze-excitation row sums accumulated on the fly.
  *
- * For each output row and 16-channel block, the k*k tap weights stay in registers (25 zmm at
- * most) while the row is swept: interior output positions (all taps inside the image) go P at
- * a time without bounds checks, so P independent FMA chains hide the FMA latency and each
- * input vector is loaded once for the P outputs it feeds (loads, not FMAs, bound this); the few
- * border positions (SAME padding) take a checked path. k = 3, 5 and stride 1, 2 get
- * specialised copies; other shapes use the same code with run-time bounds. */
+ * For each output row and 16-channel block the row is swept: interior output positions (all
+ * taps inside the image) go P = 8 at a time without bounds checks, so 8 independent FMA chains
+ * hide the FMA latency, and each input vector is loaded once for every output of the 8 it
+ * feeds (kx = j - p * stride) while the k weights of the current tap row sit in registers;
+ * the few border positions (SAME padding) take a checked path. k = 3, 5 and stride 1, 2 get
+ * specialised copies; other k <= 5 use the same code with run-time bounds, k > 5 (not in
+ * EfficientNet) falls back to the reference kernel. */
 #include "kernels_x86.h"
 
 #include <immintrin.h>

@@ -33,6 +33,7 @@ void ens_stem_avx512(const ens_stem_args *a, int begin, int end)
                   ix_last = (ox + PX - 1) * s + k - 1 - a->pad_left;
         const int inside = np == PX && ix_first >= 0 && ix_last < iw;
         __m512 acc0[PX], acc1[PX];
+#pragma GCC unroll 8
         for (int p = 0; p < PX; p++) {
           acc0[p] = b0;
           acc1[p] = b1;
@@ -68,7 +69,11 @@ void ens_stem_avx512(const ens_stem_args *a, int begin, int end)
             }
           }
         }
-        for (int p = 0; p < np; p++) {
+        /* Constant trip count (fully unrolled) so acc0/acc1 stay in registers. */
+#pragma GCC unroll 8
+        for (int p = 0; p < PX; p++) {
+          if (p >= np)
+            break;
           __m512 v0 = acc0[p], v1 = acc1[p];
           if (a->act == ENS_ACT_SILU) {
             v0 = ens_silu_avx512(v0);
