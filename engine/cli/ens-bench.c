@@ -10,6 +10,12 @@
  * per forward call, median and p90 over R runs after W warm-up runs. --peak-gflops is the FMA
  * peak of the cores in use (engine/bench/fma_peak prints it); without it the percentage is
  * not reported. Exit codes: 0 ok, 1 model / runtime error, 2 usage error.
+ *
+ * --json prints one line with the keys variant, batch, threads, input ("HxW"), runs,
+ * median_ms, p90_ms, min_ms, ms_per_image, images_per_s, peak_rss_mb (getrusage ru_maxrss),
+ * weight_mb (0 for --random-weights), gflop_per_image, gflops, peak_gflops and pct_fma_peak
+ * (null without --peak-gflops), and times_ms (every timed run) with --times.
+ * engine/bench/test_ens_bench.py checks the exit codes and these keys.
  */
 #include <errno.h>
 #include <limits.h>
@@ -212,15 +218,21 @@ int main(int argc, char **argv)
   }
   if (logits_out) {
     FILE *f = fopen(logits_out, "wb");
-    if (!f || fwrite(logits, sizeof(float), (size_t)batch * info->num_classes, f) !=
-                  (size_t)batch * info->num_classes) {
+    const size_t nl = (size_t)batch * info->num_classes;
+    const int ok = f && fwrite(logits, sizeof(float), nl, f) == nl;
+    if ((f && fclose(f) != 0) || !ok) {
       fprintf(stderr, "ens-bench: cannot write %s\n", logits_out);
+      ens_model_free(m);
       return 1;
     }
-    fclose(f);
   }
 
   double *sorted = malloc((size_t)runs * sizeof(double));
+  if (!sorted) {
+    fprintf(stderr, "ens-bench: out of memory\n");
+    ens_model_free(m);
+    return 1;
+  }
   memcpy(sorted, t, (size_t)runs * sizeof(double));
   qsort(sorted, runs, sizeof(double), cmp_double);
   double median = runs % 2 ? sorted[runs / 2] : 0.5 * (sorted[runs / 2 - 1] + sorted[runs / 2]);
