@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "read_file.h"
 
 #define CONFIG_MAX_BYTES (64u << 20) /* label lists are big, but not this big */
 #define CONFIG_MAX_LABELS (1 << 20)
@@ -315,36 +316,10 @@ ens_status ens_hub_config_load(const char *path, ens_hub_config *out, ens_error 
   memset(out, 0, sizeof *out);
   if (!path)
     return ens_fail(err, ENS_ERR_ARG, "config path is NULL");
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return ens_fail(err, ENS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   char *buf = NULL;
-  size_t len = 0, cap = 0;
-  ens_status s = ENS_OK;
-  for (;;) {
-    if (len == cap) {
-      if (cap >= CONFIG_MAX_BYTES) {
-        s = ens_fail(err, ENS_ERR_FORMAT, "%s: larger than %u bytes, not a config.json", path,
-                     CONFIG_MAX_BYTES);
-        break;
-      }
-      cap = cap ? cap * 2 : 65536;
-      char *nb = realloc(buf, cap);
-      if (!nb) {
-        s = ens_fail(err, ENS_ERR_NOMEM, "%s: out of memory", path);
-        break;
-      }
-      buf = nb;
-    }
-    size_t n = fread(buf + len, 1, cap - len, f);
-    len += n;
-    if (n == 0) {
-      if (ferror(f))
-        s = ens_fail(err, ENS_ERR_IO, "%s: read error", path);
-      break;
-    }
-  }
-  fclose(f);
+  size_t len = 0;
+  ens_status s =
+      ens_read_file(path, CONFIG_MAX_BYTES, ENS_ERR_FORMAT, "a config.json", &buf, &len, err);
   if (s == ENS_OK)
     s = ens_hub_config_parse(buf, len, path, out, err);
   free(buf);

@@ -199,15 +199,127 @@ static int images_per_chunk(const ens_block *b, int n, int h, int w, int oh, int
   return g < (size_t)n ? (int)g : n;
 }
 
-/* One block over images [img0, img0 + n) of the batch: in/out are the batch's block input /
- * output; the mid, depthwise, row-sum and SE buffers are used from their start (chunk-local),
- * so they stay hot in cache from one chunk to the next. */
-static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, int h, int w,
-                      const float *in_batch, float *out_batch)
+/* Expansion fused into the depthwise, in row bands: an IR block whose expanded image is
+ * larger than FUSE_BYTES (b0: the 112x112, 56x56 and 28x28 blocks) does not write the whole
+ * expanded tensor and read it back from L3 / DRAM. Each thread takes a contiguous range of
+ * output rows and walks it in bands: it expands just the input rows the band's depthwise reads
+ * into its own slice of the mid buffer (~BAND_BYTES, so it stays in L2), keeping the k - s rows
+ * it shares with the previous band, and runs the depthwise on that band. One parallel region
+ * instead of two, and the same kernels on the same rows, so the result is bit-identical. */
+#define FUSE_BYTES (1u << 20)
+#define BAND_BYTES (384u << 10)
+
+typedef struct {
+  const ens_exec *x;
+  const ens_block *b;
+  const float *in; /* the chunk's block input [n, h, w, in_chs] */
+  int n, h, w, oh, ow, pad_top, pad_left;
+  int threads;
+  size_t slice; /* floats of a->mid per thread */
+  int band_out; /* output rows per band */
+} fused_job;
+
+static void run_fused(void *ctx, int t0, int t1)
+{
+  const fused_job *j = ctx;
+  const ens_block *b = j->b;
+  const ens_kernels *k = j->x->kernels;
+  const ens_arena *a = j->x->arena;
+  const int mid = b->mid_chs, s = b->stride, w = j->w, total = j->n * j->oh;
+  for (int t = t0; t < t1; t++) {
+    float *buf = a->mid + (size_t)t * j->slice;
+    const int ib = (int)((long long)total * t / j->threads);
+    const int ie = (int)((long long)total * (t + 1) / j->threads);
+    int prev_img = -1, pr0 = 0, pr1 = 0; /* input rows [pr0, pr1) of prev_img are in buf */
+    for (int it = ib; it < ie;) {
+      const int img = it / j->oh, oy0 = it % j->oh;
+      int oy1 = oy0 + j->band_out;
+      if (oy1 > j->oh)
+        oy1 = j->oh;
+      if (oy1 - oy0 > ie - it)
+        oy1 = oy0 + (ie - it);
+      int r0 = oy0 * s - j->pad_top, r1 = (oy1 - 1) * s - j->pad_top + b->k;
+      if (r0 < 0)
+        r0 = 0;
+      if (r1 > j->h)
+        r1 = j->h;
+      int have = r0; /* rows [r0, have) are already in buf */
+      if (img == prev_img && pr1 > r0 && pr0 <= r0) {
+        memmove(buf, buf + (size_t)(r0 - pr0) * w * mid, sizeof(float) * (pr1 - r0) * w * mid);
+        have = pr1 < r1 ? pr1 : r1;
+      }
+      if (r1 > have) {
+        ens_pw_args e = {.in = (float *)j->in + ((size_t)img * j->h + have) * w * b->in_chs,
+                         .w = b->exp_w,
+                         .bias = b->exp_b,
+                         .out = buf + (size_t)(have - r0) * w * mid,
+                         .rows = (r1 - have) * w,
+                         .cin = b->in_chs,
+                         .cout = mid,
+                         .rows_per_image = (r1 - have) * w,
+                         .act = ENS_ACT_SILU};
+        k->pointwise(&e, 0, e.rows);
+      }
+      ens_dw_args d = {.in = buf,
+                       .w = b->dw_w,
+                       .bias = b->dw_b,
+                       .out = a->dw + ((size_t)img * j->oh + oy0) * j->ow * mid,
+                       .row_sums = a->row_sums + ((size_t)img * j->oh + oy0) * mid,
+                       .n = 1,
+                       .ih = r1 - r0,
+                       .iw = w,
+                       .c = mid,
+                       .oh = oy1 - oy0,
+                       .ow = j->ow,
+                       .k = b->k,
+                       .stride = s,
+                       .pad_top = j->pad_top + r0 - oy0 * s,
+                       .pad_left = j->pad_left,
+                       .act = ENS_ACT_SILU};
+      k->depthwise(&d, 0, d.oh);
+      prev_img = img, pr0 = r0, pr1 = r1;
+      it += oy1 - oy0;
+    }
+  }
+}
+
+/* Sets up j for a fused expansion + depthwise of n images, or returns 0 when the block is
+ * small enough to run unfused (or the mid buffer cannot hold a band per thread). */
+static int plan_fused(const ens_exec *x, const ens_block *b, int n, int h, int w, int oh, int ow,
+                      int pt, int pl, fused_job *j)
+{
+  const size_t row = (size_t)w * b->mid_chs; /* floats of one expanded input row */
+  if (b->type != ENS_BLOCK_IR || sizeof(float) * row * h <= FUSE_BYTES || b->k < b->stride)
+    return 0;
+  const int threads = ens_threadpool_threads(x->pool);
+  /* a->mid holds at least n images of this block's expansion (see plan()) */
+  const size_t slice = ((size_t)n * h * row / threads) & ~(size_t)15;
+  const size_t rows_fit = slice / row, rows_want = BAND_BYTES / sizeof(float) / row;
+  size_t rows = rows_want < rows_fit ? rows_want : rows_fit;
+  if (rows < (size_t)b->k)
+    rows = (size_t)b->k;
+  if (rows > rows_fit) /* not even one output row's k input rows fit */
+    return 0;
+  *j = (fused_job){.x = x,
+                   .b = b,
+                   .n = n,
+                   .h = h,
+                   .w = w,
+                   .oh = oh,
+                   .ow = ow,
+                   .pad_top = pt,
+                   .pad_left = pl,
+                   .threads = threads,
+                   .slice = slice,
+                   .band_out = (int)((rows - (size_t)b->k) / (size_t)b->stride) + 1};
+  return 1;
+}
+
+/* The unfused expansion (IR) and depthwise of n images: two parallel regions. */
+static void run_expand_dw(const ens_exec *x, const ens_block *b, int n, int h, int w, float *in)
 {
   const ens_arena *a = x->arena;
   int pt, pl, pe;
-  float *in = (float *)in_batch + (size_t)img0 * h * w * b->in_chs;
   const float *dw_in = in;
   if (b->type == ENS_BLOCK_IR) {
     ens_pw_args e = {.in = in,
@@ -240,19 +352,39 @@ static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, in
   d.pad_left = pl;
   job dj = {x->kernels, &d};
   ens_threadpool_run(x->pool, n * d.oh, run_dw, &dj);
+}
 
-  se_gate(x, b, n, d.oh, d.ow);
+/* One block over images [img0, img0 + n) of the batch: in/out are the batch's block input /
+ * output; the mid, depthwise, row-sum and SE buffers are used from their start (chunk-local),
+ * so they stay hot in cache from one chunk to the next. */
+static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, int h, int w,
+                      const float *in_batch, float *out_batch)
+{
+  const ens_arena *a = x->arena;
+  int pt, pl, pe;
+  float *in = (float *)in_batch + (size_t)img0 * h * w * b->in_chs;
+  const int oh = ens_same_pad(h, b->k, b->stride, &pt, &pe);
+  const int ow = ens_same_pad(w, b->k, b->stride, &pl, &pe);
+  fused_job fj;
+  if (plan_fused(x, b, n, h, w, oh, ow, pt, pl, &fj)) {
+    fj.in = in;
+    ens_threadpool_run(x->pool, fj.threads, run_fused, &fj);
+  } else {
+    run_expand_dw(x, b, n, h, w, in);
+  }
+
+  se_gate(x, b, n, oh, ow);
 
   ens_pw_args p = {.in = a->dw,
                    .w = b->proj_w,
                    .bias = b->proj_b,
                    .se = a->se_scale,
                    .residual = b->skip ? in : NULL,
-                   .out = out_batch + (size_t)img0 * d.oh * d.ow * b->out_chs,
-                   .rows = n * d.oh * d.ow,
+                   .out = out_batch + (size_t)img0 * oh * ow * b->out_chs,
+                   .rows = n * oh * ow,
                    .cin = b->mid_chs,
                    .cout = b->out_chs,
-                   .rows_per_image = d.oh * d.ow,
+                   .rows_per_image = oh * ow,
                    .act = ENS_ACT_NONE};
   pointwise(x, &p);
 }

@@ -27,6 +27,7 @@
 
 #include "ens.h"
 #include "error.h"
+#include "read_file.h"
 
 #define MAX_PIXELS ((uint64_t)1 << 27)       /* 134 Mpixel, 402 MB of RGB */
 #define MAX_FILE_BYTES ((uint64_t)1 << 31)   /* ens_image_load refuses bigger files */
@@ -290,42 +291,13 @@ ens_status ens_image_load(const char *path, ens_rgb_image *out, ens_error *err)
     return ens_fail(err, ENS_ERR_ARG, "ens_image_load: NULL argument");
   out->width = out->height = 0;
   out->rgb = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return ens_fail(err, ENS_ERR_IO, "%s: cannot open: %m", path);
-  uint8_t *buf = NULL;
-  size_t len = 0, cap = 0;
-  for (;;) {
-    if (len == cap) {
-      if (cap >= MAX_FILE_BYTES) {
-        fclose(f);
-        free(buf);
-        return ens_fail(err, ENS_ERR_UNSUPPORTED, "%s: file is larger than %llu bytes", path,
-                        (unsigned long long)MAX_FILE_BYTES);
-      }
-      size_t ncap = cap ? cap * 2 : 1 << 16;
-      uint8_t *nb = realloc(buf, ncap);
-      if (!nb) {
-        fclose(f);
-        free(buf);
-        return ens_fail(err, ENS_ERR_NOMEM, "%s: cannot allocate %zu bytes", path, ncap);
-      }
-      buf = nb;
-      cap = ncap;
-    }
-    size_t got = fread(buf + len, 1, cap - len, f);
-    len += got;
-    if (got == 0) {
-      if (ferror(f)) {
-        fclose(f);
-        free(buf);
-        return ens_fail(err, ENS_ERR_IO, "%s: read error: %m", path);
-      }
-      break;
-    }
-  }
-  fclose(f);
-  ens_status st = ens_image_decode(buf, len, path, out, err);
+  char *buf = NULL;
+  size_t len = 0;
+  ens_status st =
+      ens_read_file(path, MAX_FILE_BYTES, ENS_ERR_UNSUPPORTED, "an image", &buf, &len, err);
+  if (st != ENS_OK)
+    return st;
+  st = ens_image_decode((const uint8_t *)buf, len, path, out, err);
   free(buf);
   return st;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "read_file.h"
 
 /* Generated from data/imagenet_classes.txt by data/embed_labels.py. */
 extern const int ens_imagenet_label_count;
@@ -89,46 +90,6 @@ static int valid_utf8(const unsigned char *s, size_t n)
   return 1;
 }
 
-static ens_status read_all(const char *path, char **data, size_t *len, ens_error *err)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return ens_fail(err, ENS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  for (;;) {
-    if (n == cap) {
-      if (cap >= LABELS_MAX_BYTES) {
-        free(buf);
-        fclose(f);
-        return ens_fail(err, ENS_ERR_FORMAT, "%s: larger than %u bytes, not a labels file", path,
-                        LABELS_MAX_BYTES);
-      }
-      cap = cap ? cap * 2 : 16384;
-      char *nb = realloc(buf, cap + 1);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        return ens_fail(err, ENS_ERR_NOMEM, "%s: out of memory", path);
-      }
-      buf = nb;
-    }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  int bad = ferror(f);
-  fclose(f);
-  if (bad) {
-    free(buf);
-    return ens_fail(err, ENS_ERR_IO, "%s: read error", path);
-  }
-  *data = buf;
-  *len = n;
-  return ENS_OK;
-}
-
 ens_status ens_labels_load_file(const char *path, ens_labels *out, ens_error *err)
 {
   out->names = NULL;
@@ -137,7 +98,8 @@ ens_status ens_labels_load_file(const char *path, ens_labels *out, ens_error *er
     return ens_fail(err, ENS_ERR_ARG, "labels path is NULL");
   char *buf = NULL;
   size_t len = 0;
-  ens_status s = read_all(path, &buf, &len, err);
+  ens_status s =
+      ens_read_file(path, LABELS_MAX_BYTES, ENS_ERR_FORMAT, "a labels file", &buf, &len, err);
   if (s != ENS_OK)
     return s;
   /* Line count: a final newline ends the last line rather than starting an empty one. */

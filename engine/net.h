@@ -11,7 +11,9 @@
  *
  * The forward is a fixed sequence of kernel calls over an arena planned for (batch, input
  * size): ping-pong block input/output buffers, the expanded (mid) activation, the depthwise
- * output, depthwise per-row channel sums and the small SE / pooling vectors. */
+ * output, depthwise per-row channel sums and the small SE / pooling vectors. Blocks with large
+ * activations run a few images at a time and their expansion fused into the depthwise in row
+ * bands (forward.c), so those buffers are used from their start and stay in cache. */
 #ifndef ENS_NET_H
 #define ENS_NET_H
 
@@ -86,7 +88,8 @@ typedef struct {
   float *base;       /* the single allocation */
   size_t floats;
   float *act[2];   /* block input / output ping-pong */
-  float *mid;      /* IR expanded activation; also the head conv output */
+  float *mid;      /* IR expanded activation (or, for blocks the forward runs fused in row
+                    * bands, one band slice per thread); also the head conv output */
   float *dw;       /* depthwise output */
   float *row_sums; /* depthwise per-row channel sums */
   float *se_mean, *se_hidden, *se_scale;

@@ -60,20 +60,24 @@ static void copy_fields(GstEnsClassificationMeta *dst, const GstEnsClassificatio
   dst->height = src->height;
 }
 
+/* A copy of src (entries and fields) added to dest, or NULL. */
+static GstEnsClassificationMeta *add_copy(GstBuffer *dest, const GstEnsClassificationMeta *src)
+{
+  GstEnsClassificationMeta *d =
+      gst_buffer_add_ens_classification_meta(dest, src->model_name, src->entries, src->n_entries);
+  if (d)
+    copy_fields(d, src);
+  return d;
+}
+
 static gboolean meta_transform(GstBuffer *dest, GstMeta *meta, GstBuffer *buffer, GQuark type,
                                gpointer data)
 {
   (void)buffer;
   GstEnsClassificationMeta *src = (GstEnsClassificationMeta *)meta;
 
-  if (GST_META_TRANSFORM_IS_COPY(type)) {
-    GstEnsClassificationMeta *d =
-        gst_buffer_add_ens_classification_meta(dest, src->model_name, src->entries, src->n_entries);
-    if (!d)
-      return FALSE;
-    copy_fields(d, src);
-    return TRUE;
-  }
+  if (GST_META_TRANSFORM_IS_COPY(type))
+    return add_copy(dest, src) != NULL;
 
   if (GST_VIDEO_META_TRANSFORM_IS_SCALE(type)) {
     GstVideoMetaTransform *t = data;
@@ -81,11 +85,9 @@ static gboolean meta_transform(GstBuffer *dest, GstMeta *meta, GstBuffer *buffer
     gint ow = GST_VIDEO_INFO_WIDTH(t->out_info), oh = GST_VIDEO_INFO_HEIGHT(t->out_info);
     if (iw <= 0 || ih <= 0)
       return FALSE;
-    GstEnsClassificationMeta *d =
-        gst_buffer_add_ens_classification_meta(dest, src->model_name, src->entries, src->n_entries);
+    GstEnsClassificationMeta *d = add_copy(dest, src);
     if (!d)
       return FALSE;
-    copy_fields(d, src);
     /* Scale the box edges (not x and width separately) so adjacent boxes stay adjacent. */
     gint x0 = (gint)((gint64)src->x * ow / iw), y0 = (gint)((gint64)src->y * oh / ih);
     gint x1 = (gint)((gint64)(src->x + src->width) * ow / iw);

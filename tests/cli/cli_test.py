@@ -11,6 +11,7 @@ BUILD/tests/generated/<tag>.safetensors under an exclusive flock on BUILD/tests/
 """
 import argparse
 import collections
+import contextlib
 import fcntl
 import io
 import json
@@ -101,18 +102,33 @@ def run(*args, ok=True):
     return p
 
 
+@contextlib.contextmanager
+def scratch_dir(prefix):
+    """A new temporary directory and the list of paths made in it; afterwards those are removed
+    (latest first, directories with rmdir) and so is the directory, with rmdir: anything else
+    left in it fails the test."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    made = []
+    try:
+        yield tmp, made
+    finally:
+        for f in reversed(made):
+            if os.path.isdir(f):
+                os.rmdir(f)
+            elif os.path.exists(f):
+                os.remove(f)
+        os.rmdir(tmp)
+
+
 def run_logits(*args, features=False):
     """Logits (and features) that the CLI saves for args."""
-    tmp = tempfile.mkdtemp(prefix='ens_cli_')
-    lp, fp = os.path.join(tmp, 'l.npy'), os.path.join(tmp, 'f.npy')
-    extra = ['--save-logits', lp] + (['--save-features', fp] if features else [])
-    p = run(*(extra + list(args)))
-    lg = np.load(lp)
-    ft = np.load(fp) if features else None
-    for f in (lp, fp):
-        if os.path.exists(f):
-            os.remove(f)
-    os.rmdir(tmp)
+    with scratch_dir('ens_cli_') as (tmp, made):
+        lp, fp = os.path.join(tmp, 'l.npy'), os.path.join(tmp, 'f.npy')
+        made += [lp, fp]
+        extra = ['--save-logits', lp] + (['--save-features', fp] if features else [])
+        p = run(*(extra + list(args)))
+        lg = np.load(lp)
+        ft = np.load(fp) if features else None
     return (lg, ft, p) if features else lg
 
 
@@ -297,9 +313,7 @@ def case_options():
 
 def case_output():
     b0 = weights('b0', 'b0')
-    tmp = tempfile.mkdtemp(prefix='ens_out_')
-    made = []
-    try:
+    with scratch_dir('ens_out_') as (tmp, made):
         # text format, one image
         p = run('--model', b0, dog())
         lines = p.stdout.decode().splitlines()
@@ -377,11 +391,6 @@ def case_output():
         check(mine[8 + 2 + struct.unpack('<H', mine[8:10])[0] - 1:][:1] == b'\n'
               and (10 + struct.unpack('<H', mine[8:10])[0]) % 64 == 0,
               '.npy header padded to 64 bytes, ends with newline')
-    finally:
-        for f in made:
-            if os.path.exists(f):
-                os.remove(f)
-        os.rmdir(tmp)
 
 
 def expect_error(what, args, code, must_contain=None):
@@ -399,17 +408,14 @@ def expect_error(what, args, code, must_contain=None):
 def case_errors():
     b0 = weights('b0', 'b0')
     st = synth_module()
-    tmp = tempfile.mkdtemp(prefix='ens_err_')
-    made = []
+    with scratch_dir('ens_err_') as (tmp, made):
+        def tmpfile(name, data):
+            path = os.path.join(tmp, name)
+            with open(path, 'wb') as f:
+                f.write(data)
+            made.append(path)
+            return path
 
-    def tmpfile(name, data):
-        path = os.path.join(tmp, name)
-        with open(path, 'wb') as f:
-            f.write(data)
-        made.append(path)
-        return path
-
-    try:
         # usage errors -> 2
         expect_error('no arguments', [], 2)
         expect_error('unknown long option', ['--bogus', '--model', b0, dog()], 2, '--bogus')
@@ -479,11 +485,6 @@ def case_errors():
         expect_error('unwritable --save-logits', ['--model', b0, '--save-logits',
                                                   '/nonexistent/dir/l.npy', dog()], 1,
                      '/nonexistent/dir/l.npy')
-    finally:
-        for f in made:
-            if os.path.exists(f):
-                os.remove(f)
-        os.rmdir(tmp)
 
 
 # ---------------------------------------------------------------------------- converter
@@ -627,9 +628,7 @@ def case_convert():
 
     b0 = weights('b0', 'b0')
     tensors, _ = st.read_safetensors(b0)
-    tmp = tempfile.mkdtemp(prefix='ens_conv_')
-    made = []
-    try:
+    with scratch_dir('ens_conv_') as (tmp, made):
         ref = run_logits('--model', b0, dog())
         for legacy in (False, True):
             kind = 'legacy' if legacy else 'zip'
@@ -655,6 +654,7 @@ def case_convert():
             f.write(''.join('conv %d\n' % i for i in range(1000)))
         made.append(lab)
         hub = os.path.join(tmp, 'hub')
+        made.append(hub)  # removed (after its files) if the conversion made it
         p = subprocess.run(['/usr/bin/python3', script, os.path.join(tmp, 'b0_zip.pth'),
                             '--hub-dir', hub, '--labels', lab], capture_output=True)
         check(p.returncode == 0, 'hub conversion: %s' % p.stderr.decode())
@@ -683,13 +683,6 @@ def case_convert():
                            capture_output=True)
         check(p.returncode == 1 and p.stderr.count(b'\n') == 1,
               'non-.pth input: one-line error: %s' % p.stderr.decode().strip())
-    finally:
-        for f in made:
-            if os.path.exists(f):
-                os.remove(f)
-        if os.path.isdir(os.path.join(tmp, 'hub')):
-            os.rmdir(os.path.join(tmp, 'hub'))
-        os.rmdir(tmp)
 
 
 CASES = {

@@ -200,3 +200,90 @@ void test_assert_meta_equals(const GstEnsClassificationMeta *meta, const ens_cla
                 meta->entries[i].score, ref[i].prob);
   }
 }
+
+GstBuffer *test_picture_frame(GstVideoFormat format, gint width, gint height, guint pattern,
+                              gint pad, GstVideoInfo *info_out)
+{
+  guint8 *rgb = test_rgb_picture(width, height, pattern, 0, 0);
+  GstBuffer *b = test_frame(format, width, height, rgb, pad, info_out);
+  g_free(rgb);
+  return b;
+}
+
+GstBuffer *test_seq_frame(GstVideoFormat format, gint width, gint height, guint i,
+                          GstVideoInfo *info_out)
+{
+  GstBuffer *b = test_picture_frame(format, width, height, i, 0, info_out);
+  GST_BUFFER_PTS(b) = i * 40 * GST_MSECOND;
+  return b;
+}
+
+GstHarness *test_classify_harness(const gchar *mode, const gchar *extra, const GstVideoInfo *info)
+{
+  gchar *desc = g_strdup_printf("ensclassify " TEST_ELEMENT_PROPS " mode=%s %s", mode, extra);
+  GstHarness *h = test_harness_new(desc);
+  g_free(desc);
+  gst_harness_set_src_caps(h, gst_video_info_to_caps(info));
+  return h;
+}
+
+guint64 test_get_u64(GstElement *e, const gchar *name)
+{
+  guint64 v;
+  g_object_get(e, name, &v, NULL);
+  return v;
+}
+
+guint64 test_wait_inferred(GstElement *e, guint64 n)
+{
+  gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
+  guint64 v = test_get_u64(e, "frames-inferred");
+  while (v < n && g_get_monotonic_time() < deadline) {
+    g_usleep(2000);
+    v = test_get_u64(e, "frames-inferred");
+  }
+  fail_unless(v >= n, "inference %" G_GUINT64_FORMAT " never done (%" G_GUINT64_FORMAT ")", n, v);
+  return v;
+}
+
+GstBus *test_element_bus(GstElement *e)
+{
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  return bus;
+}
+
+void test_element_bus_clear(GstElement *e, GstBus *bus)
+{
+  gst_element_set_bus(e, NULL);
+  gst_object_unref(bus);
+}
+
+GError *test_pop_error(GstBus *bus, const gchar *what, GstObject **src_out)
+{
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  fail_unless(msg != NULL, "no error message on the bus (%s)", what);
+  GError *err = NULL;
+  gchar *debug = NULL;
+  gst_message_parse_error(msg, &err, &debug);
+  GST_INFO("%s: %s (%s)", what, err->message, debug);
+  if (src_out)
+    *src_out = GST_MESSAGE_SRC(msg);
+  g_free(debug);
+  gst_message_unref(msg);
+  return err;
+}
+
+int test_run_suite_full(const gchar *name, gint timeout, const TestEntry *tests, gsize n,
+                        SFun setup, SFun teardown, const gchar *file)
+{
+  Suite *s = suite_create(name);
+  TCase *tc = tcase_create(name);
+  if (setup || teardown)
+    tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, timeout);
+  for (gsize i = 0; i < n; i++)
+    _tcase_add_test(tc, tests[i].fn, tests[i].name, 0, 0, 0, 1);
+  suite_add_tcase(s, tc);
+  return gst_check_run_suite(s, name, file);
+}

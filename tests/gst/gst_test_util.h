@@ -48,4 +48,50 @@ GstHarness *test_harness_new(const gchar *desc);
 void test_assert_meta_equals(const GstEnsClassificationMeta *meta, const ens_class_score *ref,
                              gint n);
 
+/* test_rgb_picture(width, height, pattern) converted to format (pad as in test_frame). */
+GstBuffer *test_picture_frame(GstVideoFormat format, gint width, gint height, guint pattern,
+                              gint pad, GstVideoInfo *info_out);
+
+/* Frame i of a 25 fps test sequence: picture pattern i with PTS i * 40 ms. */
+GstBuffer *test_seq_frame(GstVideoFormat format, gint width, gint height, guint i,
+                          GstVideoInfo *info_out);
+
+/* A harness around "ensclassify TEST_ELEMENT_PROPS mode=<mode> <extra>" with info's caps. */
+GstHarness *test_classify_harness(const gchar *mode, const gchar *extra, const GstVideoInfo *info);
+
+/* A guint64 property of e. */
+guint64 test_get_u64(GstElement *e, const gchar *name);
+
+/* Waits (up to 120 s) until e's frames-inferred reaches n, failing if it never does; returns its
+ * value then. */
+guint64 test_wait_inferred(GstElement *e, guint64 n);
+
+/* Gives e a private bus (so its messages can be popped without a pipeline); returns it. */
+GstBus *test_element_bus(GstElement *e);
+
+/* Detaches and unrefs the bus from test_element_bus. */
+void test_element_bus_clear(GstElement *e, GstBus *bus);
+
+/* Pops the next ERROR message from bus, failing (naming what) if there is none. Returns its
+ * GError (g_error_free) and, if src_out is not NULL, the object that posted it (unowned). */
+GError *test_pop_error(GstBus *bus, const gchar *what, GstObject **src_out);
+
+/* One test function and its name, for test_run_suite. */
+typedef struct {
+  TFun fn;
+  const char *name;
+} TestEntry;
+#define TEST_ENTRY(fn)                                                                             \
+  {                                                                                                \
+    fn, #fn                                                                                        \
+  }
+
+/* Runs the TestEntry array tests as suite name (one test case, timeout in seconds, setup /
+ * teardown as a checked fixture when not NULL). Call after gst_check_init; returns main's exit
+ * code. */
+#define test_run_suite(name, timeout, tests, setup, teardown)                                      \
+  test_run_suite_full(name, timeout, tests, G_N_ELEMENTS(tests), setup, teardown, __FILE__)
+int test_run_suite_full(const gchar *name, gint timeout, const TestEntry *tests, gsize n,
+                        SFun setup, SFun teardown, const gchar *file);
+
 #endif

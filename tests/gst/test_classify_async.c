@@ -10,35 +10,12 @@
 
 static GstHarness *new_harness(const gchar *mode, GstVideoInfo *info)
 {
-  gchar *desc = g_strdup_printf("ensclassify " TEST_ELEMENT_PROPS " mode=%s", mode);
-  GstHarness *h = test_harness_new(desc);
-  g_free(desc);
-  gst_harness_set_src_caps(h, gst_video_info_to_caps(info));
-  return h;
+  return test_classify_harness(mode, "", info);
 }
 
 static GstBuffer *frame(guint i, GstVideoInfo *info)
 {
-  guint8 *rgb = test_rgb_picture(64, 48, i, 0, 0);
-  GstBuffer *b = test_frame(GST_VIDEO_FORMAT_I420, 64, 48, rgb, 0, info);
-  g_free(rgb);
-  GST_BUFFER_PTS(b) = i * 40 * GST_MSECOND;
-  return b;
-}
-
-static guint64 get_u64(GstElement *e, const gchar *name)
-{
-  guint64 v;
-  g_object_get(e, name, &v, NULL);
-  return v;
-}
-
-static void wait_inferred(GstElement *e, guint64 n)
-{
-  gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-  while (get_u64(e, "frames-inferred") < n && g_get_monotonic_time() < deadline)
-    g_usleep(5000);
-  fail_unless(get_u64(e, "frames-inferred") >= n, "inference %" G_GUINT64_FORMAT " never done", n);
+  return test_seq_frame(GST_VIDEO_FORMAT_I420, 64, 48, i, info);
 }
 
 static void run_nonblocking(const gchar *mode)
@@ -63,7 +40,7 @@ static void run_nonblocking(const gchar *mode)
 
   /* Frame 0 went to the worker (unless frame 1 came before the worker woke up); every later
    * frame but the last was replaced by the next; the last one is pending. */
-  guint64 replaced_now = get_u64(h->element, "frames-replaced");
+  guint64 replaced_now = test_get_u64(h->element, "frames-replaced");
   fail_unless(replaced_now == FRAMES - 2 || replaced_now == FRAMES - 1,
               "%" G_GUINT64_FORMAT " replaced", replaced_now);
   for (guint i = 0; i < FRAMES; i++) {
@@ -74,7 +51,7 @@ static void run_nonblocking(const gchar *mode)
   }
 
   /* Once frame 0's result is in, the next buffer carries it, not fresh. */
-  wait_inferred(h->element, 1);
+  test_wait_inferred(h->element, 1);
   GstVideoInfo info2;
   GstBuffer *b = frame(FRAMES, &info2);
   fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
@@ -90,8 +67,8 @@ static void run_nonblocking(const gchar *mode)
   /* EOS waits for the pending frames so the counts add up: every frame was either inferred
    * or replaced. */
   fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
-  guint64 inferred = get_u64(h->element, "frames-inferred");
-  guint64 replaced = get_u64(h->element, "frames-replaced");
+  guint64 inferred = test_get_u64(h->element, "frames-inferred");
+  guint64 replaced = test_get_u64(h->element, "frames-replaced");
   fail_unless_equals_uint64(inferred + replaced, FRAMES + 1);
   fail_unless(inferred >= 1 && inferred <= 3);
   gst_harness_teardown(h);
@@ -143,7 +120,7 @@ GST_START_TEST(test_flush_while_inferring)
 
   /* frame 0 finishes after the flush: discarded, frame 1 was dropped from the slot */
   g_usleep((DELAY_MS + 300) * 1000);
-  fail_unless_equals_uint64(get_u64(h->element, "frames-inferred"), 0);
+  fail_unless_equals_uint64(test_get_u64(h->element, "frames-inferred"), 0);
 
   GstBuffer *b2 = frame(2, &info);
   fail_unless_equals_int(gst_harness_push(h, b2), GST_FLOW_OK);
@@ -151,7 +128,7 @@ GST_START_TEST(test_flush_while_inferring)
   fail_unless_equals_int(gst_buffer_get_n_ens_classification_meta(out), 0);
   gst_buffer_unref(out);
 
-  wait_inferred(h->element, 1);
+  test_wait_inferred(h->element, 1);
   fail_unless_equals_int(gst_harness_push(h, frame(3, &info)), GST_FLOW_OK);
   out = gst_harness_pull(h);
   GstEnsClassificationMeta *m = gst_buffer_get_ens_classification_meta(out);
@@ -183,12 +160,12 @@ GST_START_TEST(test_async_frame_is_copied)
   GstHarness *h = new_harness("async", &info);
   fail_unless_equals_int(gst_harness_push(h, b0), GST_FLOW_OK);
   GstBuffer *out = gst_harness_pull(h);
-  fail_unless_equals_uint64(get_u64(h->element, "frames-inferred"), 0); /* worker asleep */
+  fail_unless_equals_uint64(test_get_u64(h->element, "frames-inferred"), 0); /* worker asleep */
   gsize size = gst_buffer_get_size(out);
   fail_unless_equals_uint64(gst_buffer_memset(out, 0, 0x80, size), size);
   gst_buffer_unref(out);
 
-  wait_inferred(h->element, 1);
+  test_wait_inferred(h->element, 1);
   fail_unless_equals_int(gst_harness_push(h, frame(1, &info)), GST_FLOW_OK);
   out = gst_harness_pull(h);
   GstEnsClassificationMeta *m = gst_buffer_get_ens_classification_meta(out);
@@ -201,24 +178,17 @@ GST_START_TEST(test_async_frame_is_copied)
 }
 GST_END_TEST;
 
-static Suite *ens_suite(void)
-{
-  Suite *s = suite_create("ensclassify-async");
-  TCase *tc = tcase_create("async");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, test_async_never_blocks);
-  tcase_add_test(tc, test_auto_is_async_when_live);
-  tcase_add_test(tc, test_sync_waits);
-  tcase_add_test(tc, test_flush_while_inferring);
-  tcase_add_test(tc, test_async_frame_is_copied);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
 int main(int argc, char **argv)
 {
   /* read by ensclassify at start */
   g_setenv("ENS_DEBUG_INFER_DELAY_MS", G_STRINGIFY(DELAY_MS), TRUE);
   gst_check_init(&argc, &argv);
-  return gst_check_run_suite(ens_suite(), "ensclassify-async", __FILE__);
+  static const TestEntry tests[] = {
+      TEST_ENTRY(test_async_never_blocks),
+      TEST_ENTRY(test_auto_is_async_when_live),
+      TEST_ENTRY(test_sync_waits),
+      TEST_ENTRY(test_flush_while_inferring),
+      TEST_ENTRY(test_async_frame_is_copied),
+  };
+  return test_run_suite("ensclassify-async", 600, tests, NULL, NULL);
 }

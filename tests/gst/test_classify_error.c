@@ -15,64 +15,35 @@ typedef struct {
 
 static GstBuffer *frame(guint i, GstVideoInfo *info)
 {
-  guint8 *rgb = test_rgb_picture(64, 48, i, 0, 0);
-  GstBuffer *b = test_frame(GST_VIDEO_FORMAT_I420, 64, 48, rgb, 0, info);
-  g_free(rgb);
-  GST_BUFFER_PTS(b) = i * 40 * GST_MSECOND;
-  return b;
+  return test_seq_frame(GST_VIDEO_FORMAT_I420, 64, 48, i, info);
 }
 
 static void fixture_init(Fixture *f, const gchar *mode)
 {
   gst_buffer_unref(frame(0, &f->info));
-  gchar *desc = g_strdup_printf("ensclassify " TEST_ELEMENT_PROPS " mode=%s", mode);
-  f->h = test_harness_new(desc);
-  g_free(desc);
-  f->bus = gst_bus_new();
-  gst_element_set_bus(f->h->element, f->bus);
-  gst_harness_set_src_caps(f->h, gst_video_info_to_caps(&f->info));
+  f->h = test_classify_harness(mode, "", &f->info);
+  f->bus = test_element_bus(f->h->element);
 }
 
 static void fixture_clear(Fixture *f)
 {
-  gst_element_set_bus(f->h->element, NULL);
-  gst_object_unref(f->bus);
+  test_element_bus_clear(f->h->element, f->bus);
   gst_harness_teardown(f->h);
-}
-
-static guint64 get_u64(GstElement *e, const gchar *name)
-{
-  guint64 v;
-  g_object_get(e, name, &v, NULL);
-  return v;
-}
-
-static void wait_inferred(GstElement *e, guint64 n)
-{
-  gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
-  while (get_u64(e, "frames-inferred") < n && g_get_monotonic_time() < deadline)
-    g_usleep(2000);
-  fail_unless_equals_uint64(get_u64(e, "frames-inferred"), n);
 }
 
 /* Exactly one error message, from the engine's forward pass. */
 static void assert_one_error(Fixture *f)
 {
-  GstMessage *msg = gst_bus_pop_filtered(f->bus, GST_MESSAGE_ERROR);
-  fail_unless(msg != NULL, "no error message on the bus");
-  GError *err = NULL;
-  gchar *debug = NULL;
-  gst_message_parse_error(msg, &err, &debug);
+  GstObject *src = NULL;
+  GError *err = test_pop_error(f->bus, "inference", &src);
   g_print("error: %s\n", err->message);
   fail_unless(err->domain == GST_STREAM_ERROR);
   fail_unless_equals_int(err->code, GST_STREAM_ERROR_FAILED);
   fail_unless(g_str_has_prefix(err->message, "Inference failed: forward pass: "), "%s",
               err->message);
   fail_unless(strstr(err->message, "batch 0") != NULL, "%s", err->message);
-  fail_unless(GST_MESSAGE_SRC(msg) == GST_OBJECT(f->h->element));
+  fail_unless(src == GST_OBJECT(f->h->element));
   g_error_free(err);
-  g_free(debug);
-  gst_message_unref(msg);
   fail_unless(gst_bus_pop_filtered(f->bus, GST_MESSAGE_ERROR) == NULL, "more than one error");
 }
 
@@ -85,7 +56,7 @@ static void push_until_failing_frame(Fixture *f)
     GstBuffer *out = gst_harness_pull(f->h);
     gst_buffer_unref(out);
     if (i < FAIL_AFTER)
-      wait_inferred(f->h->element, i + 1);
+      fail_unless_equals_uint64(test_wait_inferred(f->h->element, i + 1), i + 1);
   }
 }
 
@@ -112,7 +83,7 @@ GST_START_TEST(test_async_error_on_next_buffer)
   }
   fail_unless_equals_int(ret, GST_FLOW_ERROR);
   assert_one_error(&f);
-  fail_unless_equals_uint64(get_u64(f.h->element, "frames-inferred"), FAIL_AFTER);
+  fail_unless_equals_uint64(test_get_u64(f.h->element, "frames-inferred"), FAIL_AFTER);
   /* the error was taken: EOS after it does not post a second one */
   gst_harness_push_event(f.h, gst_event_new_eos());
   fail_unless(gst_bus_pop_filtered(f.bus, GST_MESSAGE_ERROR) == NULL);
@@ -128,7 +99,7 @@ GST_START_TEST(test_async_error_at_eos)
   /* EOS waits for the failing inference and reports it instead of forwarding EOS */
   fail_if(gst_harness_push_event(f.h, gst_event_new_eos()));
   assert_one_error(&f);
-  fail_unless_equals_uint64(get_u64(f.h->element, "frames-inferred"), FAIL_AFTER);
+  fail_unless_equals_uint64(test_get_u64(f.h->element, "frames-inferred"), FAIL_AFTER);
   GstEvent *ev;
   while ((ev = gst_harness_try_pull_event(f.h))) {
     fail_if(GST_EVENT_TYPE(ev) == GST_EVENT_EOS, "EOS forwarded after the error");
@@ -154,7 +125,7 @@ GST_START_TEST(test_sync_error_on_failing_frame)
   fail_unless_equals_int(gst_harness_push(f.h, frame(FAIL_AFTER, &f.info)), GST_FLOW_ERROR);
   fail_unless(gst_harness_try_pull(f.h) == NULL, "the failed frame was pushed");
   assert_one_error(&f);
-  fail_unless_equals_uint64(get_u64(f.h->element, "frames-inferred"), FAIL_AFTER);
+  fail_unless_equals_uint64(test_get_u64(f.h->element, "frames-inferred"), FAIL_AFTER);
   fixture_clear(&f);
 }
 GST_END_TEST;
@@ -180,28 +151,21 @@ GST_START_TEST(test_restart_after_error)
   GstBuffer *out = gst_harness_pull(f.h);
   fail_unless(gst_buffer_get_ens_classification_meta(out) != NULL);
   gst_buffer_unref(out);
-  fail_unless_equals_uint64(get_u64(f.h->element, "frames-inferred"), 1);
+  fail_unless_equals_uint64(test_get_u64(f.h->element, "frames-inferred"), 1);
   fixture_clear(&f);
 }
 GST_END_TEST;
-
-static Suite *ens_suite(void)
-{
-  Suite *s = suite_create("ensclassify-error");
-  TCase *tc = tcase_create("error");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, test_async_error_on_next_buffer);
-  tcase_add_test(tc, test_async_error_at_eos);
-  tcase_add_test(tc, test_sync_error_on_failing_frame);
-  tcase_add_test(tc, test_restart_after_error);
-  suite_add_tcase(s, tc);
-  return s;
-}
 
 int main(int argc, char **argv)
 {
   /* read by ensclassify at start */
   g_setenv("ENS_DEBUG_INFER_FAIL_AFTER", G_STRINGIFY(FAIL_AFTER), TRUE);
   gst_check_init(&argc, &argv);
-  return gst_check_run_suite(ens_suite(), "ensclassify-error", __FILE__);
+  static const TestEntry tests[] = {
+      TEST_ENTRY(test_async_error_on_next_buffer),
+      TEST_ENTRY(test_async_error_at_eos),
+      TEST_ENTRY(test_sync_error_on_failing_frame),
+      TEST_ENTRY(test_restart_after_error),
+  };
+  return test_run_suite("ensclassify-error", 600, tests, NULL, NULL);
 }

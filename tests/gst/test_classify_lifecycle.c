@@ -10,11 +10,7 @@
 
 static GstBuffer *frame(gint w, gint h, guint i, GstVideoInfo *info)
 {
-  guint8 *rgb = test_rgb_picture(w, h, i, 0, 0);
-  GstBuffer *b = test_frame(GST_VIDEO_FORMAT_RGBA, w, h, rgb, 0, info);
-  g_free(rgb);
-  GST_BUFFER_PTS(b) = i * 40 * GST_MSECOND;
-  return b;
+  return test_seq_frame(GST_VIDEO_FORMAT_RGBA, w, h, i, info);
 }
 
 GST_START_TEST(test_caps_change)
@@ -147,25 +143,16 @@ static void expect_model_error(const gchar *model, GQuark domain, gint code, con
   GstElement *e = gst_element_factory_make("ensclassify", NULL);
   if (model)
     g_object_set(e, "model", model, NULL);
-  GstBus *bus = gst_bus_new();
-  gst_element_set_bus(e, bus);
+  GstBus *bus = test_element_bus(e);
   fail_unless_equals_int(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-  fail_unless(msg != NULL, "no error message for model %s", model);
-  GError *err = NULL;
-  gchar *dbg = NULL;
-  gst_message_parse_error(msg, &err, &dbg);
-  GST_INFO("model %s: %s (%s)", model, err->message, dbg);
+  GError *err = test_pop_error(bus, model ? model : "(unset model)", NULL);
   g_print("model=%s -> %s\n", model ? model : "(unset)", err->message);
   fail_unless(err->domain == domain, "domain %s", g_quark_to_string(err->domain));
   fail_unless_equals_int(err->code, code);
   fail_unless(strstr(err->message, needle) != NULL, "'%s' lacks '%s'", err->message, needle);
   g_error_free(err);
-  g_free(dbg);
-  gst_message_unref(msg);
   fail_unless_equals_int(gst_element_set_state(e, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
-  gst_element_set_bus(e, NULL);
-  gst_object_unref(bus);
+  test_element_bus_clear(e, bus);
   gst_object_unref(e);
 }
 
@@ -187,25 +174,15 @@ GST_START_TEST(test_bad_models)
 }
 GST_END_TEST;
 
-static Suite *ens_suite(void)
-{
-  Suite *s = suite_create("ensclassify-lifecycle");
-  TCase *tc = tcase_create("lifecycle");
-  tcase_set_timeout(tc, 900);
-  tcase_add_test(tc, test_caps_change);
-  tcase_add_test(tc, test_eos_counts);
-  tcase_add_test(tc, test_bad_models);
-  tcase_add_test(tc, test_state_cycles);
-  tcase_add_test(tc, test_pipeline_cycles);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
 int main(int argc, char **argv)
 {
   gst_check_init(&argc, &argv);
   /* Synthetic weights need ../shared: skip (or fail in CI) here, in the parent process, since a
    * forked check cannot report a skip. */
   ens_test_shared();
-  return gst_check_run_suite(ens_suite(), "ensclassify-lifecycle", __FILE__);
+  static const TestEntry tests[] = {
+      TEST_ENTRY(test_caps_change),  TEST_ENTRY(test_eos_counts),      TEST_ENTRY(test_bad_models),
+      TEST_ENTRY(test_state_cycles), TEST_ENTRY(test_pipeline_cycles),
+  };
+  return test_run_suite("ensclassify-lifecycle", 900, tests, NULL, NULL);
 }

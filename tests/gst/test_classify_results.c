@@ -19,12 +19,7 @@ static void teardown(void)
 
 static GstHarness *new_harness(const gchar *extra, GstVideoInfo *info)
 {
-  gchar *desc = g_strdup_printf("ensclassify " TEST_ELEMENT_PROPS " mode=sync %s", extra);
-  GstHarness *h = test_harness_new(desc);
-  g_free(desc);
-  GstCaps *caps = gst_video_info_to_caps(info);
-  gst_harness_set_src_caps(h, caps);
-  return h;
+  return test_classify_harness("sync", extra, info);
 }
 
 static GstBuffer *push_pull(GstHarness *h, GstBuffer *in, GstClockTime pts)
@@ -40,14 +35,10 @@ GST_START_TEST(test_sync_matches_engine)
 {
   GstVideoInfo info;
   GstBuffer *frames[3];
-  for (guint i = 0; i < 3; i++) {
-    guint8 *rgb = test_rgb_picture(80, 60, i, 0, 0);
-    frames[i] = test_frame(GST_VIDEO_FORMAT_RGB, 80, 60, rgb, 0, &info);
-    g_free(rgb);
-  }
+  for (guint i = 0; i < 3; i++)
+    frames[i] = test_picture_frame(GST_VIDEO_FORMAT_RGB, 80, 60, i, 0, &info);
   GstHarness *h = new_harness("", &info);
-  GstBus *bus = gst_bus_new();
-  gst_element_set_bus(h->element, bus);
+  GstBus *bus = test_element_bus(h->element);
   for (guint i = 0; i < 3; i++) {
     ens_class_score ref[5];
     gint n = test_ref_topk(ref_model, frames[i], &info, NULL, 5, ref);
@@ -114,8 +105,7 @@ GST_START_TEST(test_sync_matches_engine)
   g_object_get(h->element, "mean-latency-ms", &lat, NULL);
   fail_unless(lat > 0.0);
 
-  gst_element_set_bus(h->element, NULL);
-  gst_object_unref(bus);
+  test_element_bus_clear(h->element, bus);
   gst_harness_teardown(h);
   for (guint i = 0; i < 3; i++)
     gst_buffer_unref(frames[i]);
@@ -208,18 +198,13 @@ GST_START_TEST(test_interval)
 {
   const guint N = 3, FRAMES = 11;
   GstVideoInfo info;
-  guint8 *rgb0 = test_rgb_picture(48, 32, 0, 0, 0);
-  GstBuffer *probe = test_frame(GST_VIDEO_FORMAT_RGB, 48, 32, rgb0, 0, &info);
+  GstBuffer *probe = test_picture_frame(GST_VIDEO_FORMAT_RGB, 48, 32, 0, 0, &info);
   gst_buffer_unref(probe);
-  g_free(rgb0);
   GstHarness *h = new_harness("inference-interval=3", &info);
-  GstBus *bus = gst_bus_new();
-  gst_element_set_bus(h->element, bus);
+  GstBus *bus = test_element_bus(h->element);
   ens_class_score last_ref[5];
   for (guint i = 0; i < FRAMES; i++) {
-    guint8 *rgb = test_rgb_picture(48, 32, i, 0, 0);
-    GstBuffer *in = test_frame(GST_VIDEO_FORMAT_RGB, 48, 32, rgb, 0, NULL);
-    g_free(rgb);
+    GstBuffer *in = test_picture_frame(GST_VIDEO_FORMAT_RGB, 48, 32, i, 0, NULL);
     if (i % N == 0)
       test_ref_topk(ref_model, in, &info, NULL, 5, last_ref);
     GstBuffer *out = push_pull(h, in, 1000 + i * 40 * GST_MSECOND);
@@ -253,8 +238,7 @@ GST_START_TEST(test_interval)
     gst_message_unref(msg);
   }
   fail_unless(gst_bus_pop_filtered(bus, GST_MESSAGE_ELEMENT) == NULL);
-  gst_element_set_bus(h->element, NULL);
-  gst_object_unref(bus);
+  test_element_bus_clear(h->element, bus);
   gst_harness_teardown(h);
 }
 GST_END_TEST;
@@ -262,9 +246,7 @@ GST_END_TEST;
 GST_START_TEST(test_topk_threshold_no_roi_meta)
 {
   GstVideoInfo info;
-  guint8 *rgb = test_rgb_picture(64, 64, 2, 0, 0);
-  GstBuffer *in = test_frame(GST_VIDEO_FORMAT_BGRx, 64, 64, rgb, 0, &info);
-  g_free(rgb);
+  GstBuffer *in = test_picture_frame(GST_VIDEO_FORMAT_BGRx, 64, 64, 2, 0, &info);
   ens_class_score ref[10];
   test_ref_topk(ref_model, in, &info, NULL, 10, ref);
   /* a threshold between the 3rd and 4th score keeps exactly 3 of the top 10 */
@@ -284,9 +266,7 @@ GST_END_TEST;
 GST_START_TEST(test_roi_list)
 {
   GstVideoInfo info;
-  guint8 *rgb = test_rgb_picture(120, 90, 1, 0, 0);
-  GstBuffer *in = test_frame(GST_VIDEO_FORMAT_NV12, 120, 90, rgb, 0, &info);
-  g_free(rgb);
+  GstBuffer *in = test_picture_frame(GST_VIDEO_FORMAT_NV12, 120, 90, 1, 0, &info);
   /* two cars (one partly outside the frame: clipped), one person (filtered out) */
   GstVideoRegionOfInterestMeta *car1 =
       gst_buffer_add_video_region_of_interest_meta(in, "car", 10, 20, 50, 40);
@@ -338,9 +318,7 @@ GST_START_TEST(test_roi_list)
   gst_buffer_unref(out);
 
   /* A frame without matching ROIs is not inferred and carries nothing. */
-  guint8 *rgb2 = test_rgb_picture(120, 90, 2, 0, 0);
-  GstBuffer *in2 = test_frame(GST_VIDEO_FORMAT_NV12, 120, 90, rgb2, 0, NULL);
-  g_free(rgb2);
+  GstBuffer *in2 = test_picture_frame(GST_VIDEO_FORMAT_NV12, 120, 90, 2, 0, NULL);
   gst_buffer_add_video_region_of_interest_meta(in2, "person", 0, 0, 30, 30);
   out = push_pull(h, in2, 1);
   fail_unless_equals_int(gst_buffer_get_n_ens_classification_meta(out), 0);
@@ -393,9 +371,7 @@ GST_START_TEST(test_roi_carry)
   }
   gst_buffer_unref(out);
   /* frame 2 has no ROI: not inferred, the frame-0 result stays the latest */
-  guint8 *rgb2 = test_rgb_picture(120, 90, 2, 0, 0);
-  GstBuffer *in2 = test_frame(GST_VIDEO_FORMAT_RGB, 120, 90, rgb2, 0, NULL);
-  g_free(rgb2);
+  GstBuffer *in2 = test_picture_frame(GST_VIDEO_FORMAT_RGB, 120, 90, 2, 0, NULL);
   out = push_pull(h, in2, 2);
   fail_unless_equals_int(gst_buffer_get_n_ens_classification_meta(out), 0);
   gst_buffer_unref(out);
@@ -409,19 +385,6 @@ GST_END_TEST;
 /* Async mode copies the frame for the worker: for every format, padded strides and odd sizes
  * (and ROIs), the carried result must be exactly libens's on the original buffer. Interval 2:
  * the first frame after each caps change is inferred, the next one carries its result. */
-static void wait_inferred(GstElement *e, guint64 n)
-{
-  gint64 deadline = g_get_monotonic_time() + 120 * G_USEC_PER_SEC;
-  guint64 v = 0;
-  while (g_get_monotonic_time() < deadline) {
-    g_object_get(e, "frames-inferred", &v, NULL);
-    if (v >= n)
-      return;
-    g_usleep(2000);
-  }
-  fail("inference %" G_GUINT64_FORMAT " never done (%" G_GUINT64_FORMAT ")", n, v);
-}
-
 static void check_async_copy(GstHarness *h, GstBuffer *in, const GstVideoInfo *info,
                              const ens_rect *rois, gint n_rois, guint64 *inferred, guint64 *pts)
 {
@@ -435,7 +398,7 @@ static void check_async_copy(GstHarness *h, GstBuffer *in, const GstVideoInfo *i
   guint64 src_index = *pts;
   GstBuffer *out = push_pull(h, gst_buffer_ref(in), (*pts)++ * GST_SECOND);
   gst_buffer_unref(out);
-  wait_inferred(h->element, ++*inferred);
+  test_wait_inferred(h->element, ++*inferred);
   out = push_pull(h, gst_buffer_ref(in), (*pts)++ * GST_SECOND);
   fail_unless_equals_int(gst_buffer_get_n_ens_classification_meta(out), MAX(n_rois, 1));
   gpointer state = NULL;
@@ -462,16 +425,14 @@ GST_START_TEST(test_async_copy_matches_engine)
     gint w, h, pad;
   } sizes[] = {{96, 64, 0}, {96, 64, 40}, {7, 5, 3}};
   GstVideoInfo info;
-  guint8 *rgb = test_rgb_picture(96, 64, 3, 0, 0);
-  GstBuffer *first = test_frame(GST_VIDEO_FORMAT_RGB, 96, 64, rgb, 0, &info);
-  g_free(rgb);
+  GstBuffer *first = test_picture_frame(GST_VIDEO_FORMAT_RGB, 96, 64, 3, 0, &info);
   GstHarness *h = test_harness_new("ensclassify " TEST_ELEMENT_PROPS
                                    " mode=async inference-interval=2 attach-roi-meta=false");
   guint64 inferred = 0, pts = 0;
   check_async_copy(h, first, &info, NULL, 0, &inferred, &pts);
   gst_buffer_unref(first);
   for (guint s = 0; s < G_N_ELEMENTS(sizes); s++) {
-    rgb = test_rgb_picture(sizes[s].w, sizes[s].h, 3 + s, 0, 0);
+    guint8 *rgb = test_rgb_picture(sizes[s].w, sizes[s].h, 3 + s, 0, 0);
     for (guint i = 0; i < G_N_ELEMENTS(all_formats); i++) {
       GstBuffer *in = test_frame(all_formats[i], sizes[s].w, sizes[s].h, rgb, sizes[s].pad, &info);
       check_async_copy(h, in, &info, NULL, 0, &inferred, &pts);
@@ -484,9 +445,7 @@ GST_START_TEST(test_async_copy_matches_engine)
   /* roi-list: the worker crops the ROIs from the copy (I420 with padded strides) */
   h = test_harness_new("ensclassify " TEST_ELEMENT_PROPS
                        " mode=async inference-interval=2 inference-region=roi-list");
-  rgb = test_rgb_picture(120, 90, 4, 0, 0);
-  GstBuffer *in = test_frame(GST_VIDEO_FORMAT_I420, 120, 90, rgb, 24, &info);
-  g_free(rgb);
+  GstBuffer *in = test_picture_frame(GST_VIDEO_FORMAT_I420, 120, 90, 4, 24, &info);
   gst_buffer_add_video_region_of_interest_meta(in, "car", 10, 20, 50, 40);
   gst_buffer_add_video_region_of_interest_meta(in, "dog", 61, 33, 59, 57);
   ens_rect rois[2] = {{10, 20, 50, 40}, {61, 33, 59, 57}};
@@ -497,23 +456,19 @@ GST_START_TEST(test_async_copy_matches_engine)
 }
 GST_END_TEST;
 
-static Suite *ens_suite(void)
+int main(int argc, char **argv)
 {
-  Suite *s = suite_create("ensclassify-results");
-  TCase *tc = tcase_create("results");
-  tcase_add_checked_fixture(tc, setup, teardown);
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, test_sync_matches_engine);
-  tcase_add_test(tc, test_formats);
-  tcase_add_test(tc, test_formats_padded_strides);
-  tcase_add_test(tc, test_odd_sizes);
-  tcase_add_test(tc, test_interval);
-  tcase_add_test(tc, test_topk_threshold_no_roi_meta);
-  tcase_add_test(tc, test_roi_list);
-  tcase_add_test(tc, test_roi_carry);
-  tcase_add_test(tc, test_async_copy_matches_engine);
-  suite_add_tcase(s, tc);
-  return s;
+  gst_check_init(&argc, &argv);
+  static const TestEntry tests[] = {
+      TEST_ENTRY(test_sync_matches_engine),
+      TEST_ENTRY(test_formats),
+      TEST_ENTRY(test_formats_padded_strides),
+      TEST_ENTRY(test_odd_sizes),
+      TEST_ENTRY(test_interval),
+      TEST_ENTRY(test_topk_threshold_no_roi_meta),
+      TEST_ENTRY(test_roi_list),
+      TEST_ENTRY(test_roi_carry),
+      TEST_ENTRY(test_async_copy_matches_engine),
+  };
+  return test_run_suite("ensclassify-results", 600, tests, setup, teardown);
 }
-
-GST_CHECK_MAIN(ens);

@@ -162,21 +162,12 @@ GST_START_TEST(test_ema_reduces_flicker)
 }
 GST_END_TEST;
 
-static Suite *ens_suite(void)
-{
-  Suite *s = suite_create("ensclassify-smoothing");
-  TCase *tc = tcase_create("smoothing");
-  tcase_set_timeout(tc, 600);
-  tcase_add_test(tc, test_ema_reduces_flicker);
-  suite_add_tcase(s, tc);
-  return s;
-}
-
 int main(int argc, char **argv)
 {
   gst_check_init(&argc, &argv);
   /* Synthetic weights need ../shared: skip (or fail in CI) here, in the parent process, since a
    * forked check cannot report a skip. */
   ens_test_shared();
-  return gst_check_run_suite(ens_suite(), "ensclassify-smoothing", __FILE__);
+  static const TestEntry tests[] = {TEST_ENTRY(test_ema_reduces_flicker)};
+  return test_run_suite("ensclassify-smoothing", 600, tests, NULL, NULL);
 }

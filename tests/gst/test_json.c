@@ -31,9 +31,7 @@ static gchar **run(const gchar *props, guint frames, gboolean rois, const gchar 
   g_free(desc);
   GstVideoInfo info;
   for (guint i = 0; i < frames; i++) {
-    guint8 *rgb = test_rgb_picture(40, 30, i, 0, 0);
-    GstBuffer *b = test_frame(GST_VIDEO_FORMAT_RGB, 40, 30, rgb, 0, &info);
-    g_free(rgb);
+    GstBuffer *b = test_picture_frame(GST_VIDEO_FORMAT_RGB, 40, 30, i, 0, &info);
     if (i == 0)
       gst_harness_set_src_caps(h, gst_video_info_to_caps(&info));
     if (rois)
@@ -108,29 +106,22 @@ GST_START_TEST(test_no_results_and_bad_location)
 
   GstElement *e = gst_element_factory_make("ensjson", NULL);
   g_object_set(e, "location", "/nonexistent/dir/out.jsonl", NULL);
-  GstBus *bus = gst_bus_new();
-  gst_element_set_bus(e, bus);
+  GstBus *bus = test_element_bus(e);
   fail_unless_equals_int(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
-  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
-  fail_unless(msg != NULL);
-  gst_message_unref(msg);
+  g_error_free(test_pop_error(bus, "bad location", NULL));
   gst_element_set_state(e, GST_STATE_NULL);
-  gst_element_set_bus(e, NULL);
-  gst_object_unref(bus);
+  test_element_bus_clear(e, bus);
   gst_object_unref(e);
 }
 GST_END_TEST;
 
-static Suite *ens_suite(void)
+int main(int argc, char **argv)
 {
-  Suite *s = suite_create("ensjson");
-  TCase *tc = tcase_create("json");
-  tcase_set_timeout(tc, 300);
-  tcase_add_test(tc, test_lines);
-  tcase_add_test(tc, test_roi_boxes);
-  tcase_add_test(tc, test_no_results_and_bad_location);
-  suite_add_tcase(s, tc);
-  return s;
+  gst_check_init(&argc, &argv);
+  static const TestEntry tests[] = {
+      TEST_ENTRY(test_lines),
+      TEST_ENTRY(test_roi_boxes),
+      TEST_ENTRY(test_no_results_and_bad_location),
+  };
+  return test_run_suite("ensjson", 300, tests, NULL, NULL);
 }
-
-GST_CHECK_MAIN(ens);

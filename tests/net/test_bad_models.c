@@ -65,13 +65,8 @@ static void files_that_are_not_models(void)
   expect_fail(gen_path("garbage.safetensors"), NULL, ENS_ERR_FORMAT, "garbage.safetensors", NULL);
 
   /* a b0 file cut in half, and one cut inside its JSON header */
-  FILE *f = fopen(weights_b0, "rb");
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *all = malloc((size_t)size);
-  CHECK(fread(all, 1, (size_t)size, f) == (size_t)size, "read b0");
-  fclose(f);
+  size_t size;
+  char *all = ens_test_read_file(weights_b0, &size);
   write_bytes(gen_path("truncated.safetensors"), all, (size_t)size / 2);
   expect_fail(gen_path("truncated.safetensors"), NULL, ENS_ERR_FORMAT, "truncated.safetensors",
               NULL);

@@ -10,25 +10,16 @@
  * --out does not end in .safetensors) bare float32 of exactly numel values. */
 static float *load_input(const char *path, size_t numel, size_t *n_in)
 {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "FAIL: cannot open %s\n", path);
-    exit(1);
-  }
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  if (size == (long)(numel * sizeof(float))) {
+  size_t len;
+  char *bytes = ens_test_read_file(path, &len);
+  if (len == numel * sizeof(float)) {
     float *x = malloc(numel * sizeof(float));
-    fseek(f, 0, SEEK_SET);
-    if (fread(x, sizeof(float), numel, f) != numel) {
-      fprintf(stderr, "FAIL: cannot read %s\n", path);
-      exit(1);
-    }
-    fclose(f);
+    memcpy(x, bytes, len);
+    free(bytes);
     *n_in = numel;
     return x;
   }
-  fclose(f);
+  free(bytes);
   return ens_test_load_f32(path, "input", n_in, NULL);
 }
 

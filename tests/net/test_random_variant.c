@@ -27,14 +27,8 @@ int main(int argc, char **argv)
     x[i] = (float)((double)(s >> 11) * 0x1.0p-53 * 4.0 - 2.0);
   }
   CHECK_OK(ens_model_forward(m, x, 1, l, NULL, &err), &err);
-  double sum = 0, sum2 = 0;
-  int finite = 1;
-  for (int i = 0; i < 1000; i++) {
-    finite &= isfinite(l[i]) != 0;
-    sum += l[i];
-    sum2 += (double)l[i] * l[i];
-  }
-  const double sd = sqrt(sum2 / 1000 - (sum / 1000) * (sum / 1000));
+  int finite;
+  const double sd = ens_test_std(l, 1000, &finite);
   printf("random %s @%d: logits std %.3f, %.1f GFLOP\n", argv[1], in->input_height, sd, in->gflops);
   CHECK(finite && sd > 0.05 && sd < 1000, "logits finite %d, std %g", finite, sd);
   free(x);

@@ -97,14 +97,8 @@ static void random_models(void)
   CHECK_OK(ens_model_forward(c, input_b0, 1, lc, NULL, &err), &err);
   CHECK(memcmp(la, lb, sizeof la) == 0, "same seed, different logits");
   CHECK(memcmp(la, lc, sizeof la) != 0, "different seed, same logits");
-  double s = 0, s2 = 0;
-  int finite = 1;
-  for (int i = 0; i < 1000; i++) {
-    finite &= isfinite(la[i]) != 0;
-    s += la[i];
-    s2 += (double)la[i] * la[i];
-  }
-  double sd = sqrt(s2 / 1000 - (s / 1000) * (s / 1000));
+  int finite;
+  double sd = ens_test_std(la, 1000, &finite);
   printf("random b0: logits std %.3f\n", sd);
   CHECK(finite && sd > 0.05 && sd < 100, "random b0 logits: finite %d std %g", finite, sd);
   ens_model_free(a);

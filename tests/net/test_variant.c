@@ -115,19 +115,11 @@ int main(void)
   CHECK(ens_round_repeats(3, 1.1) == 4 && ens_round_repeats(1, 1.0) == 1, "repeats rounding");
 
   const char *path = ens_test_shared_path("goldens/variants.json");
-  FILE *f = fopen(path, "rb");
-  CHECK(f != NULL, "cannot open %s", path);
-  if (!f)
-    return ens_test_finish("variant");
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *text = malloc((size_t)size);
-  CHECK(fread(text, 1, (size_t)size, f) == (size_t)size, "read");
-  fclose(f);
+  size_t size;
+  char *text = ens_test_read_file(path, &size);
   ens_json root;
   ens_error err;
-  CHECK_OK(ens_json_parse(text, (size_t)size, path, &root, &err), &err);
+  CHECK_OK(ens_json_parse(text, size, path, &root, &err), &err);
   const ens_json *vs = ens_json_get(&root, "variants");
   int checked = 0;
   for (size_t i = 0; vs && i < vs->count; i++, checked++)

@@ -277,77 +277,73 @@ static void test_invalid(void)
   b.buf[3] = 0x10; /* 256 MB > the 100 MB cap, file is small anyway */
   expect_fail_blob("header over 100MB", b, ENS_ERR_FORMAT, "absurd", NULL);
 
-  /* The header text. */
-  expect_fail("bad UTF-8", "{\"w\xff\":{}}", 0, "UTF-8", "byte 3");
-  expect_fail("bad JSON", "{\"w\":{\"dtype\":\"F32\",}}", 0, "invalid JSON", "byte 20");
-  expect_fail("header is array", "[1,2]", 0, "not an object", NULL);
-  expect_fail("header is number", "7", 0, "not an object", NULL);
-  expect_fail("empty header", "", 0, "invalid JSON", NULL);
-
-  /* Entries. */
-  expect_fail("entry not object", "{\"w\":5}", 0, "'w'", "not an object");
-  expect_fail("missing dtype", "{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "'w'",
-              "missing 'dtype'");
-  expect_fail("missing shape", "{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4, "'w'",
-              "missing 'shape'");
-  expect_fail("missing data_offsets", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4, "'w'",
-              "missing 'data_offsets'");
-  expect_fail("dtype not string", "{" E("w", "4", "[1]", "[0,4]") "}", 4, "'w'", "dtype");
-  expect_fail("unknown dtype", "{" E("w", "\"Q4\"", "[1]", "[0,4]") "}", 4, "'w'",
-              "unknown dtype 'Q4'");
-  expect_fail("lowercase dtype", "{" E("w", "\"f32\"", "[1]", "[0,4]") "}", 4, "'w'",
-              "unknown dtype");
-  expect_fail("shape not array", "{" E("w", "\"F32\"", "\"1\"", "[0,4]") "}", 4, "'w'", "shape");
-  expect_fail("shape float", "{" E("w", "\"F32\"", "[1.0]", "[0,4]") "}", 4, "'w'",
-              "not an integer");
-  expect_fail("shape string", "{" E("w", "\"F32\"", "[\"1\"]", "[0,4]") "}", 4, "'w'",
-              "not an integer");
-  expect_fail("ndim 9", "{" E("w", "\"F32\"", "[1,1,1,1,1,1,1,1,1]", "[0,4]") "}", 4, "'w'",
-              "9 dimensions");
-  expect_fail("negative dim", "{" E("w", "\"F32\"", "[2,-1]", "[0,4]") "}", 4, "'w'",
-              "negative dimension");
-  expect_fail("numel overflow", "{" E("w", "\"U8\"", "[4294967296,4294967296]", "[0,4]") "}", 4,
-              "'w'", "overflows");
-  expect_fail("nbytes overflow", "{" E("w", "\"F64\"", "[2305843009213693952]", "[0,4]") "}", 4,
-              "'w'", "overflows");
-  expect_fail("huge dim", "{" E("w", "\"F32\"", "[99999999999999999999]", "[0,4]") "}", 4, "'w'",
-              "not an integer");
-  expect_fail("offsets not array", "{" E("w", "\"F32\"", "[1]", "{}") "}", 4, "'w'",
-              "data_offsets");
-  expect_fail("offsets length 3", "{" E("w", "\"F32\"", "[1]", "[0,4,8]") "}", 8, "'w'",
-              "[begin, end]");
-  expect_fail("offsets length 1", "{" E("w", "\"F32\"", "[1]", "[4]") "}", 8, "'w'",
-              "[begin, end]");
-  expect_fail("offsets negative", "{" E("w", "\"F32\"", "[1]", "[-4,0]") "}", 8, "'w'",
-              "non-negative");
-  expect_fail("offsets float", "{" E("w", "\"F32\"", "[1]", "[0,4.0]") "}", 8, "'w'",
-              "non-negative integers");
-  expect_fail("begin > end", "{" E("w", "\"F32\"", "[1]", "[8,4]") "}", 8, "'w'",
-              "begin 8 > end 4");
-  expect_fail("end beyond data", "{" E("w", "\"F32\"", "[2]", "[0,8]") "}", 7, "'w'",
-              "beyond the data block");
-  expect_fail("nbytes mismatch", "{" E("w", "\"F32\"", "[2]", "[0,4]") "}", 8, "'w'", "need 8");
-  expect_fail("f16 nbytes mismatch", "{" E("h", "\"F16\"", "[3]", "[0,8]") "}", 8, "'h'", "need 6");
-  expect_fail("overlap",
-              "{" E("a", "\"F32\"", "[2]", "[0,8]") "," E("b", "\"F32\"", "[2]", "[4,12]") "}", 12,
-              "'b'", "overlaps tensor 'a'");
-  expect_fail("overlap (reverse order)",
-              "{" E("b", "\"F32\"", "[2]", "[4,12]") "," E("a", "\"U8\"", "[8]", "[0,8]") "}", 12,
-              "'b'", "'a'");
-  expect_fail("same span",
-              "{" E("a", "\"F32\"", "[1]", "[0,4]") "," E("c", "\"F32\"", "[1]", "[0,4]") "}", 4,
-              "overlaps", NULL);
-  expect_fail("contained",
-              "{" E("a", "\"F32\"", "[4]", "[0,16]") "," E("c", "\"F32\"", "[1]", "[4,8]") "}", 16,
-              "overlaps", NULL);
-  expect_fail("duplicate name",
-              "{" E("w", "\"F32\"", "[1]", "[0,4]") "," E("w", "\"F32\"", "[1]", "[4,8]") "}", 8,
-              "'w'", "duplicate");
-  expect_fail("metadata not object", "{\"__metadata__\":[\"a\"]}", 0, "__metadata__",
-              "not an object");
-  expect_fail("metadata value number", "{\"__metadata__\":{\"k\":1}}", 0, "'k'", "not a string");
-  expect_fail("metadata value null", "{\"__metadata__\":{\"k\":null}}", 0, "'k'", "not a string");
-  expect_fail("name with NUL", "{" E("a\\u0000b", "\"F32\"", "[1]", "[0,4]") "}", 4, "NUL", NULL);
+  /* Headers (with dlen zero data bytes) that must fail with ENS_ERR_FORMAT, naming n1 and n2. */
+  static const struct {
+    const char *what, *header;
+    size_t dlen;
+    const char *n1, *n2;
+  } cases[] = {
+      /* The header text. */
+      {"bad UTF-8", "{\"w\xff\":{}}", 0, "UTF-8", "byte 3"},
+      {"bad JSON", "{\"w\":{\"dtype\":\"F32\",}}", 0, "invalid JSON", "byte 20"},
+      {"header is array", "[1,2]", 0, "not an object", NULL},
+      {"header is number", "7", 0, "not an object", NULL},
+      {"empty header", "", 0, "invalid JSON", NULL},
+      /* Entries. */
+      {"entry not object", "{\"w\":5}", 0, "'w'", "not an object"},
+      {"missing dtype", "{\"w\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "'w'",
+       "missing 'dtype'"},
+      {"missing shape", "{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4, "'w'",
+       "missing 'shape'"},
+      {"missing data_offsets", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4, "'w'",
+       "missing 'data_offsets'"},
+      {"dtype not string", "{" E("w", "4", "[1]", "[0,4]") "}", 4, "'w'", "dtype"},
+      {"unknown dtype", "{" E("w", "\"Q4\"", "[1]", "[0,4]") "}", 4, "'w'", "unknown dtype 'Q4'"},
+      {"lowercase dtype", "{" E("w", "\"f32\"", "[1]", "[0,4]") "}", 4, "'w'", "unknown dtype"},
+      {"shape not array", "{" E("w", "\"F32\"", "\"1\"", "[0,4]") "}", 4, "'w'", "shape"},
+      {"shape float", "{" E("w", "\"F32\"", "[1.0]", "[0,4]") "}", 4, "'w'", "not an integer"},
+      {"shape string", "{" E("w", "\"F32\"", "[\"1\"]", "[0,4]") "}", 4, "'w'", "not an integer"},
+      {"ndim 9", "{" E("w", "\"F32\"", "[1,1,1,1,1,1,1,1,1]", "[0,4]") "}", 4, "'w'",
+       "9 dimensions"},
+      {"negative dim", "{" E("w", "\"F32\"", "[2,-1]", "[0,4]") "}", 4, "'w'",
+       "negative dimension"},
+      {"numel overflow", "{" E("w", "\"U8\"", "[4294967296,4294967296]", "[0,4]") "}", 4, "'w'",
+       "overflows"},
+      {"nbytes overflow", "{" E("w", "\"F64\"", "[2305843009213693952]", "[0,4]") "}", 4, "'w'",
+       "overflows"},
+      {"huge dim", "{" E("w", "\"F32\"", "[99999999999999999999]", "[0,4]") "}", 4, "'w'",
+       "not an integer"},
+      {"offsets not array", "{" E("w", "\"F32\"", "[1]", "{}") "}", 4, "'w'", "data_offsets"},
+      {"offsets length 3", "{" E("w", "\"F32\"", "[1]", "[0,4,8]") "}", 8, "'w'", "[begin, end]"},
+      {"offsets length 1", "{" E("w", "\"F32\"", "[1]", "[4]") "}", 8, "'w'", "[begin, end]"},
+      {"offsets negative", "{" E("w", "\"F32\"", "[1]", "[-4,0]") "}", 8, "'w'", "non-negative"},
+      {"offsets float", "{" E("w", "\"F32\"", "[1]", "[0,4.0]") "}", 8, "'w'",
+       "non-negative integers"},
+      {"begin > end", "{" E("w", "\"F32\"", "[1]", "[8,4]") "}", 8, "'w'", "begin 8 > end 4"},
+      {"end beyond data", "{" E("w", "\"F32\"", "[2]", "[0,8]") "}", 7, "'w'",
+       "beyond the data block"},
+      {"nbytes mismatch", "{" E("w", "\"F32\"", "[2]", "[0,4]") "}", 8, "'w'", "need 8"},
+      {"f16 nbytes mismatch", "{" E("h", "\"F16\"", "[3]", "[0,8]") "}", 8, "'h'", "need 6"},
+      {"overlap", "{" E("a", "\"F32\"", "[2]", "[0,8]") "," E("b", "\"F32\"", "[2]", "[4,12]") "}",
+       12, "'b'", "overlaps tensor 'a'"},
+      {"overlap (reverse order)",
+       "{" E("b", "\"F32\"", "[2]", "[4,12]") "," E("a", "\"U8\"", "[8]", "[0,8]") "}", 12, "'b'",
+       "'a'"},
+      {"same span", "{" E("a", "\"F32\"", "[1]", "[0,4]") "," E("c", "\"F32\"", "[1]", "[0,4]") "}",
+       4, "overlaps", NULL},
+      {"contained",
+       "{" E("a", "\"F32\"", "[4]", "[0,16]") "," E("c", "\"F32\"", "[1]", "[4,8]") "}", 16,
+       "overlaps", NULL},
+      {"duplicate name",
+       "{" E("w", "\"F32\"", "[1]", "[0,4]") "," E("w", "\"F32\"", "[1]", "[4,8]") "}", 8, "'w'",
+       "duplicate"},
+      {"metadata not object", "{\"__metadata__\":[\"a\"]}", 0, "__metadata__", "not an object"},
+      {"metadata value number", "{\"__metadata__\":{\"k\":1}}", 0, "'k'", "not a string"},
+      {"metadata value null", "{\"__metadata__\":{\"k\":null}}", 0, "'k'", "not a string"},
+      {"name with NUL", "{" E("a\\u0000b", "\"F32\"", "[1]", "[0,4]") "}", 4, "NUL", NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    expect_fail(cases[i].what, cases[i].header, cases[i].dlen, cases[i].n1, cases[i].n2);
 
   /* Adjacent tensors and empty tensors inside another's span are fine. */
   ens_safetensors st;

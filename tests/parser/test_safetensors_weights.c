@@ -9,26 +9,6 @@
 #include "json.h"
 #include "safetensors.h"
 
-static char *read_text(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "FAIL: cannot open %s\n", path);
-    exit(1);
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    fprintf(stderr, "FAIL: cannot read %s\n", path);
-    exit(1);
-  }
-  fclose(f);
-  *len = (size_t)n;
-  return buf;
-}
-
 /* Reference rounding done in double, independently of the reader: scale to the target's
  * quantum at x's exponent, round half-to-even with nearbyint, scale back. */
 static float round_to_format(float x, int mant_bits, int min_exp, double max_finite)
@@ -155,7 +135,7 @@ int main(void)
 {
   test_rounding_reference();
   size_t len;
-  char *text = read_text(ens_test_shared_path("goldens/variants.json"), &len);
+  char *text = ens_test_read_file(ens_test_shared_path("goldens/variants.json"), &len);
   ens_json root;
   ens_error err;
   CHECK_OK(ens_json_parse(text, len, "variants.json", &root, &err), &err);

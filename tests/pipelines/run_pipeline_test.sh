@@ -143,7 +143,9 @@ demo_offline | demo_synth)
 rtsp)
   server=$build/pipelines/ens-rtsp-server
   [ -x "$server" ] || fail "ens-rtsp-server was not built"
-  "$server" --port 0 --interval 2 >"$work/server.out" 2>"$work/server.err" &
+  # Created here, not by the background job's redirection, which may come after the first awk.
+  : >"$work/server.out"
+  "$server" --port 0 --interval 2 >>"$work/server.out" 2>"$work/server.err" &
   server_pid=$!
   trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
   url=""

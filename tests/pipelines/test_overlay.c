@@ -12,19 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ens_test.h"
 #include "gstensmeta.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);                     \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fprintf(stderr, "\n");                                                                       \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 #define W 640
 #define H 480
@@ -362,6 +351,6 @@ int main(int argc, char **argv)
   test_roi_box();
   test_banner();
   test_formats();
-  printf("%s\n", failures ? "FAIL" : "PASS");
-  return failures ? 1 : 0;
+  printf("%s\n", ens_test_failures ? "FAIL" : "PASS");
+  return ens_test_failures ? 1 : 0;
 }

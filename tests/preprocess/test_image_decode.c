@@ -294,28 +294,20 @@ static void test_dog(void)
   ens_rgb_image_free(&im);
 
   /* truncations of the real file: always an error naming the file, never a grey picture */
-  FILE *f = fopen(jpg_path, "rb");
-  CHECK(f != NULL, "open dog.jpg");
-  if (f) {
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)len);
-    CHECK(fread(buf, 1, (size_t)len, f) == (size_t)len, "read dog.jpg");
-    fclose(f);
-    CHECK_OK(ens_image_decode(buf, (size_t)len, "dog.jpg", &im, &err), &err);
-    CHECK(memcmp(im.rgb, want, n) == 0, "decode from memory differs");
-    ens_rgb_image_free(&im);
-    printf("truncated dog.jpg:\n");
-    const double fracs[] = {0.05, 0.5, 0.99};
-    for (int i = 0; i < 3; i++) {
-      char name[64];
-      snprintf(name, sizeof name, "dog.jpg[:%ld]", (long)(len * fracs[i]));
-      expect_fail(name, buf, (size_t)(len * fracs[i]), ENS_ERR_FORMAT, "Premature end");
-    }
-    expect_fail("dog.jpg[:-2]", buf, (size_t)len - 2, ENS_ERR_FORMAT, "Premature end");
-    free(buf);
+  size_t len;
+  uint8_t *buf = (uint8_t *)ens_test_read_file(jpg_path, &len);
+  CHECK_OK(ens_image_decode(buf, len, "dog.jpg", &im, &err), &err);
+  CHECK(memcmp(im.rgb, want, n) == 0, "decode from memory differs");
+  ens_rgb_image_free(&im);
+  printf("truncated dog.jpg:\n");
+  const double fracs[] = {0.05, 0.5, 0.99};
+  for (int i = 0; i < 3; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "dog.jpg[:%ld]", (long)(len * fracs[i]));
+    expect_fail(name, buf, (size_t)(len * fracs[i]), ENS_ERR_FORMAT, "Premature end");
   }
+  expect_fail("dog.jpg[:-2]", buf, len - 2, ENS_ERR_FORMAT, "Premature end");
+  free(buf);
   free(want);
   free(gold);
   free(jpg_path);

@@ -115,6 +115,41 @@ char *ens_test_input(const char *variant)
   return generate_once(name, cmd);
 }
 
+double ens_test_std(const float *v, size_t n, int *all_finite)
+{
+  double sum = 0, sum2 = 0;
+  int finite = 1;
+  for (size_t i = 0; i < n; i++) {
+    finite &= isfinite(v[i]) != 0;
+    sum += v[i];
+    sum2 += (double)v[i] * v[i];
+  }
+  if (all_finite)
+    *all_finite = finite;
+  return sqrt(sum2 / n - (sum / n) * (sum / n));
+}
+
+char *ens_test_read_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "FAIL: cannot open %s\n", path);
+    exit(1);
+  }
+  long n = -1;
+  if (fseek(f, 0, SEEK_END) == 0)
+    n = ftell(f);
+  char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (!buf || fseek(f, 0, SEEK_SET) != 0 || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    fprintf(stderr, "FAIL: cannot read %s\n", path);
+    exit(1);
+  }
+  fclose(f);
+  buf[n] = 0;
+  *len = (size_t)n;
+  return buf;
+}
+
 static const ens_st_tensor *open_tensor(const char *path, const char *key, ens_safetensors *st)
 {
   ens_error err;

@@ -36,6 +36,10 @@ float *ens_test_load_f32(const char *path, const char *key, size_t *numel, int64
 /* Load one U8 tensor (malloc'd). */
 uint8_t *ens_test_load_u8(const char *path, const char *key, size_t *numel, int64_t *shape);
 
+/* The whole file (malloc'd, NUL-terminated); *len receives its size. Fails the test if it
+ * cannot be read. */
+char *ens_test_read_file(const char *path, size_t *len);
+
 /* |got - want| <= atol + rtol * |want| elementwise. Prints "what: max|d|=.. (at i) ..." and
  * returns 1 on success, 0 on failure (counted in ens_test_failures). */
 int ens_test_close(const char *what, const float *got, const float *want, size_t n, double atol,
@@ -43,6 +47,9 @@ int ens_test_close(const char *what, const float *got, const float *want, size_t
 
 /* Max |got - want|. */
 double ens_test_max_abs_diff(const float *got, const float *want, size_t n);
+
+/* Population standard deviation of v[0..n); *all_finite (if not NULL) = no inf / NaN in v. */
+double ens_test_std(const float *v, size_t n, int *all_finite);
 
 /* Indices of the k largest values, descending (k <= 64). */
 void ens_test_topk_ids(const float *v, int n, int k, int *ids);
