@@ -183,10 +183,6 @@ ens_status ens_model_create(ens_net *net, const ens_options *opt, const ens_hub_
     ens_net_free(net);
     return st;
   }
-  if (opt->precision == ENS_PRECISION_BF16) {
-    ens_net_free(net);
-    return ens_fail(err, ENS_ERR_UNSUPPORTED, "options: bf16 precision is not available");
-  }
   ens_model *m = calloc(1, sizeof *m);
   if (!m) {
     ens_net_free(net);
@@ -197,7 +193,8 @@ ens_status ens_model_create(ens_net *net, const ens_options *opt, const ens_hub_
   m->is_random = is_random;
   m->info.weight_bytes = weight_bytes;
   m->kernels = ens_kernels_get();
-  if ((st = resolve_info(m, opt, cfg, cfg_path ? cfg_path : "config.json", err)) ||
+  if ((opt->precision == ENS_PRECISION_BF16 && (st = ens_net_bf16_new(&m->net, &m->bf16, err))) ||
+      (st = resolve_info(m, opt, cfg, cfg_path ? cfg_path : "config.json", err)) ||
       (st = make_labels(m, opt, cfg, err)) ||
       (st = ens_threadpool_new(opt->threads, &m->pool, err)) ||
       (st = ens_arena_reserve(&m->arena, &m->net, opt->max_batch > 0 ? opt->max_batch : 1,
@@ -215,6 +212,7 @@ void ens_model_free(ens_model *m)
   if (!m)
     return;
   ens_threadpool_free(m->pool);
+  ens_net_bf16_free(m->bf16);
   ens_arena_free(&m->arena);
   ens_labels_free(&m->labels);
   ens_net_free(&m->net);
@@ -258,6 +256,7 @@ ens_status ens_model_forward(ens_model *m, const float *input, int batch, float 
     return st;
   ens_exec x = {.net = &m->net,
                 .kernels = m->kernels,
+                .bf16 = m->bf16,
                 .pool = m->pool,
                 .arena = &m->arena,
                 .hook = m->hook,

@@ -14,6 +14,7 @@ struct ens_model {
   ens_labels labels;
   int is_random;
   const ens_kernels *kernels;
+  struct ens_net_bf16 *bf16; /* ENS_PRECISION_BF16 only (net_bf16.h) */
   ens_threadpool *pool;
   ens_arena arena;
   ens_net_hook hook;

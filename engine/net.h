@@ -102,9 +102,12 @@ ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih
                              ens_error *err);
 void ens_arena_free(ens_arena *a);
 
+struct ens_net_bf16;
+
 typedef struct {
   const ens_net *net;
   const ens_kernels *kernels;
+  const struct ens_net_bf16 *bf16; /* NULL, or ENS_PRECISION_BF16: the 1x1 convs (net_bf16.h) */
   ens_threadpool *pool;
   ens_arena *arena;
   ens_net_hook hook; /* may be NULL */

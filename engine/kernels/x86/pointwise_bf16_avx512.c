@@ -1,0 +1,176 @@
+/* pointwise_bf16_avx512.c - 1x1 convolution (NHWC GEMM) on bf16 operands with float32
+ * accumulation (AVX512_BF16 vdpbf16ps), for ENS_PRECISION_BF16. Same contract and fused
+ * epilogue as ens_pointwise_avx512 (kernels.h): bias as the accumulators' start value, SiLU,
+ * residual add; the squeeze-excitation scale is applied while the input rows are converted,
+ * so `in` is never written.
+ *
+ * Weights come packed at load (net_bf16.h): one 64-byte vector holds input channels (k, k+1)
+ * of 16 output channels. Each row panel of MC input rows is first rounded to bf16 into a
+ * stack buffer (cvtne2ps2bf16, round to nearest even; an odd cin gets a zero pad), where
+ * consecutive channel pairs are one 32-bit word: the micro-kernel broadcasts that word and
+ * does one vdpbf16ps per weight vector, i.e. two input channels per instruction.
+ *
+ * Micro-kernel: MR rows x NV zmm of output channels, MR * NV <= 24 accumulators, as in the
+ * float32 kernel. The packed cout is padded to 16, so weight loads are never masked; only the
+ * bias / residual loads and the last store of a row are. */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "../../net_bf16.h"
+#include "silu_avx512.h"
+
+#define MAX_ACC 24
+#define PANEL_WORDS 32768 /* bf16 pairs in the converted row panel: 128 KiB of stack */
+
+static inline __attribute__((always_inline)) void
+tile(const int MR, const int NV, const uint32_t *x, int kp, const uint16_t *w, int np,
+     const float *bias, float *out, int cout, const float *res, ens_act act, const __mmask16 *mask)
+{
+  __m512 acc[MAX_ACC];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; j++)
+      acc[i * NV + j] = _mm512_maskz_loadu_ps(mask[j], bias + 16 * j);
+
+  for (int kk = 0; kk < kp; kk++) {
+    __m512bh wv[3];
+    const uint16_t *wk = w + (size_t)kk * np * 2;
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; j++)
+      wv[j] = (__m512bh)_mm512_loadu_si512(wk + 32 * j);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const __m512bh xv = (__m512bh)_mm512_set1_epi32((int)x[(size_t)i * kp + kk]);
+#pragma GCC unroll 3
+      for (int j = 0; j < NV; j++)
+        acc[i * NV + j] = _mm512_dpbf16_ps(acc[i * NV + j], xv, wv[j]);
+    }
+  }
+
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; j++) {
+      __m512 v = acc[i * NV + j];
+      if (act == ENS_ACT_SILU)
+        v = ens_silu_avx512(v);
+      float *o = out + (size_t)i * cout + 16 * j;
+      if (res)
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], res + (size_t)i * cout + 16 * j));
+      if (j < NV - 1 || mask[j] == 0xFFFF)
+        _mm512_storeu_ps(o, v);
+      else
+        _mm512_mask_storeu_ps(o, mask[j], v);
+    }
+}
+
+static int mr_max(int nv)
+{
+  return nv == 1 ? 16 : nv == 2 ? 12 : 8;
+}
+
+#define TILE_CASE(MR, NV)                                                                          \
+  case MR:                                                                                         \
+    tile(MR, NV, x, kp, w, np, bias, out, cout, res, act, mask);                                   \
+    break;
+
+/* clang-format off */
+static void tile_dispatch(int mr, int nv, const uint32_t *x, int kp, const uint16_t *w, int np,
+                          const float *bias, float *out, int cout, const float *res, ens_act act,
+                          const __mmask16 *mask)
+{
+  if (nv == 3) {
+    switch (mr) {
+      TILE_CASE(1, 3) TILE_CASE(2, 3) TILE_CASE(3, 3) TILE_CASE(4, 3)
+      TILE_CASE(5, 3) TILE_CASE(6, 3) TILE_CASE(7, 3) TILE_CASE(8, 3)
+    }
+  } else if (nv == 2) {
+    switch (mr) {
+      TILE_CASE(1, 2) TILE_CASE(2, 2) TILE_CASE(3, 2) TILE_CASE(4, 2)
+      TILE_CASE(5, 2) TILE_CASE(6, 2) TILE_CASE(7, 2) TILE_CASE(8, 2)
+      TILE_CASE(9, 2) TILE_CASE(10, 2) TILE_CASE(11, 2) TILE_CASE(12, 2)
+    }
+  } else {
+    switch (mr) {
+      TILE_CASE(1, 1) TILE_CASE(2, 1) TILE_CASE(3, 1) TILE_CASE(4, 1)
+      TILE_CASE(5, 1) TILE_CASE(6, 1) TILE_CASE(7, 1) TILE_CASE(8, 1)
+      TILE_CASE(9, 1) TILE_CASE(10, 1) TILE_CASE(11, 1) TILE_CASE(12, 1)
+      TILE_CASE(13, 1) TILE_CASE(14, 1) TILE_CASE(15, 1) TILE_CASE(16, 1)
+    }
+  }
+}
+/* clang-format on */
+
+static inline __m512 load_scaled(const float *x, const float *s, __mmask16 m)
+{
+  const __m512 v = _mm512_maskz_loadu_ps(m, x);
+  return s ? _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, s)) : v;
+}
+
+static inline __mmask16 mask_of(int left)
+{
+  return left >= 16 ? 0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+}
+
+/* Rows [r0, r1) of the input, times the SE scale, rounded to bf16 into dst[(r - r0) * kp]. */
+static void convert_rows(const ens_pw_args *a, int r0, int r1, int kp, uint32_t *dst)
+{
+  const int cin = a->cin;
+  for (int r = r0; r < r1; r++) {
+    const float *x = a->in + (size_t)r * cin;
+    const float *s = a->se ? a->se + (size_t)(r / a->rows_per_image) * cin : NULL;
+    uint16_t *d = (uint16_t *)(dst + (size_t)(r - r0) * kp);
+    int c = 0;
+    for (; c + 32 <= cin; c += 32) {
+      const __m512 lo = load_scaled(x + c, s ? s + c : NULL, 0xFFFF);
+      const __m512 hi = load_scaled(x + c + 16, s ? s + c + 16 : NULL, 0xFFFF);
+      _mm512_storeu_si512(d + c, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+    if (c < cin) { /* tail, zero-padded to the even kp * 2 */
+      const __mmask16 mlo = mask_of(cin - c), mhi = mask_of(cin - c - 16);
+      const __m512 lo = load_scaled(x + c, s ? s + c : NULL, mlo);
+      const __m512 hi = load_scaled(x + c + 16, s ? s + c + 16 : NULL, mhi);
+      const int words = kp * 2 - c; /* bf16 values left in the row, <= 32 */
+      _mm512_mask_storeu_epi16(d + c, (__mmask32)(words >= 32 ? ~0u : (1u << words) - 1),
+                               (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+  }
+}
+
+void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int begin, int end)
+{
+  if (end <= begin)
+    return;
+  const int kp = wb->kp, np = wb->np, cout = a->cout;
+  uint32_t panel[PANEL_WORDS];
+
+  /* row panels: the converted panel (<= 128 KiB) stays in L2 while cout blocks sweep it */
+  int mc = PANEL_WORDS / (kp > 0 ? kp : 1);
+  if (mc >= 16)
+    mc &= ~15;
+  if (mc < 1)
+    mc = 1; /* cin > 65536 never happens: the loader's shapes are far smaller */
+  for (int r0 = begin; r0 < end; r0 += mc) {
+    const int r1 = r0 + mc < end ? r0 + mc : end;
+    convert_rows(a, r0, r1, kp, panel);
+    for (int c0 = 0; c0 < cout; c0 += 48) {
+      const int nc = cout - c0 < 48 ? cout - c0 : 48;
+      const int nv = (nc + 15) / 16;
+      __mmask16 mask[3];
+      for (int j = 0; j < 3; j++)
+        mask[j] = mask_of(nc - 16 * j);
+      const int mrx = mr_max(nv), nrows = r1 - r0;
+      const int ntiles = (nrows + mrx - 1) / mrx;
+      const int base_mr = nrows / ntiles, taller = nrows % ntiles;
+      int r = r0;
+      for (int t = 0; t < ntiles; t++) {
+        const int mr = base_mr + (t < taller);
+        tile_dispatch(mr, nv, panel + (size_t)(r - r0) * kp, kp, wb->w + (size_t)c0 * 2, np,
+                      a->bias + c0, a->out + (size_t)r * cout + c0, cout,
+                      a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask);
+        r += mr;
+      }
+    }
+  }
+}
