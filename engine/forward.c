@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "net_bf16.h"
 
 /* ------------------------------------------------------------------ arena planning */
 
@@ -98,10 +99,38 @@ typedef struct {
   const void *args;
 } job;
 
+/* The packed bf16 weights of a 1x1 convolution when the model runs in bf16 (net_bf16.h),
+ * else NULL. which: 0 = expansion, 1 = projection of block b; b == NULL: conv_head. */
+static const ens_bf16_mat *bf16_w(const ens_exec *x, const ens_block *b, int which)
+{
+  if (!x->bf16)
+    return NULL;
+  if (!b)
+    return &x->bf16->head;
+  const ptrdiff_t i = b - x->net->blocks;
+  return which ? &x->bf16->proj[i] : &x->bf16->exp[i];
+}
+
+/* Rows [begin, end) of a 1x1 convolution: float32 kernel, or the bf16 one when wb != NULL. */
+static void pw_rows(const ens_exec *x, const ens_pw_args *a, const ens_bf16_mat *wb, int begin,
+                    int end)
+{
+  if (wb)
+    x->bf16->pointwise(a, wb, begin, end);
+  else
+    x->kernels->pointwise(a, begin, end);
+}
+
+typedef struct {
+  const ens_exec *x;
+  const ens_pw_args *args;
+  const ens_bf16_mat *wb;
+} pw_job;
+
 static void run_pw(void *ctx, int b, int e)
 {
-  job *j = ctx;
-  j->k->pointwise(j->args, b, e);
+  const pw_job *j = ctx;
+  pw_rows(j->x, j->args, j->wb, b, e);
 }
 
 static void run_dw(void *ctx, int b, int e)
@@ -116,9 +145,9 @@ static void run_stem(void *ctx, int b, int e)
   j->k->stem(j->args, b, e);
 }
 
-static void pointwise(const ens_exec *x, const ens_pw_args *a)
+static void pointwise(const ens_exec *x, const ens_pw_args *a, const ens_bf16_mat *wb)
 {
-  job j = {x->kernels, a};
+  pw_job j = {x, a, wb};
   ens_threadpool_run(x->pool, a->rows, run_pw, &j);
 }
 
@@ -258,7 +287,7 @@ static void run_fused(void *ctx, int t0, int t1)
                          .cout = mid,
                          .rows_per_image = (r1 - have) * w,
                          .act = ENS_ACT_SILU};
-        k->pointwise(&e, 0, e.rows);
+        pw_rows(j->x, &e, bf16_w(j->x, b, 0), 0, e.rows);
       }
       ens_dw_args d = {.in = buf,
                        .w = b->dw_w,
@@ -331,7 +360,7 @@ static void run_expand_dw(const ens_exec *x, const ens_block *b, int n, int h, i
                      .cout = b->mid_chs,
                      .rows_per_image = h * w,
                      .act = ENS_ACT_SILU};
-    pointwise(x, &e);
+    pointwise(x, &e, bf16_w(x, b, 0));
     dw_in = a->mid;
   }
   ens_dw_args d = {.in = dw_in,
@@ -386,7 +415,7 @@ static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, in
                    .cout = b->out_chs,
                    .rows_per_image = oh * ow,
                    .act = ENS_ACT_NONE};
-  pointwise(x, &p);
+  pointwise(x, &p, bf16_w(x, b, 1));
 }
 
 static void hook(const ens_exec *x, const char *name, const float *t, int n, int h, int w, int c)
@@ -457,7 +486,7 @@ void ens_net_forward(const ens_exec *x, const float *input, int n, int ih, int i
                     .cout = net->head_chs,
                     .rows_per_image = h * w,
                     .act = ENS_ACT_SILU};
-  pointwise(x, &hd);
+  pointwise(x, &hd, bf16_w(x, NULL, 0));
   hook(x, "head", a->mid, n, h, w, net->head_chs);
 
   const int F = net->head_chs;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "net_bf16.h"
 
 #define MAX_INPUT_SIDE 8192
 

@@ -61,12 +61,20 @@ ens_status ens_net_bf16_new(const ens_net *net, ens_net_bf16 **out, ens_error *e
                     ens_pointwise_bf16_avx512 ? "this CPU does not report avx512bf16"
                                               : "this build does not have the kernel");
   size_t total = ens_bf16_packed_size(net->head_in, net->head_chs);
+  int widest = net->head_in;
   for (int i = 0; i < net->num_blocks; i++) {
     const ens_block *b = &net->blocks[i];
+    widest = b->in_chs > widest ? b->in_chs : widest;
+    widest = b->mid_chs > widest ? b->mid_chs : widest;
     if (b->type == ENS_BLOCK_IR)
       total += ens_bf16_packed_size(b->in_chs, b->mid_chs);
     total += ens_bf16_packed_size(b->mid_chs, b->out_chs);
   }
+  if (widest > ENS_BF16_MAX_CIN)
+    return ens_fail(err, ENS_ERR_UNSUPPORTED,
+                    "options: bf16 precision supports 1x1 convolutions of up to %d input "
+                    "channels, this model has %d",
+                    ENS_BF16_MAX_CIN, widest);
   ens_net_bf16 *nb = calloc(1, sizeof *nb);
   if (nb) {
     nb->exp = calloc((size_t)net->num_blocks + 1, sizeof *nb->exp);

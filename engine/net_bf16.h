@@ -22,6 +22,10 @@ typedef struct {
   int cin, cout, kp, np;
 } ens_bf16_mat;
 
+/* Widest cin the kernel takes (its converted row panel lives on the stack); EfficientNet's
+ * widest 1x1 inputs (l2's last-stage projections) are under 10k channels. */
+#define ENS_BF16_MAX_CIN 32768
+
 /* The pointwise kernel of kernels.h with a->w replaced by the packed wb (a->w is not read). */
 typedef void (*ens_pointwise_bf16_fn)(const ens_pw_args *a, const ens_bf16_mat *wb, int begin,
                                       int end);

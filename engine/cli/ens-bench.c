@@ -3,7 +3,7 @@
  *
  *   ens-bench (--model PATH | --variant V --random-weights) [--batch N] [--threads T]
  *             [--runs R] [--warmup W] [--input-size H[xW]] [--peak-gflops X] [--json]
- *             [--input FILE.f32] [--logits-out FILE.f32] [--times]
+ *             [--input FILE.f32] [--logits-out FILE.f32] [--times] [--precision f32|bf16]
  *
  * The input is a fixed pseudo-random pattern (sin(i), as shared/tools/ort_check.js uses), or a
  * raw float32 NCHW file (--input; one image is repeated over the batch). Times are wall-clock
@@ -14,7 +14,9 @@
  * --json prints one line with the keys variant, batch, threads, input ("HxW"), runs,
  * median_ms, p90_ms, min_ms, ms_per_image, images_per_s, peak_rss_mb (getrusage ru_maxrss),
  * weight_mb (0 for --random-weights), gflop_per_image, gflops, peak_gflops and pct_fma_peak
- * (null without --peak-gflops), and times_ms (every timed run) with --times.
+ * (null without --peak-gflops), precision ("f32" or "bf16"), and times_ms (every timed run)
+ * with --times. --precision bf16 runs the 1x1 convolutions in bf16 (ENS_PRECISION_BF16; needs
+ * AVX512_BF16, else exit 1).
  * engine/bench/test_ens_bench.py checks the exit codes and these keys.
  */
 #include <errno.h>
@@ -33,7 +35,7 @@ static void usage(FILE *f)
   fprintf(f, "usage: ens-bench (--model PATH | --variant V --random-weights) [--batch N]\n"
              "                 [--threads T] [--runs R] [--warmup W] [--input-size H[xW]]\n"
              "                 [--peak-gflops X] [--json] [--input FILE.f32]\n"
-             "                 [--logits-out FILE.f32] [--times]\n");
+             "                 [--logits-out FILE.f32] [--times] [--precision f32|bf16]\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -107,6 +109,7 @@ int main(int argc, char **argv)
   int random_weights = 0, batch = 1, threads = 0, runs = 20, warmup = 3, json = 0, times = 0;
   int in_h = 0, in_w = 0;
   double peak_gflops = 0;
+  ens_precision precision = ENS_PRECISION_F32;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -151,6 +154,13 @@ int main(int argc, char **argv)
     } else if (!strcmp(a, "--input-size")) {
       if (!parse_size(v, &in_h, &in_w))
         return usage_error("--input-size: expected H or HxW, got %s", v);
+    } else if (!strcmp(a, "--precision")) {
+      if (!strcmp(v, "f32"))
+        precision = ENS_PRECISION_F32;
+      else if (!strcmp(v, "bf16"))
+        precision = ENS_PRECISION_BF16;
+      else
+        return usage_error("--precision: expected f32 or bf16, got %s", v);
     } else if (!strcmp(a, "--peak-gflops")) {
       char *end;
       peak_gflops = strtod(v, &end);
@@ -174,6 +184,7 @@ int main(int argc, char **argv)
   opt.input_height = in_h;
   opt.input_width = in_w;
   opt.max_batch = batch;
+  opt.precision = precision;
 
   ens_error err;
   ens_model *m = NULL;
@@ -258,6 +269,7 @@ int main(int argc, char **argv)
              100.0 * achieved / peak_gflops);
     else
       printf("\"peak_gflops\":null,\"pct_fma_peak\":null");
+    printf(",\"precision\":\"%s\"", precision == ENS_PRECISION_BF16 ? "bf16" : "f32");
     if (times) {
       printf(",\"times_ms\":[");
       for (int i = 0; i < runs; i++)
@@ -269,6 +281,7 @@ int main(int argc, char **argv)
     printf("model      %s (%s) %dx%d, %d threads\n", info->name, info->variant, info->input_height,
            info->input_width, info->threads);
     printf("batch      %d, %d runs after %d warm-up\n", batch, runs, warmup);
+    printf("precision  %s\n", precision == ENS_PRECISION_BF16 ? "bf16 (1x1 convs)" : "f32");
     printf("latency    median %.3f ms, p90 %.3f ms, min %.3f ms\n", median, p90, sorted[0]);
     printf("throughput %.2f ms/image, %.1f images/s\n", ms_img, ips);
     printf("compute    %.3f GFLOP/image, %.1f GFLOP/s", info->gflops, achieved);

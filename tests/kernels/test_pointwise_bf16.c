@@ -1,0 +1,170 @@
+/* test_pointwise_bf16 - the AVX512_BF16 pointwise kernel (ENS_PRECISION_BF16) on random data,
+ * odd / edge shapes, every fused option, work ranges split at odd points. Two checks per
+ * output value, both with a bound derived from bf16 rounding (u = 2^-8, round to nearest even),
+ * none tuned to the result:
+ *   1. vs a double-precision model of the same computation (inputs x SE in float32, then x and
+ *      w rounded to bf16 by ens_f32_to_bf16, products summed exactly): only the kernel's
+ *      float32 accumulation differs, |d| <= 1.1 * (cin * 2^-24 * S + 1e-6), S = sum |x w|.
+ *   2. vs the float32 reference kernel: each bf16 product x'w' = x w (1 + e), |e| <= 2u + u^2,
+ *      and SiLU is 1.1-Lipschitz, so |d| <= 1.1 * ((2u + u^2) S + cin * 2^-23 * S) + 1e-6.
+ * Also checks ens_f32_to_bf16 against known values and that `in` is not written.
+ * Skips (77) when the CPU or build has no AVX512_BF16. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ens_test.h"
+#include "kernels/kernels.h"
+#include "net_bf16.h"
+
+void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int begin, int end);
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static float frand(void) /* uniform in [-1, 1) */
+{
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (float)((rng_state >> 40) * (1.0 / (1 << 23)) - 1.0);
+}
+
+static int irand(int lo, int hi) /* [lo, hi] */
+{
+  return lo + (int)((frand() + 1.0f) * 0.5f * (hi - lo + 1)) % (hi - lo + 1);
+}
+
+static float *randv(size_t n, float scale)
+{
+  float *v = malloc(sizeof(float) * (n ? n : 1));
+  for (size_t i = 0; i < n; i++)
+    v[i] = frand() * scale;
+  return v;
+}
+
+static double bf16_value(float x)
+{
+  const uint32_t u = (uint32_t)ens_f32_to_bf16(x) << 16;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+static double silu_d(double v)
+{
+  return v / (1.0 + exp(-v));
+}
+
+static double worst_model = 0, worst_ref = 0; /* largest |d| / bound seen */
+
+static void test_pw(int rows, int cin, int cout, int use_se, int use_res, ens_act act)
+{
+  const int rpi = rows > 3 ? rows / 3 + 1 : 1;
+  const int nimg = (rows + rpi - 1) / rpi;
+  float *in = randv((size_t)rows * cin, 2.0f);
+  float *w = randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
+  float *bias = randv(cout, 0.5f), *se = randv((size_t)nimg * cin, 1.0f);
+  float *res = randv((size_t)rows * cout, 1.0f);
+  float *in_ref = malloc(sizeof(float) * rows * cin), *in_keep = malloc(sizeof(float) * rows * cin);
+  memcpy(in_ref, in, sizeof(float) * rows * cin);
+  memcpy(in_keep, in, sizeof(float) * rows * cin);
+  float *out_ref = randv((size_t)rows * cout, 9.0f), *out = randv((size_t)rows * cout, 9.0f);
+  uint16_t *packed = malloc(sizeof(uint16_t) * ens_bf16_packed_size(cin, cout));
+  ens_bf16_mat m;
+  ens_bf16_pack(w, cin, cout, packed, &m);
+  ens_pw_args a = {.in = in,
+                   .w = NULL, /* the bf16 kernel must not read it */
+                   .bias = bias,
+                   .se = use_se ? se : NULL,
+                   .residual = use_res ? res : NULL,
+                   .out = out,
+                   .rows = rows,
+                   .cin = cin,
+                   .cout = cout,
+                   .rows_per_image = rpi,
+                   .act = act};
+  const int split = irand(0, rows);
+  ens_pointwise_bf16_avx512(&a, &m, 0, split);
+  ens_pointwise_bf16_avx512(&a, &m, split, rows);
+  a.in = in_ref;
+  a.w = w;
+  a.out = out_ref;
+  ens_pointwise_ref(&a, 0, rows);
+
+  char what[160];
+  snprintf(what, sizeof what, "bf16 pointwise rows %d cin %d cout %d se %d res %d act %d", rows,
+           cin, cout, use_se, use_res, act);
+  CHECK(memcmp(in, in_keep, sizeof(float) * rows * cin) == 0, "%s: input was written", what);
+  const double u = 1.0 / 256;
+  int bad = 0;
+  for (int r = 0; r < rows && bad < 5; r++)
+    for (int co = 0; co < cout && bad < 5; co++) {
+      double acc = bias[co], s = 0;
+      for (int k = 0; k < cin; k++) {
+        float x = in_keep[(size_t)r * cin + k];
+        if (use_se)
+          x *= se[(size_t)(r / rpi) * cin + k];
+        const double p = bf16_value(x) * bf16_value(w[(size_t)k * cout + co]);
+        acc += p;
+        s += fabs((double)x * w[(size_t)k * cout + co]);
+      }
+      double want = act == ENS_ACT_SILU ? silu_d(acc) : acc;
+      if (use_res)
+        want += res[(size_t)r * cout + co];
+      const double got = out[(size_t)r * cout + co], ref = out_ref[(size_t)r * cout + co];
+      const double b_model = 1.1 * (cin * ldexp(1, -24) * (s + fabs(bias[co])) + 1e-6);
+      const double b_ref = 1.1 * ((2 * u + u * u) * s + cin * ldexp(1, -23) * s) + 1e-6;
+      const double d_model = fabs(got - want), d_ref = fabs(got - ref);
+      if (d_model / b_model > worst_model)
+        worst_model = d_model / b_model;
+      if (d_ref / b_ref > worst_ref)
+        worst_ref = d_ref / b_ref;
+      if (!(d_model <= b_model) || !(d_ref <= b_ref)) {
+        bad++;
+        CHECK(0,
+              "%s: [%d,%d] got %.8g, bf16 model %.8g (|d| %.3g > %.3g?), f32 ref %.8g (|d| %.3g > "
+              "%.3g?)",
+              what, r, co, got, want, d_model, b_model, ref, d_ref, b_ref);
+      }
+    }
+  free(in), free(w), free(bias), free(se), free(res), free(in_ref), free(in_keep);
+  free(out_ref), free(out), free(packed);
+}
+
+int main(void)
+{
+  /* rounding: exact values, ties to even, carry into the exponent, NaN stays NaN */
+  CHECK(ens_f32_to_bf16(1.0f) == 0x3F80, "bf16(1)");
+  CHECK(ens_f32_to_bf16(-2.0f) == 0xC000, "bf16(-2)");
+  CHECK(ens_f32_to_bf16(1.0f + 1.0f / 256) == 0x3F80, "tie rounds to even (down)");
+  CHECK(ens_f32_to_bf16(1.0f + 3.0f / 256) == 0x3F82, "tie rounds to even (up)");
+  CHECK(ens_f32_to_bf16(1.0f + 1.0f / 256 + 1.0f / 65536) == 0x3F81, "above the tie rounds up");
+  CHECK(ens_f32_to_bf16(1.9999999f) == 0x4000, "carry into the exponent");
+  CHECK((ens_f32_to_bf16(NAN) & 0x7FFF) > 0x7F80, "NaN");
+
+  if (!ens_bf16_available())
+    ens_test_skip("no AVX512_BF16 on this CPU / build");
+
+  /* edge shapes: cin 1 / odd / across the 32-wide conversion, cout tails, 1 row */
+  const int cins[] = {1, 2, 3, 15, 16, 17, 31, 32, 33, 47, 63, 64, 65, 96};
+  const int couts[] = {1, 5, 16, 17, 31, 32, 33, 47, 48, 49, 64, 80, 95, 100};
+  int t = 0;
+  for (size_t i = 0; i < sizeof cins / sizeof *cins; i++)
+    for (size_t j = 0; j < sizeof couts / sizeof *couts; j++, t++)
+      test_pw(irand(1, 40), cins[i], couts[j], t % 2, (t / 2) % 2,
+              t % 3 ? ENS_ACT_SILU : ENS_ACT_NONE);
+  for (int rows = 1; rows <= 17; rows++)
+    test_pw(rows, 24, 40, rows % 2, 1, ENS_ACT_SILU);
+  /* b0 shapes (expansion, projection with SE + residual, head), several row panels */
+  test_pw(200, 16, 96, 0, 0, ENS_ACT_SILU);
+  test_pw(196, 480, 80, 1, 1, ENS_ACT_NONE);
+  test_pw(120, 1152, 192, 1, 0, ENS_ACT_NONE);
+  test_pw(49, 320, 1280, 0, 0, ENS_ACT_SILU);
+  /* very wide cin: panel rows not a multiple of 16 (kp > PANEL_WORDS / 16) */
+  test_pw(37, 4501, 20, 1, 1, ENS_ACT_SILU);
+  printf("worst |d| / bound: %.3f vs the bf16 model, %.3f vs the float32 reference\n", worst_model,
+         worst_ref);
+  return ens_test_finish("pointwise_bf16");
+}
