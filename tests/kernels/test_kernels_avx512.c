@@ -12,29 +12,6 @@
 #include "kernels/kernels.h"
 #include "kernels/x86/kernels_x86.h"
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
-static float frand(void) /* uniform in [-1, 1) */
-{
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (float)((rng_state >> 40) * (1.0 / (1 << 23)) - 1.0);
-}
-
-static int irand(int lo, int hi) /* [lo, hi] */
-{
-  return lo + (int)((frand() + 1.0f) * 0.5f * (hi - lo + 1)) % (hi - lo + 1);
-}
-
-static float *randv(size_t n, float scale)
-{
-  float *v = malloc(sizeof(float) * (n ? n : 1));
-  for (size_t i = 0; i < n; i++)
-    v[i] = frand() * scale;
-  return v;
-}
-
 static float *dup(const float *v, size_t n)
 {
   float *d = malloc(sizeof(float) * (n ? n : 1));
@@ -55,12 +32,13 @@ static void test_pointwise(const ens_kernels *fast, int rows, int cin, int cout,
 {
   const int rpi = rows > 3 ? rows / 3 + 1 : 1; /* images of rpi rows, the last one partial */
   const int nimg = (rows + rpi - 1) / rpi;
-  float *in = randv((size_t)rows * cin, 2.0f);
-  float *w = randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
-  float *bias = randv(cout, 0.5f), *se = randv((size_t)nimg * cin, 1.0f);
-  float *res = randv((size_t)rows * cout, 1.0f);
+  float *in = ens_test_randv((size_t)rows * cin, 2.0f);
+  float *w = ens_test_randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
+  float *bias = ens_test_randv(cout, 0.5f), *se = ens_test_randv((size_t)nimg * cin, 1.0f);
+  float *res = ens_test_randv((size_t)rows * cout, 1.0f);
   float *in_ref = dup(in, (size_t)rows * cin), *in_fast = dup(in, (size_t)rows * cin);
-  float *out_ref = randv((size_t)rows * cout, 9.0f), *out_fast = randv((size_t)rows * cout, 9.0f);
+  float *out_ref = ens_test_randv((size_t)rows * cout, 9.0f),
+        *out_fast = ens_test_randv((size_t)rows * cout, 9.0f);
   ens_pw_args a = {.w = w,
                    .bias = bias,
                    .se = use_se ? se : NULL,
@@ -70,13 +48,13 @@ static void test_pointwise(const ens_kernels *fast, int rows, int cin, int cout,
                    .cout = cout,
                    .rows_per_image = rpi,
                    .act = act};
-  const int split = irand(0, rows);
+  const int split = ens_test_irand(0, rows);
   a.in = in_ref;
   a.out = out_ref;
   RUN_SPLIT(ens_pointwise_ref, &a, rows, split);
   a.in = in_fast;
   a.out = out_fast;
-  RUN_SPLIT(fast->pointwise, &a, rows, irand(0, rows));
+  RUN_SPLIT(fast->pointwise, &a, rows, ens_test_irand(0, rows));
   char what[160];
   snprintf(what, sizeof what, "pointwise rows %d cin %d cout %d se %d res %d act %d", rows, cin,
            cout, use_se, use_res, act);
@@ -91,11 +69,12 @@ static void test_depthwise(const ens_kernels *fast, int n, int ih, int iw, int c
   const int oh = (ih + pt + pb - k) / s + 1, ow = (iw + pl + pr - k) / s + 1;
   if (oh <= 0 || ow <= 0)
     return;
-  float *in = randv((size_t)n * ih * iw * c, 2.0f);
-  float *w = randv((size_t)k * k * c, 0.5f), *bias = randv(c, 0.5f);
+  float *in = ens_test_randv((size_t)n * ih * iw * c, 2.0f);
+  float *w = ens_test_randv((size_t)k * k * c, 0.5f), *bias = ens_test_randv(c, 0.5f);
   const size_t on = (size_t)n * oh * ow * c;
-  float *out_ref = randv(on, 9.0f), *out_fast = randv(on, 9.0f);
-  float *sums_ref = randv((size_t)n * oh * c, 9.0f), *sums_fast = randv((size_t)n * oh * c, 9.0f);
+  float *out_ref = ens_test_randv(on, 9.0f), *out_fast = ens_test_randv(on, 9.0f);
+  float *sums_ref = ens_test_randv((size_t)n * oh * c, 9.0f),
+        *sums_fast = ens_test_randv((size_t)n * oh * c, 9.0f);
   ens_dw_args a = {.in = in,
                    .w = w,
                    .bias = bias,
@@ -113,10 +92,10 @@ static void test_depthwise(const ens_kernels *fast, int n, int ih, int iw, int c
   const int items = n * oh;
   a.out = out_ref;
   a.row_sums = sums_ref;
-  RUN_SPLIT(ens_depthwise_ref, &a, items, irand(0, items));
+  RUN_SPLIT(ens_depthwise_ref, &a, items, ens_test_irand(0, items));
   a.out = out_fast;
   a.row_sums = sums_fast;
-  RUN_SPLIT(fast->depthwise, &a, items, irand(0, items));
+  RUN_SPLIT(fast->depthwise, &a, items, ens_test_irand(0, items));
   char what[200];
   snprintf(what, sizeof what, "depthwise n %d %dx%d c %d k %d s %d pad t%d b%d l%d r%d act %d", n,
            ih, iw, c, k, s, pt, pb, pl, pr, act);
@@ -125,7 +104,7 @@ static void test_depthwise(const ens_kernels *fast, int n, int ih, int iw, int c
   ens_test_close(what, sums_fast, sums_ref, (size_t)n * oh * c, 1e-4, 1e-5);
   /* Without row sums the outputs must not change. */
   a.row_sums = NULL;
-  float *out_ns = randv(on, 9.0f);
+  float *out_ns = ens_test_randv(on, 9.0f);
   a.out = out_ns;
   fast->depthwise(&a, 0, items);
   CHECK(memcmp(out_ns, out_fast, sizeof(float) * on) == 0, "%s: differs without row sums", what);
@@ -140,10 +119,10 @@ static void test_stem(const ens_kernels *fast, int n, int ih, int iw, int cout, 
   const int oh = (ih + pt + pb - k) / s + 1, ow = (iw + pl + pr - k) / s + 1;
   if (oh <= 0 || ow <= 0)
     return;
-  float *in = randv((size_t)n * cin * ih * iw, 2.0f);
-  float *w = randv((size_t)k * k * cin * cout, 0.3f), *bias = randv(cout, 0.5f);
+  float *in = ens_test_randv((size_t)n * cin * ih * iw, 2.0f);
+  float *w = ens_test_randv((size_t)k * k * cin * cout, 0.3f), *bias = ens_test_randv(cout, 0.5f);
   const size_t on = (size_t)n * oh * ow * cout;
-  float *out_ref = randv(on, 9.0f), *out_fast = randv(on, 9.0f);
+  float *out_ref = ens_test_randv(on, 9.0f), *out_fast = ens_test_randv(on, 9.0f);
   ens_stem_args a = {.in = in,
                      .w = w,
                      .bias = bias,
@@ -160,9 +139,9 @@ static void test_stem(const ens_kernels *fast, int n, int ih, int iw, int cout, 
                      .pad_left = pl,
                      .act = ENS_ACT_SILU};
   a.out = out_ref;
-  RUN_SPLIT(ens_stem_ref, &a, n * oh, irand(0, n * oh));
+  RUN_SPLIT(ens_stem_ref, &a, n * oh, ens_test_irand(0, n * oh));
   a.out = out_fast;
-  RUN_SPLIT(fast->stem, &a, n * oh, irand(0, n * oh));
+  RUN_SPLIT(fast->stem, &a, n * oh, ens_test_irand(0, n * oh));
   char what[160];
   snprintf(what, sizeof what, "stem n %d %dx%d cout %d s %d pad t%d b%d l%d r%d", n, ih, iw, cout,
            s, pt, pb, pl, pr);
@@ -209,6 +188,7 @@ static void test_silu(const ens_kernels *fast)
 
 int main(void)
 {
+  ens_test_seed(0x9E3779B97F4A7C15ull);
   if (!ens_cpu_has_avx512())
     ens_test_skip("this CPU has no AVX-512");
   const ens_kernels *fast = ens_kernels_avx512();
@@ -221,9 +201,9 @@ int main(void)
   const int pw_c[] = {1, 3, 8, 16, 17, 24, 40, 47, 48, 49, 80, 96, 112, 144, 320, 1000};
   const int pw_rows[] = {1, 2, 7, 8, 9, 13, 16, 17, 49, 196, 600};
   for (int t = 0; t < 120; t++) {
-    const int rows = t < 60 ? pw_rows[t % 11] : irand(1, 700);
-    const int cin = t < 60 ? pw_c[(t * 7) % 16] : irand(1, 200);
-    const int cout = t < 60 ? pw_c[(t * 5 + 3) % 16] : irand(1, 200);
+    const int rows = t < 60 ? pw_rows[t % 11] : ens_test_irand(1, 700);
+    const int cin = t < 60 ? pw_c[(t * 7) % 16] : ens_test_irand(1, 200);
+    const int cout = t < 60 ? pw_c[(t * 5 + 3) % 16] : ens_test_irand(1, 200);
     test_pointwise(fast, rows, cin, cout, t % 2, (t / 2) % 2,
                    (t / 4) % 2 ? ENS_ACT_SILU : ENS_ACT_NONE);
   }
@@ -242,16 +222,16 @@ int main(void)
           const int ih = dw_sz[t % 10], iw = dw_sz[(t * 3 + 1) % 10], c = dw_c[t % 7];
           test_depthwise(fast, 1 + t % 2, ih, iw, c, k, s, pt, pb, pl, pr,
                          t % 3 ? ENS_ACT_SILU : ENS_ACT_NONE);
-          test_depthwise(fast, 1, irand(1, 40), irand(1, 40), irand(1, 70), k, s, pt, pb, pb, pt,
-                         ENS_ACT_SILU);
+          test_depthwise(fast, 1, ens_test_irand(1, 40), ens_test_irand(1, 40),
+                         ens_test_irand(1, 70), k, s, pt, pb, pb, pt, ENS_ACT_SILU);
           t++;
         }
   /* kernel sizes EfficientNet does not use: the generic path (k <= 5) and the fallback (k 7) */
   for (int k = 1; k <= 7; k++)
     if (k != 3 && k != 5)
       for (int s = 1; s <= 2; s++)
-        test_depthwise(fast, 2, irand(k, 30), irand(k, 30), irand(1, 50), k, s, k / 2, k / 2,
-                       (k - 1) / 2, k / 2, ENS_ACT_SILU);
+        test_depthwise(fast, 2, ens_test_irand(k, 30), ens_test_irand(k, 30), ens_test_irand(1, 50),
+                       k, s, k / 2, k / 2, (k - 1) / 2, k / 2, ENS_ACT_SILU);
   /* b0 shapes: 112x112x32 k3 s1 SAME, 112 -> 56 k3 s2 (0,1), 56 -> 28 k5 s2 (1,2) */
   test_depthwise(fast, 1, 112, 112, 32, 3, 1, 1, 1, 1, 1, ENS_ACT_SILU);
   test_depthwise(fast, 2, 112, 112, 96, 3, 2, 0, 1, 0, 1, ENS_ACT_SILU);

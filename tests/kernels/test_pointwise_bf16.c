@@ -21,29 +21,6 @@
 
 void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int begin, int end);
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-
-static float frand(void) /* uniform in [-1, 1) */
-{
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (float)((rng_state >> 40) * (1.0 / (1 << 23)) - 1.0);
-}
-
-static int irand(int lo, int hi) /* [lo, hi] */
-{
-  return lo + (int)((frand() + 1.0f) * 0.5f * (hi - lo + 1)) % (hi - lo + 1);
-}
-
-static float *randv(size_t n, float scale)
-{
-  float *v = malloc(sizeof(float) * (n ? n : 1));
-  for (size_t i = 0; i < n; i++)
-    v[i] = frand() * scale;
-  return v;
-}
-
 static double bf16_value(float x)
 {
   const uint32_t u = (uint32_t)ens_f32_to_bf16(x) << 16;
@@ -63,14 +40,15 @@ static void test_pw(int rows, int cin, int cout, int use_se, int use_res, ens_ac
 {
   const int rpi = rows > 3 ? rows / 3 + 1 : 1;
   const int nimg = (rows + rpi - 1) / rpi;
-  float *in = randv((size_t)rows * cin, 2.0f);
-  float *w = randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
-  float *bias = randv(cout, 0.5f), *se = randv((size_t)nimg * cin, 1.0f);
-  float *res = randv((size_t)rows * cout, 1.0f);
+  float *in = ens_test_randv((size_t)rows * cin, 2.0f);
+  float *w = ens_test_randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
+  float *bias = ens_test_randv(cout, 0.5f), *se = ens_test_randv((size_t)nimg * cin, 1.0f);
+  float *res = ens_test_randv((size_t)rows * cout, 1.0f);
   float *in_ref = malloc(sizeof(float) * rows * cin), *in_keep = malloc(sizeof(float) * rows * cin);
   memcpy(in_ref, in, sizeof(float) * rows * cin);
   memcpy(in_keep, in, sizeof(float) * rows * cin);
-  float *out_ref = randv((size_t)rows * cout, 9.0f), *out = randv((size_t)rows * cout, 9.0f);
+  float *out_ref = ens_test_randv((size_t)rows * cout, 9.0f),
+        *out = ens_test_randv((size_t)rows * cout, 9.0f);
   uint16_t *packed = malloc(sizeof(uint16_t) * ens_bf16_packed_size(cin, cout));
   ens_bf16_mat m;
   ens_bf16_pack(w, cin, cout, packed, &m);
@@ -85,7 +63,7 @@ static void test_pw(int rows, int cin, int cout, int use_se, int use_res, ens_ac
                    .cout = cout,
                    .rows_per_image = rpi,
                    .act = act};
-  const int split = irand(0, rows);
+  const int split = ens_test_irand(0, rows);
   ens_pointwise_bf16_avx512(&a, &m, 0, split);
   ens_pointwise_bf16_avx512(&a, &m, split, rows);
   a.in = in_ref;
@@ -135,6 +113,7 @@ static void test_pw(int rows, int cin, int cout, int use_se, int use_res, ens_ac
 
 int main(void)
 {
+  ens_test_seed(0x2545F4914F6CDD1Dull);
   /* rounding: exact values, ties to even, carry into the exponent, NaN stays NaN */
   CHECK(ens_f32_to_bf16(1.0f) == 0x3F80, "bf16(1)");
   CHECK(ens_f32_to_bf16(-2.0f) == 0xC000, "bf16(-2)");
@@ -153,7 +132,7 @@ int main(void)
   int t = 0;
   for (size_t i = 0; i < sizeof cins / sizeof *cins; i++)
     for (size_t j = 0; j < sizeof couts / sizeof *couts; j++, t++)
-      test_pw(irand(1, 40), cins[i], couts[j], t % 2, (t / 2) % 2,
+      test_pw(ens_test_irand(1, 40), cins[i], couts[j], t % 2, (t / 2) % 2,
               t % 3 ? ENS_ACT_SILU : ENS_ACT_NONE);
   for (int rows = 1; rows <= 17; rows++)
     test_pw(rows, 24, 40, rows % 2, 1, ENS_ACT_SILU);

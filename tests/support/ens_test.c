@@ -272,3 +272,31 @@ int ens_test_finish(const char *name)
   printf("PASS %s\n", name);
   return 0;
 }
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+void ens_test_seed(uint64_t seed)
+{
+  rng_state = seed ? seed : 0x9E3779B97F4A7C15ull; /* xorshift must not start at 0 */
+}
+
+float ens_test_frand(void)
+{
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (float)((rng_state >> 40) * (1.0 / (1 << 23)) - 1.0);
+}
+
+int ens_test_irand(int lo, int hi)
+{
+  return lo + (int)((ens_test_frand() + 1.0f) * 0.5f * (hi - lo + 1)) % (hi - lo + 1);
+}
+
+float *ens_test_randv(size_t n, float scale)
+{
+  float *v = malloc(sizeof(float) * (n ? n : 1));
+  for (size_t i = 0; i < n; i++)
+    v[i] = ens_test_frand() * scale;
+  return v;
+}

@@ -54,6 +54,12 @@ double ens_test_std(const float *v, size_t n, int *all_finite);
 /* Indices of the k largest values, descending (k <= 64). */
 void ens_test_topk_ids(const float *v, int n, int k, int *ids);
 
+/* Deterministic xorshift random numbers for kernel tests (one stream per process). */
+void ens_test_seed(uint64_t seed);
+float ens_test_frand(void);                   /* uniform in [-1, 1) */
+int ens_test_irand(int lo, int hi);           /* uniform in [lo, hi] */
+float *ens_test_randv(size_t n, float scale); /* malloc'd, n values frand() * scale */
+
 extern int ens_test_failures;
 
 #define CHECK(cond, ...)                                                                           \

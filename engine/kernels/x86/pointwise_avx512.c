@@ -14,6 +14,7 @@
 #include <immintrin.h>
 
 #include "silu_avx512.h"
+#include "pointwise_store_avx512.h"
 
 #define MAX_ACC 24
 
@@ -43,23 +44,7 @@ tile(const int MR, const int NV, const float *in, int cin, const float *w, int c
     }
   }
 
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 3
-    for (int j = 0; j < NV; j++) {
-      __m512 v = acc[i * NV + j];
-      if (act == ENS_ACT_SILU)
-        v = ens_silu_avx512(v);
-      float *o = out + (size_t)i * cout + 16 * j;
-      if (res)
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], res + (size_t)i * cout + 16 * j));
-      /* Masked stores are several times slower than plain ones on Zen 4: full vectors
-       * take the plain store. */
-      if (j < NV - 1 || mask[j] == 0xFFFF)
-        _mm512_storeu_ps(o, v);
-      else
-        _mm512_mask_storeu_ps(o, mask[j], v);
-    }
+  ens_pw_tile_store(MR, NV, acc, out, cout, res, act, mask);
 }
 
 /* Largest row count of a micro-tile for NV vectors. */

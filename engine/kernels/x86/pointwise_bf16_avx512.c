@@ -18,6 +18,7 @@
 
 #include "../../net_bf16.h"
 #include "silu_avx512.h"
+#include "pointwise_store_avx512.h"
 
 #define MAX_ACC 24
 /* bf16 pairs in the converted row panel: 64 KiB of stack (128 KiB measured no faster) */
@@ -49,21 +50,7 @@ tile(const int MR, const int NV, const uint32_t *x, int kp, const uint16_t *w, i
     }
   }
 
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 3
-    for (int j = 0; j < NV; j++) {
-      __m512 v = acc[i * NV + j];
-      if (act == ENS_ACT_SILU)
-        v = ens_silu_avx512(v);
-      float *o = out + (size_t)i * cout + 16 * j;
-      if (res)
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], res + (size_t)i * cout + 16 * j));
-      if (j < NV - 1 || mask[j] == 0xFFFF)
-        _mm512_storeu_ps(o, v);
-      else
-        _mm512_mask_storeu_ps(o, mask[j], v);
-    }
+  ens_pw_tile_store(MR, NV, acc, out, cout, res, act, mask);
 }
 
 static int mr_max(int nv)
