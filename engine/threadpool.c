@@ -110,6 +110,22 @@ static void spin_account(ens_threadpool *p, int missed)
   }
 }
 
+/* One poll of a bounded spin: pauses, and every 64 polls checks the time budget (starting it
+ * on the first check) and yields. Returns 0 once the budget is spent. */
+static int spin_step(ens_threadpool *p, unsigned i, long *deadline)
+{
+  cpu_relax();
+  if ((i & 63) == 0) {
+    const long t = now_ns();
+    if (!*deadline)
+      *deadline = t + p->spin_ns;
+    else if (t > *deadline)
+      return 0;
+    sched_yield();
+  }
+  return 1;
+}
+
 /* Spins until *v != unchanged (returns 1) or the spin budget is spent (returns 0). */
 static int spin_while_ulong(ens_threadpool *p, atomic_ulong *v, unsigned long unchanged)
 {
@@ -121,16 +137,9 @@ static int spin_while_ulong(ens_threadpool *p, atomic_ulong *v, unsigned long un
       spin_account(p, 0);
       return 1;
     }
-    cpu_relax();
-    if ((i & 63) == 0) {
-      const long t = now_ns();
-      if (!deadline)
-        deadline = t + p->spin_ns;
-      else if (t > deadline) {
-        spin_account(p, 1);
-        return 0;
-      }
-      sched_yield();
+    if (!spin_step(p, i, &deadline)) {
+      spin_account(p, 1);
+      return 0;
     }
   }
 }
@@ -145,16 +154,9 @@ static int spin_until_zero(ens_threadpool *p, atomic_int *v)
       spin_account(p, 0);
       return 1;
     }
-    cpu_relax();
-    if ((i & 63) == 0) {
-      const long t = now_ns();
-      if (!deadline)
-        deadline = t + p->spin_ns;
-      else if (t > deadline) {
-        spin_account(p, 1);
-        return 0;
-      }
-      sched_yield();
+    if (!spin_step(p, i, &deadline)) {
+      spin_account(p, 1);
+      return 0;
     }
   }
 }

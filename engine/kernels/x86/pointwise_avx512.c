@@ -59,32 +59,12 @@ static int mr_max(int nv)
     break;
 
 /* One micro-tile of mr rows (1 <= mr <= mr_max(nv)) and nv vectors with constant bounds. */
-/* clang-format off */
 static void tile_dispatch(int mr, int nv, const float *in, int cin, const float *w, int cout,
                           const float *bias, float *out, const float *res, ens_act act,
                           const __mmask16 *mask)
 {
-  if (nv == 3) {
-    switch (mr) {
-      TILE_CASE(1, 3) TILE_CASE(2, 3) TILE_CASE(3, 3) TILE_CASE(4, 3)
-      TILE_CASE(5, 3) TILE_CASE(6, 3) TILE_CASE(7, 3) TILE_CASE(8, 3)
-    }
-  } else if (nv == 2) {
-    switch (mr) {
-      TILE_CASE(1, 2) TILE_CASE(2, 2) TILE_CASE(3, 2) TILE_CASE(4, 2)
-      TILE_CASE(5, 2) TILE_CASE(6, 2) TILE_CASE(7, 2) TILE_CASE(8, 2)
-      TILE_CASE(9, 2) TILE_CASE(10, 2) TILE_CASE(11, 2) TILE_CASE(12, 2)
-    }
-  } else {
-    switch (mr) {
-      TILE_CASE(1, 1) TILE_CASE(2, 1) TILE_CASE(3, 1) TILE_CASE(4, 1)
-      TILE_CASE(5, 1) TILE_CASE(6, 1) TILE_CASE(7, 1) TILE_CASE(8, 1)
-      TILE_CASE(9, 1) TILE_CASE(10, 1) TILE_CASE(11, 1) TILE_CASE(12, 1)
-      TILE_CASE(13, 1) TILE_CASE(14, 1) TILE_CASE(15, 1) TILE_CASE(16, 1)
-    }
-  }
+  ENS_PW_TILE_SWITCH(mr, nv)
 }
-/* clang-format on */
 
 static void se_scale_rows(const ens_pw_args *a, int begin, int end)
 {
