@@ -199,15 +199,15 @@ int main(int argc, char **argv)
   float *x = malloc(img * batch * sizeof(float));
   float *logits = malloc((size_t)batch * info->num_classes * sizeof(float));
   double *t = malloc((size_t)runs * sizeof(double));
-  if (!x || !logits || !t) {
+  double *sorted = malloc((size_t)runs * sizeof(double));
+  int rc = 1; /* every failure below goes to `done`, which frees everything */
+  if (!x || !logits || !t || !sorted) {
     fprintf(stderr, "ens-bench: out of memory\n");
-    return 1;
+    goto done;
   }
   if (input_path) {
-    if (!read_f32(input_path, x, img)) {
-      ens_model_free(m);
-      return 1;
-    }
+    if (!read_f32(input_path, x, img))
+      goto done;
   } else {
     for (size_t i = 0; i < img; i++)
       x[i] = (float)sin((double)i);
@@ -221,8 +221,7 @@ int main(int argc, char **argv)
     double dt = now_ms() - t0;
     if (st != ENS_OK) {
       fprintf(stderr, "ens-bench: forward: %s\n", err.message);
-      ens_model_free(m);
-      return 1;
+      goto done;
     }
     if (i >= warmup)
       t[i - warmup] = dt;
@@ -233,17 +232,10 @@ int main(int argc, char **argv)
     const int ok = f && fwrite(logits, sizeof(float), nl, f) == nl;
     if ((f && fclose(f) != 0) || !ok) {
       fprintf(stderr, "ens-bench: cannot write %s\n", logits_out);
-      ens_model_free(m);
-      return 1;
+      goto done;
     }
   }
 
-  double *sorted = malloc((size_t)runs * sizeof(double));
-  if (!sorted) {
-    fprintf(stderr, "ens-bench: out of memory\n");
-    ens_model_free(m);
-    return 1;
-  }
   memcpy(sorted, t, (size_t)runs * sizeof(double));
   qsort(sorted, runs, sizeof(double), cmp_double);
   double median = runs % 2 ? sorted[runs / 2] : 0.5 * (sorted[runs / 2 - 1] + sorted[runs / 2]);
@@ -289,10 +281,12 @@ int main(int argc, char **argv)
       printf(" = %.1f %% of %.1f GFLOP/s FMA peak", 100.0 * achieved / peak_gflops, peak_gflops);
     printf("\npeak RSS   %.1f MiB (weights %.1f MiB)\n", rss_mb, info->weight_bytes / 1048576.0);
   }
+  rc = 0;
+done:
   free(sorted);
   free(t);
   free(logits);
   free(x);
   ens_model_free(m);
-  return 0;
+  return rc;
 }
