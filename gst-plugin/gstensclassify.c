@@ -53,6 +53,7 @@ enum {
   PROP_INTERVAL,
   PROP_MODE,
   PROP_THREADS,
+  PROP_PRECISION,
   PROP_TOP_K,
   PROP_THRESHOLD,
   PROP_SMOOTHING,
@@ -88,6 +89,22 @@ static GType gst_ens_classify_mode_get_type(void)
       {0, NULL, NULL}};
   if (g_once_init_enter(&type))
     g_once_init_leave(&type, g_enum_register_static("GstEnsClassifyMode", values));
+  return type;
+}
+
+#define GST_TYPE_ENS_CLASSIFY_PRECISION (gst_ens_classify_precision_get_type())
+static GType gst_ens_classify_precision_get_type(void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {ENS_PRECISION_F32, "float32, exact to timm", "f32"},
+      {ENS_PRECISION_BF16,
+       "bfloat16 1x1 convolutions with float32 accumulation (AVX512_BF16 CPUs; about 1.4x faster, "
+       "logits within ~1.5 % of their range)",
+       "bf16"},
+      {0, NULL, NULL}};
+  if (g_once_init_enter(&type))
+    g_once_init_leave(&type, g_enum_register_static("GstEnsClassifyPrecision", values));
   return type;
 }
 
@@ -164,6 +181,7 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   ens_options opt;
   ens_options_init(&opt);
   opt.threads = (int)self->threads;
+  opt.precision = self->precision;
   opt.input_height = opt.input_width = (int)self->input_size;
   EnsSmoothing smoothing = self->smoothing;
   gfloat alpha = self->smoothing_alpha;
@@ -743,6 +761,9 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
     case PROP_THREADS:
       self->threads = g_value_get_uint(value);
       break;
+    case PROP_PRECISION:
+      self->precision = g_value_get_enum(value);
+      break;
     case PROP_TOP_K:
       self->top_k = g_value_get_uint(value);
       break;
@@ -820,6 +841,9 @@ static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue
       break;
     case PROP_THREADS:
       g_value_set_uint(value, self->threads);
+      break;
+    case PROP_PRECISION:
+      g_value_set_enum(value, self->precision);
       break;
     case PROP_TOP_K:
       g_value_set_uint(value, self->top_k);
@@ -924,6 +948,10 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
                                   g_param_spec_uint("threads", "Threads",
                                                     "Inference threads, 0 = all online CPUs", 0,
                                                     1024, DEFAULT_THREADS, rw_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_PRECISION,
+      g_param_spec_enum("precision", "Precision", "Arithmetic of the network's 1x1 convolutions",
+                        GST_TYPE_ENS_CLASSIFY_PRECISION, ENS_PRECISION_F32, rw_ready));
   g_object_class_install_property(gobject_class, PROP_TOP_K,
                                   g_param_spec_uint("top-k", "Top k",
                                                     "Number of best classes attached per region", 1,
@@ -1012,6 +1040,7 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
   gst_type_mark_as_plugin_api(GST_TYPE_ENS_CLASSIFY_MODE, 0);
   gst_type_mark_as_plugin_api(GST_TYPE_ENS_CLASSIFY_SMOOTHING, 0);
   gst_type_mark_as_plugin_api(GST_TYPE_ENS_CLASSIFY_REGION, 0);
+  gst_type_mark_as_plugin_api(GST_TYPE_ENS_CLASSIFY_PRECISION, 0);
 }
 
 static void gst_ens_classify_init(GstEnsClassify *self)

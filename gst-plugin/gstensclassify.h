@@ -35,6 +35,7 @@ struct _GstEnsClassify {
   guint interval;
   GstEnsClassifyMode mode;
   guint threads;
+  ens_precision precision;
   guint top_k;
   gfloat threshold;
   EnsSmoothing smoothing;
