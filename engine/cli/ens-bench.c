@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "cli_args.h"
 #include "ens.h"
 
 static void usage(FILE *f)
@@ -45,31 +46,6 @@ static int usage_error(const char *fmt, const char *arg)
   fprintf(stderr, "\n");
   usage(stderr);
   return 2;
-}
-
-/* Strict positive int parse; 0 on failure. */
-static int parse_pos_int(const char *s, int *out)
-{
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || end == s || *end || v <= 0 || v > INT_MAX)
-    return 0;
-  *out = (int)v;
-  return 1;
-}
-
-static int parse_size(const char *s, int *h, int *w)
-{
-  char buf[64];
-  if (strlen(s) >= sizeof buf)
-    return 0;
-  strcpy(buf, s);
-  char *x = strchr(buf, 'x');
-  if (!x)
-    return parse_pos_int(buf, h) && parse_pos_int(buf, w);
-  *x = 0;
-  return parse_pos_int(buf, h) && parse_pos_int(x + 1, w);
 }
 
 static double now_ms(void)
@@ -138,21 +114,21 @@ int main(int argc, char **argv)
     } else if (!strcmp(a, "--logits-out")) {
       logits_out = v;
     } else if (!strcmp(a, "--batch")) {
-      if (!parse_pos_int(v, &batch))
+      if (!ens_cli_parse_int(v, 1, INT_MAX, &batch))
         return usage_error("--batch: not a positive integer: %s", v);
     } else if (!strcmp(a, "--threads")) {
-      if (!parse_pos_int(v, &threads))
+      if (!ens_cli_parse_int(v, 1, INT_MAX, &threads))
         return usage_error("--threads: not a positive integer: %s", v);
     } else if (!strcmp(a, "--runs")) {
-      if (!parse_pos_int(v, &runs))
+      if (!ens_cli_parse_int(v, 1, INT_MAX, &runs))
         return usage_error("--runs: not a positive integer: %s", v);
     } else if (!strcmp(a, "--warmup")) {
-      if (strcmp(v, "0") && !parse_pos_int(v, &warmup))
+      if (strcmp(v, "0") && !ens_cli_parse_int(v, 1, INT_MAX, &warmup))
         return usage_error("--warmup: not a non-negative integer: %s", v);
       if (!strcmp(v, "0"))
         warmup = 0;
     } else if (!strcmp(a, "--input-size")) {
-      if (!parse_size(v, &in_h, &in_w))
+      if (!ens_cli_parse_size(v, &in_h, &in_w))
         return usage_error("--input-size: expected H or HxW, got %s", v);
     } else if (!strcmp(a, "--precision")) {
       if (!strcmp(v, "f32"))

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ens.h"
+#include "cli_args.h"
 #include "npy.h"
 
 #ifndef ENS_VERSION
@@ -107,39 +108,6 @@ static int usage_error(const char *fmt, ...)
   return EXIT_USAGE;
 }
 
-/* Whole-string decimal integer in [lo, hi]. */
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || end == s || *end || v < lo || v > hi)
-    return 0;
-  *out = (int)v;
-  return 1;
-}
-
-/* "H" or "HxW" with 1 <= H, W <= 8192. */
-static int parse_size(const char *s, int *h, int *w)
-{
-  char buf[64];
-  if (strlen(s) >= sizeof buf)
-    return 0;
-  strcpy(buf, s);
-  char *x = strchr(buf, 'x');
-  if (!x)
-    x = strchr(buf, 'X');
-  if (x)
-    *x = '\0';
-  if (!parse_int(buf, 1, 8192, h))
-    return 0;
-  if (!x) {
-    *w = *h;
-    return 1;
-  }
-  return parse_int(x + 1, 1, 8192, w);
-}
-
 /* Returns -1 to continue, else the exit code (help / version / usage error). */
 static int parse_args(int argc, char **argv, cli_args *a)
 {
@@ -172,18 +140,18 @@ static int parse_args(int argc, char **argv, cli_args *a)
         a->labels_path = optarg;
         break;
       case 'k':
-        if (!parse_int(optarg, 1, INT_MAX, &a->topk))
+        if (!ens_cli_parse_int(optarg, 1, INT_MAX, &a->topk))
           return usage_error("invalid --topk '%s': expected a positive integer", optarg);
         break;
       case 'j':
         a->json = 1;
         break;
       case 't':
-        if (!parse_int(optarg, 0, 1024, &a->threads))
+        if (!ens_cli_parse_int(optarg, 0, 1024, &a->threads))
           return usage_error("invalid --threads '%s': expected 0..1024", optarg);
         break;
       case 's':
-        if (!parse_size(optarg, &a->input_height, &a->input_width))
+        if (!ens_cli_parse_size(optarg, &a->input_height, &a->input_width))
           return usage_error("invalid --input-size '%s': expected H or HxW (1..8192)", optarg);
         break;
       case OPT_SAVE_LOGITS:
