@@ -23,11 +23,7 @@ tile(const int MR, const int NV, const float *in, int cin, const float *w, int c
      const float *bias, float *out, const float *res, ens_act act, const __mmask16 *mask)
 {
   __m512 acc[MAX_ACC];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 3
-    for (int j = 0; j < NV; j++)
-      acc[i * NV + j] = _mm512_maskz_loadu_ps(mask[j], bias + 16 * j);
+  ens_pw_tile_load_bias(MR, NV, acc, bias, mask);
 
   for (int k = 0; k < cin; k++) {
     __m512 wv[3];

@@ -29,11 +29,7 @@ tile(const int MR, const int NV, const uint32_t *x, int kp, const uint16_t *w, i
      const float *bias, float *out, int cout, const float *res, ens_act act, const __mmask16 *mask)
 {
   __m512 acc[MAX_ACC];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; i++)
-#pragma GCC unroll 3
-    for (int j = 0; j < NV; j++)
-      acc[i * NV + j] = _mm512_maskz_loadu_ps(mask[j], bias + 16 * j);
+  ens_pw_tile_load_bias(MR, NV, acc, bias, mask);
 
   for (int kk = 0; kk < kp; kk++) {
     __m512bh wv[3];

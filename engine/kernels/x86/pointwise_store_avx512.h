@@ -1,9 +1,23 @@
-/* pointwise_store_avx512.h - the fused epilogue of a 1x1-conv micro-tile (SiLU, residual add,
- * store), shared by the float32 and bf16 kernels. Include after silu_avx512.h. */
+/* pointwise_store_avx512.h - the parts of a 1x1-conv micro-tile that do not depend on the operand
+ * type: bias start, fused epilogue (SiLU, residual add, store) and the tile-shape dispatch, shared
+ * by the float32 and bf16 kernels. Include after silu_avx512.h. */
 #ifndef ENS_POINTWISE_STORE_AVX512_H
 #define ENS_POINTWISE_STORE_AVX512_H
 
 #include <immintrin.h>
+
+/* Starts every row's accumulators at the bias (the bias add of the epilogue, done for free). */
+static inline __attribute__((always_inline)) void ens_pw_tile_load_bias(const int MR, const int NV,
+                                                                        __m512 *acc,
+                                                                        const float *bias,
+                                                                        const __mmask16 *mask)
+{
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; j++)
+      acc[i * NV + j] = _mm512_maskz_loadu_ps(mask[j], bias + 16 * j);
+}
 
 /* acc holds MR x NV zmm of output channels (bias already included); mask[j] covers the valid
  * lanes of vector j of a row. */
