@@ -145,10 +145,41 @@ static void run_stem(void *ctx, int b, int e)
   j->k->stem(j->args, b, e);
 }
 
+/* Output columns per work item of a column split (the kernels' column ranges start on a
+ * multiple of 16). */
+#define COL_UNIT 16
+
+static void run_pw_cols(void *ctx, int b, int e)
+{
+  const pw_job *j = ctx;
+  ens_pw_args part = *j->args;
+  part.col_begin = b * COL_UNIT;
+  part.col_end = e * COL_UNIT < part.cout ? e * COL_UNIT : part.cout;
+  pw_rows(j->x, &part, j->wb, 0, part.rows);
+}
+
+/* A 1x1 convolution with fewer than COL_SPLIT_ROWS rows per thread (b0 at batch 1: the 7x7
+ * blocks, conv_head, the classifier) is split across threads by output columns instead of
+ * rows: split by rows, every thread would stream the whole weight matrix (up to 5 MB) for a
+ * few micro-tiles; split by columns, each streams its share once and keeps the full row
+ * count per tile. */
+#define COL_SPLIT_ROWS 64
+
+static int split_by_columns(const ens_exec *x, int rows, int cout)
+{
+  const int threads = ens_threadpool_threads(x->pool);
+  return threads > 1 && rows < threads * COL_SPLIT_ROWS && cout >= threads * COL_UNIT;
+}
+
+/* A column split must not scale the shared input rows in place (kernels.h): the caller
+ * applies the squeeze-excitation scale beforehand for such layers (see se_gate). */
 static void pointwise(const ens_exec *x, const ens_pw_args *a, const ens_bf16_mat *wb)
 {
   pw_job j = {x, a, wb};
-  ens_threadpool_run(x->pool, a->rows, run_pw, &j);
+  if (!a->se && split_by_columns(x, a->rows, a->cout))
+    ens_threadpool_run(x->pool, (a->cout + COL_UNIT - 1) / COL_UNIT, run_pw_cols, &j);
+  else
+    ens_threadpool_run(x->pool, a->rows, run_pw, &j);
 }
 
 static float silu(float v)
@@ -191,24 +222,40 @@ static void se_gate_image(const ens_arena *a, const ens_block *b, int img, int o
     sc[c] = 1.0f / (1.0f + expf(-sc[c]));
 }
 
+/* The depthwise output of image img times its gate, in place: the product the projection
+ * kernel would otherwise form on its input rows, computed the same way. */
+static void se_apply_image(const ens_arena *a, const ens_block *b, int img, int oh, int ow)
+{
+  const int mid = b->mid_chs;
+  const float *sc = a->se_scale + (size_t)img * mid;
+  float *x = a->dw + (size_t)img * oh * ow * mid;
+  for (int r = 0; r < oh * ow; r++, x += mid)
+    for (int c = 0; c < mid; c++)
+      x[c] *= sc[c];
+}
+
 typedef struct {
   const ens_arena *a;
   const ens_block *b;
   int oh, ow;
+  int apply;
 } se_job;
 
 static void run_se(void *ctx, int begin, int end)
 {
   const se_job *j = ctx;
-  for (int img = begin; img < end; img++)
+  for (int img = begin; img < end; img++) {
     se_gate_image(j->a, j->b, img, j->oh, j->ow);
+    if (j->apply)
+      se_apply_image(j->a, j->b, img, j->oh, j->ow);
+  }
 }
 
 /* Squeeze-excitation gates of n images (one per thread item; each image's result does not
- * depend on the split). */
-static void se_gate(const ens_exec *x, const ens_block *b, int n, int oh, int ow)
+ * depend on the split). apply: also scale the depthwise output by them. */
+static void se_gate(const ens_exec *x, const ens_block *b, int n, int oh, int ow, int apply)
 {
-  se_job j = {x->arena, b, oh, ow};
+  se_job j = {x->arena, b, oh, ow, apply};
   ens_threadpool_run(x->pool, n, run_se, &j);
 }
 
@@ -402,12 +449,14 @@ static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, in
     run_expand_dw(x, b, n, h, w, in);
   }
 
-  se_gate(x, b, n, oh, ow);
+  /* The projection applies the gate to its input rows itself unless it is split by columns. */
+  const int gate_first = split_by_columns(x, n * oh * ow, b->out_chs);
+  se_gate(x, b, n, oh, ow, gate_first);
 
   ens_pw_args p = {.in = a->dw,
                    .w = b->proj_w,
                    .bias = b->proj_b,
-                   .se = a->se_scale,
+                   .se = gate_first ? NULL : a->se_scale,
                    .residual = b->skip ? in : NULL,
                    .out = out_batch + (size_t)img0 * oh * ow * b->out_chs,
                    .rows = n * oh * ow,
@@ -515,7 +564,7 @@ void ens_net_forward(const ens_exec *x, const float *input, int n, int ih, int i
                       .cout = net->num_classes,
                       .rows_per_image = 1,
                       .act = ENS_ACT_NONE};
-    x->kernels->pointwise(&cl, 0, n);
+    pointwise(x, &cl, NULL);
     hook(x, "logits", logits, n, 1, 1, net->num_classes);
   }
 }

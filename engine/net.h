@@ -4,9 +4,10 @@
  * convolution (weight * gamma / sqrt(var + eps), bias = beta - mean * that scale). Layouts are
  * the ones kernels/kernels.h documents:
  *   stem      [3, 3, 3, stem_chs]       (ky, kx, cin, cout)
- *   1x1 conv  [cin, cout]               (GEMM B operand)
+ *   1x1 conv  [cin, cout]               (GEMM B operand, in column panels: ens_pw_index)
  *   depthwise [k * k, chs]              (tap-major)
- *   SE reduce [mid, se_chs], SE expand [se_chs, mid]; classifier [num_features, num_classes].
+ *   SE reduce [mid, se_chs], SE expand [se_chs, mid] (row-major);
+ *   classifier [num_features, num_classes] (column panels, like the 1x1 convs).
  * All weights live in one allocation (ens_net.weights).
  *
  * The forward is a fixed sequence of kernel calls over an arena planned for (batch, input

@@ -34,7 +34,7 @@ void ens_bf16_pack(const float *W, int cin, int cout, uint16_t *dst, ens_bf16_ma
       for (int p = 0; p < 2; p++) {
         const int k = 2 * kk + p;
         dst[((size_t)kk * np + co) * 2 + p] =
-            k < cin && co < cout ? ens_f32_to_bf16(W[(size_t)k * cout + co]) : 0;
+            k < cin && co < cout ? ens_f32_to_bf16(W[ens_pw_index(cin, k, co)]) : 0;
       }
   *m = (ens_bf16_mat){.w = dst, .cin = cin, .cout = cout, .kp = kp, .np = np};
 }

@@ -41,7 +41,8 @@ typedef struct ens_net_bf16 {
 /* float32 -> bf16, round to nearest even (NaN stays NaN), as vcvtne2ps2bf16 does. */
 uint16_t ens_f32_to_bf16(float x);
 
-/* Packs W [cin, cout] into dst (ens_bf16_packed_size(cin, cout) uint16) and fills *m. */
+/* Packs W [cin, cout] (float32 column panels, kernels.h) into dst (ens_bf16_packed_size(cin, cout)
+ * uint16) and fills *m. */
 size_t ens_bf16_packed_size(int cin, int cout);
 void ens_bf16_pack(const float *W, int cin, int cout, uint16_t *dst, ens_bf16_mat *m);
 

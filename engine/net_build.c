@@ -39,7 +39,7 @@ static size_t layout(ens_net *net, float *base)
       blk->skip = blk->stride == 1 && blk->in_chs == blk->out_chs;
       const int mid = blk->mid_chs;
       if (blk->type == ENS_BLOCK_IR) {
-        TAKE(blk->exp_w, (size_t)in * mid);
+        TAKE(blk->exp_w, ens_pw_packed_floats(in, mid));
         TAKE(blk->exp_b, mid);
       } else {
         blk->exp_w = blk->exp_b = NULL;
@@ -50,16 +50,16 @@ static size_t layout(ens_net *net, float *base)
       TAKE(blk->se_rb, blk->se_chs);
       TAKE(blk->se_ew, (size_t)blk->se_chs * mid);
       TAKE(blk->se_eb, mid);
-      TAKE(blk->proj_w, (size_t)mid * blk->out_chs);
+      TAKE(blk->proj_w, ens_pw_packed_floats(mid, blk->out_chs));
       TAKE(blk->proj_b, blk->out_chs);
       in = blk->out_chs;
     }
   }
   net->head_in = in;
   net->head_chs = d->head_chs;
-  TAKE(net->head_w, (size_t)in * d->head_chs);
+  TAKE(net->head_w, ens_pw_packed_floats(in, d->head_chs));
   TAKE(net->head_b, d->head_chs);
-  TAKE(net->cls_w, (size_t)d->head_chs * net->num_classes);
+  TAKE(net->cls_w, ens_pw_packed_floats(d->head_chs, net->num_classes));
   TAKE(net->cls_b, net->num_classes);
 #undef TAKE
   return off;
@@ -107,8 +107,8 @@ static ens_status conv_bn(const ens_weight_source *src, const char *conv, const 
           case PACK_STEM: /* [ky, kx, cin, cout] */
             dst_w[((size_t)t * cin + ci) * cout + co] = v;
             break;
-          case PACK_POINTWISE: /* [cin, cout] */
-            dst_w[(size_t)ci * cout + co] = v;
+          case PACK_POINTWISE: /* [cin, cout] in column panels */
+            dst_w[ens_pw_index(cin, ci, co)] = v;
             break;
           case PACK_DEPTHWISE: /* [k*k, chs] */
             dst_w[(size_t)t * cout + co] = v;
@@ -121,9 +121,10 @@ out:
   return st;
 }
 
-/* A 1x1 conv or linear with bias, `prefix`.weight [out, in(, 1, 1)], transposed to [in, out]. */
-static ens_status dense(const ens_weight_source *src, const char *prefix, int is_conv, int out,
-                        int in, float *dst_w, float *dst_b, ens_error *err)
+/* A 1x1 conv or linear with bias, `prefix`.weight [out, in(, 1, 1)], transposed to [in, out]:
+ * row-major, or in column panels when `panels` (the layout the pointwise kernels take). */
+static ens_status dense(const ens_weight_source *src, const char *prefix, int is_conv, int panels,
+                        int out, int in, float *dst_w, float *dst_b, ens_error *err)
 {
   float *w = malloc(sizeof(float) * (size_t)out * in);
   if (!w)
@@ -134,7 +135,7 @@ static ens_status dense(const ens_weight_source *src, const char *prefix, int is
   if (st == ENS_OK) {
     for (int o = 0; o < out; o++)
       for (int i = 0; i < in; i++)
-        dst_w[(size_t)i * out + o] = w[(size_t)o * in + i];
+        dst_w[panels ? ens_pw_index(in, i, o) : (size_t)i * out + o] = w[(size_t)o * in + i];
     snprintf(key, sizeof key, "%s.bias", prefix);
     st = read_tensor(src, key, 1, out, 0, 0, 0, dst_b, err);
   }
@@ -159,10 +160,10 @@ static ens_status build_block(const ens_weight_source *src, ens_block *b, ens_er
   if ((st = conv_bn(src, a, c, PACK_DEPTHWISE, mid, mid, b->k, b->dw_w, b->dw_b, err)))
     return st;
   snprintf(a, sizeof a, "%s.se.conv_reduce", p);
-  if ((st = dense(src, a, 1, b->se_chs, mid, b->se_rw, b->se_rb, err)))
+  if ((st = dense(src, a, 1, 0, b->se_chs, mid, b->se_rw, b->se_rb, err)))
     return st;
   snprintf(a, sizeof a, "%s.se.conv_expand", p);
-  if ((st = dense(src, a, 1, mid, b->se_chs, b->se_ew, b->se_eb, err)))
+  if ((st = dense(src, a, 1, 0, mid, b->se_chs, b->se_ew, b->se_eb, err)))
     return st;
   snprintf(a, sizeof a, "%s.%s", p, b->type == ENS_BLOCK_IR ? "conv_pwl" : "conv_pw");
   snprintf(c, sizeof c, "%s.%s", p, b->type == ENS_BLOCK_IR ? "bn3" : "bn2");
@@ -184,7 +185,7 @@ ens_status ens_net_build(ens_net *net, const ens_variant_def *v, const ens_varia
   if (!net->blocks)
     return ens_fail(err, ENS_ERR_NOMEM, "out of memory for the network");
   net->weight_floats = layout(net, NULL);
-  net->weights = malloc(sizeof(float) * net->weight_floats);
+  net->weights = calloc(net->weight_floats, sizeof(float)); /* zero: the panels' padding */
   if (!net->weights) {
     ens_net_free(net);
     return ens_fail(err, ENS_ERR_NOMEM, "out of memory for %zu MB of weights",
@@ -200,7 +201,7 @@ ens_status ens_net_build(ens_net *net, const ens_variant_def *v, const ens_varia
     st = conv_bn(src, "conv_head", "bn2", PACK_POINTWISE, net->head_chs, net->head_in, 1,
                  net->head_w, net->head_b, err);
   if (st == ENS_OK)
-    st = dense(src, "classifier", 0, num_classes, net->head_chs, net->cls_w, net->cls_b, err);
+    st = dense(src, "classifier", 0, 1, num_classes, net->head_chs, net->cls_w, net->cls_b, err);
   if (st != ENS_OK)
     ens_net_free(net);
   return st;

@@ -28,20 +28,53 @@ typedef enum {
  *   out[r, co] = v + (residual ? residual[r * cout + co] : 0)
  *
  * Work items are rows (0 <= begin <= end <= rows). rows_per_image is only used with se.
+ * Only output columns [col_begin, col_end) are computed (col_end == 0 means cout): the forward
+ * splits layers with few rows (late blocks, the classifier) by columns so that each thread
+ * streams only its share of the weights. col_begin is a multiple of 16.
  * When se != NULL the kernel MAY overwrite in[begin*cin .. end*cin) (the reference scales
- * the rows in place and then calls sgemm); the forward never reads that buffer again.
+ * the rows in place and then calls sgemm); the forward never reads that buffer again, and
+ * never gives se to calls that split one row range by columns (they would scale it twice).
  * out must not alias in or residual. Also used for the classifier (rows = batch). */
 typedef struct {
   float *in;             /* [rows, cin] */
-  const float *w;        /* [cin, cout], row-major (K x N) */
+  const float *w;        /* [cin, cout] in column panels (ENS_PW_PANEL below) */
   const float *bias;     /* [cout] */
   const float *se;       /* NULL or [rows / rows_per_image, cin] per-image channel scales */
   const float *residual; /* NULL or [rows, cout] */
   float *out;            /* [rows, cout] */
   int rows, cin, cout;
   int rows_per_image;
+  int col_begin, col_end;
   ens_act act;
 } ens_pw_args;
+
+/* 1x1 convolution weights W [cin, cout] (the GEMM's B operand) are stored in column panels:
+ * panel p holds output channels [48 p, 48 p + 48) as a row-major [cin, 48] matrix, the last
+ * panel zero-padded. A micro-tile of up to 48 output channels then reads its weights as one
+ * contiguous stream, which the hardware prefetcher follows (from a row-major [cin, cout] it
+ * would read 192-byte pieces at a cout stride), and needs no masked weight loads. */
+#define ENS_PW_PANEL 48
+
+static inline size_t ens_pw_packed_floats(int cin, int cout)
+{
+  return (size_t)((cout + ENS_PW_PANEL - 1) / ENS_PW_PANEL) * ENS_PW_PANEL * cin;
+}
+
+/* Where W[k, c] lives in the packed weights. */
+static inline size_t ens_pw_index(int cin, int k, int c)
+{
+  return ((size_t)(c / ENS_PW_PANEL) * cin + k) * ENS_PW_PANEL + c % ENS_PW_PANEL;
+}
+
+/* Packs a row-major W [cin, cout] into dst (ens_pw_packed_floats(cin, cout) floats). */
+void ens_pw_pack(const float *w, int cin, int cout, float *dst);
+
+/* The output column range [*c0, *c1) of a (col_end == 0: all of cout). */
+static inline void ens_pw_cols(const ens_pw_args *a, int *c0, int *c1)
+{
+  *c0 = a->col_begin;
+  *c1 = a->col_end > 0 ? a->col_end : a->cout;
+}
 
 /* Depthwise k x k convolution, stride s, zero padding given explicitly (pad_top, pad_left;
  * bottom/right padding is implied by oh/ow), fused bias + activation:

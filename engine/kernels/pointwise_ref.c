@@ -1,4 +1,5 @@
-/* pointwise_ref.c - reference 1x1 convolution: OpenBLAS sgemm plus a scalar epilogue.
+/* pointwise_ref.c - reference 1x1 convolution: OpenBLAS sgemm per weight panel plus a scalar
+ * epilogue.
  *
  * OpenBLAS is called from the forward's own pool workers, one row range each, so it must run
  * single-threaded (see threadpool.c: the model sets OpenBLAS to 1 thread). */
@@ -25,22 +26,29 @@ void ens_pointwise_ref(const ens_pw_args *a, int begin, int end)
     }
   }
 
-  /* out = bias (broadcast), then out += in . w */
+  int c0, c1;
+  ens_pw_cols(a, &c0, &c1);
+  if (c1 <= c0)
+    return;
+  /* out = bias (broadcast), then out += in . w, on columns [c0, c1) */
   for (int r = 0; r < rows; r++)
-    for (int c = 0; c < cout; c++)
+    for (int c = c0; c < c1; c++)
       out[(size_t)r * cout + c] = a->bias[c];
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, cout, cin, 1.0f, in, cin, a->w, cout,
-              1.0f, out, cout);
+  for (int cb = c0; cb < c1;) { /* one call per weight panel (kernels.h) */
+    const int in_panel = cb % ENS_PW_PANEL,
+              n = c1 - cb < ENS_PW_PANEL - in_panel ? c1 - cb : ENS_PW_PANEL - in_panel;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, cin, 1.0f, in, cin,
+                a->w + ens_pw_index(cin, 0, cb), ENS_PW_PANEL, 1.0f, out + cb, cout);
+    cb += n;
+  }
 
-  if (a->act == ENS_ACT_SILU) {
-    size_t n = (size_t)rows * cout;
-    for (size_t i = 0; i < n; i++)
-      out[i] = out[i] / (1.0f + expf(-out[i]));
-  }
-  if (a->residual) {
-    const float *res = a->residual + (size_t)begin * cout;
-    size_t n = (size_t)rows * cout;
-    for (size_t i = 0; i < n; i++)
-      out[i] += res[i];
-  }
+  const float *res = a->residual ? a->residual + (size_t)begin * cout : NULL;
+  for (int r = 0; r < rows; r++)
+    for (int c = c0; c < c1; c++) {
+      float *o = out + (size_t)r * cout + c;
+      if (a->act == ENS_ACT_SILU)
+        *o = *o / (1.0f + expf(-*o));
+      if (res)
+        *o += res[(size_t)r * cout + c];
+    }
 }

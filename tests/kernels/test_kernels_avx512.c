@@ -33,7 +33,9 @@ static void test_pointwise(const ens_kernels *fast, int rows, int cin, int cout,
   const int rpi = rows > 3 ? rows / 3 + 1 : 1; /* images of rpi rows, the last one partial */
   const int nimg = (rows + rpi - 1) / rpi;
   float *in = ens_test_randv((size_t)rows * cin, 2.0f);
-  float *w = ens_test_randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
+  float *plain = ens_test_randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
+  float *w = malloc(sizeof(float) * ens_pw_packed_floats(cin, cout));
+  ens_pw_pack(plain, cin, cout, w);
   float *bias = ens_test_randv(cout, 0.5f), *se = ens_test_randv((size_t)nimg * cin, 1.0f);
   float *res = ens_test_randv((size_t)rows * cout, 1.0f);
   float *in_ref = dup(in, (size_t)rows * cin), *in_fast = dup(in, (size_t)rows * cin);
@@ -59,7 +61,33 @@ static void test_pointwise(const ens_kernels *fast, int rows, int cin, int cout,
   snprintf(what, sizeof what, "pointwise rows %d cin %d cout %d se %d res %d act %d", rows, cin,
            cout, use_se, use_res, act);
   ens_test_close(what, out_fast, out_ref, (size_t)rows * cout, 1e-5, 1e-5);
-  free(in), free(w), free(bias), free(se), free(res), free(in_ref), free(in_fast);
+
+  /* Split by output columns (as the forward does for few rows; never with se): two column
+   * ranges, the first ending on a random multiple of 16, give the same result as one call. */
+  if (!use_se) {
+    float *out_cols = ens_test_randv((size_t)rows * cout, 9.0f);
+    a.in = in_fast;
+    a.out = out_cols;
+    a.col_end = 16 * ens_test_irand(0, cout / 16);
+    fast->pointwise(&a, 0, rows);
+    a.col_begin = a.col_end;
+    a.col_end = cout;
+    fast->pointwise(&a, 0, rows);
+    strcat(what, " split by columns");
+    CHECK(memcmp(out_cols, out_fast, sizeof(float) * rows * cout) == 0, "%s: differs", what);
+    a.in = in_ref;
+    a.out = out_ref;
+    a.col_begin = 0;
+    a.col_end = 16 * ens_test_irand(0, cout / 16);
+    ens_pointwise_ref(&a, 0, rows);
+    a.col_begin = a.col_end;
+    a.col_end = cout;
+    ens_pointwise_ref(&a, 0, rows);
+    strcat(what, " (reference)");
+    ens_test_close(what, out_cols, out_ref, (size_t)rows * cout, 1e-5, 1e-5);
+    free(out_cols);
+  }
+  free(in), free(plain), free(w), free(bias), free(se), free(res), free(in_ref), free(in_fast);
   free(out_ref), free(out_fast);
 }
 
@@ -158,9 +186,10 @@ static void test_silu(const ens_kernels *fast)
   for (int i = 0; i < N; i++)
     x[i] = -110.0f + 220.0f * i / (N - 1);
   x[0] = -1e30f, x[1] = 1e30f, x[2] = 0.0f, x[3] = -88.5f, x[4] = 88.5f, x[5] = 1e-30f;
-  const float one = 1.0f, zero = 0.0f;
+  const float zero = 0.0f;
+  float one[ENS_PW_PANEL] = {1.0f}; /* W = [[1]], packed: one panel row */
   ens_pw_args a = {.in = x,
-                   .w = &one,
+                   .w = one,
                    .bias = &zero,
                    .out = y,
                    .rows = N,

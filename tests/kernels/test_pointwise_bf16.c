@@ -41,7 +41,9 @@ static void test_pw(int rows, int cin, int cout, int use_se, int use_res, ens_ac
   const int rpi = rows > 3 ? rows / 3 + 1 : 1;
   const int nimg = (rows + rpi - 1) / rpi;
   float *in = ens_test_randv((size_t)rows * cin, 2.0f);
-  float *w = ens_test_randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
+  float *plain = ens_test_randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
+  float *w = malloc(sizeof(float) * ens_pw_packed_floats(cin, cout));
+  ens_pw_pack(plain, cin, cout, w);
   float *bias = ens_test_randv(cout, 0.5f), *se = ens_test_randv((size_t)nimg * cin, 1.0f);
   float *res = ens_test_randv((size_t)rows * cout, 1.0f);
   float *in_ref = malloc(sizeof(float) * rows * cin), *in_keep = malloc(sizeof(float) * rows * cin);
@@ -84,9 +86,9 @@ static void test_pw(int rows, int cin, int cout, int use_se, int use_res, ens_ac
         float x = in_keep[(size_t)r * cin + k];
         if (use_se)
           x *= se[(size_t)(r / rpi) * cin + k];
-        const double p = bf16_value(x) * bf16_value(w[(size_t)k * cout + co]);
+        const double p = bf16_value(x) * bf16_value(plain[(size_t)k * cout + co]);
         acc += p;
-        s += fabs((double)x * w[(size_t)k * cout + co]);
+        s += fabs((double)x * plain[(size_t)k * cout + co]);
       }
       double want = act == ENS_ACT_SILU ? silu_d(acc) : acc;
       if (use_res)
@@ -107,7 +109,7 @@ static void test_pw(int rows, int cin, int cout, int use_se, int use_res, ens_ac
               what, r, co, got, want, d_model, b_model, ref, d_ref, b_ref);
       }
     }
-  free(in), free(w), free(bias), free(se), free(res), free(in_ref), free(in_keep);
+  free(in), free(plain), free(w), free(bias), free(se), free(res), free(in_ref), free(in_keep);
   free(out_ref), free(out), free(packed);
 }
 

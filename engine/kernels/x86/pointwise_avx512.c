@@ -2,13 +2,14 @@
  * epilogue fused: bias (as the accumulators' start value), SiLU, residual add.
  *
  * Micro-kernel: MR rows x NV zmm of output channels (NV * 16 couts) held in MR * NV
- * accumulators; per input channel it loads NV weight vectors and broadcasts one input value
+ * accumulators; per input channel it loads NV weight vectors (contiguous in the weight panel,
+ * kernels.h; the zero padding makes them safe to load unmasked) and broadcasts one input value
  * per row. MR * NV <= 24 keeps accumulators + weights + broadcast inside the 32 zmm registers.
- * The last vector of a row is masked, so any cout works. The squeeze-excitation scale is
- * applied to the input rows in place first (allowed by the kernel contract).
+ * The last vector of a row is stored masked, so any cout works. The squeeze-excitation scale
+ * is applied to the input rows in place first (allowed by the kernel contract).
  *
  * Loop nest: row panels of MC rows (MC * cin floats ~ 128 KiB, so the panel stays in L2 while
- * every cout block sweeps it), then cout blocks of up to 48, then MR-row micro-tiles. */
+ * every weight panel sweeps it), then weight panels (48 couts), then MR-row micro-tiles. */
 #include "kernels_x86.h"
 
 #include <immintrin.h>
@@ -27,10 +28,10 @@ tile(const int MR, const int NV, const float *in, int cin, const float *w, int c
 
   for (int k = 0; k < cin; k++) {
     __m512 wv[3];
-    const float *wk = w + (size_t)k * cout;
+    const float *wk = w + (size_t)k * ENS_PW_PANEL;
 #pragma GCC unroll 3
     for (int j = 0; j < NV; j++)
-      wv[j] = _mm512_maskz_loadu_ps(mask[j], wk + 16 * j);
+      wv[j] = _mm512_loadu_ps(wk + 16 * j);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; i++) {
       const __m512 x = _mm512_set1_ps(in[(size_t)i * cin + k]);
@@ -84,6 +85,8 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
   if (end <= begin)
     return;
   const int cin = a->cin, cout = a->cout;
+  int col_begin, col_end;
+  ens_pw_cols(a, &col_begin, &col_end);
   if (a->se)
     se_scale_rows(a, begin, end);
 
@@ -92,9 +95,12 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
     mc = 16;
   for (int r0 = begin; r0 < end; r0 += mc) {
     const int r1 = r0 + mc < end ? r0 + mc : end;
-    for (int c0 = 0; c0 < cout; c0 += 48) {
-      const int nc = cout - c0 < 48 ? cout - c0 : 48;
+    /* column blocks never cross a weight panel */
+    for (int c0 = col_begin, nc; c0 < col_end; c0 += nc) {
+      const int in_panel = c0 % ENS_PW_PANEL;
+      nc = col_end - c0 < ENS_PW_PANEL - in_panel ? col_end - c0 : ENS_PW_PANEL - in_panel;
       const int nv = (nc + 15) / 16;
+      const float *wp = a->w + ens_pw_index(cin, 0, c0);
       __mmask16 mask[3];
       for (int j = 0; j < 3; j++) {
         const int left = nc - 16 * j;
@@ -108,7 +114,7 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
       int r = r0;
       for (int t = 0; t < ntiles; t++) {
         const int mr = base_mr + (t < taller);
-        tile_dispatch(mr, nv, a->in + (size_t)r * cin, cin, a->w + c0, cout, a->bias + c0,
+        tile_dispatch(mr, nv, a->in + (size_t)r * cin, cin, wp, cout, a->bias + c0,
                       a->out + (size_t)r * cout + c0,
                       a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask);
         r += mr;

@@ -107,6 +107,8 @@ void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int
   if (end <= begin)
     return;
   const int kp = wb->kp, np = wb->np, cout = a->cout;
+  int col_begin, col_end;
+  ens_pw_cols(a, &col_begin, &col_end);
   uint32_t panel[PANEL_WORDS];
 
   /* row panels: the converted panel (<= 128 KiB) stays in L2 while cout blocks sweep it */
@@ -118,8 +120,8 @@ void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int
   for (int r0 = begin; r0 < end; r0 += mc) {
     const int r1 = r0 + mc < end ? r0 + mc : end;
     convert_rows(a, r0, r1, kp, panel);
-    for (int c0 = 0; c0 < cout; c0 += 48) {
-      const int nc = cout - c0 < 48 ? cout - c0 : 48;
+    for (int c0 = col_begin; c0 < col_end; c0 += 48) {
+      const int nc = col_end - c0 < 48 ? col_end - c0 : 48;
       const int nv = (nc + 15) / 16;
       __mmask16 mask[3];
       for (int j = 0; j < 3; j++)
