@@ -21,7 +21,21 @@ static size_t max_sz(size_t a, size_t b)
   return a > b ? a : b;
 }
 
-static void plan(const ens_net *net, int n, int ih, int iw, arena_sizes *z)
+/* Squeeze-excitation runs in two parallel regions so that each thread streams only part of
+ * the SE weights (at batch 1 they come from memory, ~0.4 MB per late b0 block):
+ *   reduce: per image and group of SE_GROUP channels, the channel means (from the depthwise
+ *           row sums) times their rows of the reduce conv: a partial hidden layer;
+ *   expand: per image and part (one per thread), the sum of the partials in group order, plus
+ *           bias and SiLU, then the expand conv and sigmoid for the part's channels.
+ * The groups do not depend on the thread count, so neither does the result. */
+#define SE_GROUP 64
+
+static int se_groups(const ens_block *b)
+{
+  return (b->mid_chs + SE_GROUP - 1) / SE_GROUP;
+}
+
+static void plan(const ens_net *net, int n, int ih, int iw, int threads, arena_sizes *z)
 {
   memset(z, 0, sizeof *z);
   int pa, pb;
@@ -37,7 +51,7 @@ static void plan(const ens_net *net, int n, int ih, int iw, arena_sizes *z)
     z->dw = max_sz(z->dw, (size_t)n * oh * ow * b->mid_chs);
     z->row_sums = max_sz(z->row_sums, (size_t)n * oh * b->mid_chs);
     z->se_mid = max_sz(z->se_mid, (size_t)n * b->mid_chs);
-    z->se_hidden = max_sz(z->se_hidden, (size_t)n * b->se_chs);
+    z->se_hidden = max_sz(z->se_hidden, (size_t)n * (se_groups(b) + threads) * b->se_chs);
     z->act = max_sz(z->act, (size_t)n * oh * ow * b->out_chs);
     h = oh;
     w = ow;
@@ -53,16 +67,16 @@ static size_t pad16(size_t n)
 }
 
 ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih, int iw,
-                             ens_error *err)
+                             int threads, ens_error *err)
 {
-  if (a->base && batch <= a->batch && ih == a->ih && iw == a->iw)
+  if (a->base && batch <= a->batch && ih == a->ih && iw == a->iw && threads == a->threads)
     return ENS_OK;
   if (batch < a->batch && a->base)
     batch = a->batch; /* never shrink the batch we are planned for */
   arena_sizes z;
-  plan(net, batch, ih, iw, &z);
+  plan(net, batch, ih, iw, threads, &z);
   const size_t total = 2 * pad16(z.act) + pad16(z.mid) + pad16(z.dw) + pad16(z.row_sums) +
-                       2 * pad16(z.se_mid) + pad16(z.se_hidden) + pad16(z.pooled);
+                       pad16(z.se_mid) + pad16(z.se_hidden) + pad16(z.pooled);
   float *base = NULL;
   if (posix_memalign((void **)&base, 64, sizeof(float) * total) != 0)
     return ens_fail(err, ENS_ERR_NOMEM, "out of memory planning %zu MB of activations for batch %d",
@@ -73,13 +87,13 @@ ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih
   a->batch = batch;
   a->ih = ih;
   a->iw = iw;
+  a->threads = threads;
   float *p = base;
   a->act[0] = p, p += pad16(z.act);
   a->act[1] = p, p += pad16(z.act);
   a->mid = p, p += pad16(z.mid);
   a->dw = p, p += pad16(z.dw);
   a->row_sums = p, p += pad16(z.row_sums);
-  a->se_mean = p, p += pad16(z.se_mid);
   a->se_scale = p, p += pad16(z.se_mid);
   a->se_hidden = p, p += pad16(z.se_hidden);
   a->pooled = p;
@@ -187,76 +201,105 @@ static float silu(float v)
   return v / (1.0f + expf(-v));
 }
 
-/* Squeeze-excitation gate of one image from its depthwise row sums: scale[c]. */
-static void se_gate_image(const ens_arena *a, const ens_block *b, int img, int oh, int ow)
+/* Channels [*c0, *c1) of part t of parts: 16-channel units split as the pool splits work
+ * items, so part t covers what pool thread t computed in a channel-split depthwise. */
+static void part_channels(int c, int t, int parts, int *c0, int *c1)
 {
-  const int mid = b->mid_chs, rd = b->se_chs;
-  float *mean = a->se_mean + (size_t)img * mid;
-  for (int c = 0; c < mid; c++) {
-    double s = 0;
-    for (int oy = 0; oy < oh; oy++)
-      s += a->row_sums[((size_t)img * oh + oy) * mid + c];
-    mean[c] = (float)(s / ((double)oh * ow));
-  }
-  float *hid = a->se_hidden + (size_t)img * rd;
-  for (int j = 0; j < rd; j++)
-    hid[j] = b->se_rb[j];
-  for (int c = 0; c < mid; c++) {
-    const float m = mean[c];
-    const float *w = b->se_rw + (size_t)c * rd;
-    for (int j = 0; j < rd; j++)
-      hid[j] += m * w[j];
-  }
-  for (int j = 0; j < rd; j++)
-    hid[j] = silu(hid[j]);
-  float *sc = a->se_scale + (size_t)img * mid;
-  for (int c = 0; c < mid; c++)
-    sc[c] = b->se_eb[c];
-  for (int j = 0; j < rd; j++) {
-    const float hv = hid[j];
-    const float *w = b->se_ew + (size_t)j * mid;
-    for (int c = 0; c < mid; c++)
-      sc[c] += hv * w[c];
-  }
-  for (int c = 0; c < mid; c++)
-    sc[c] = 1.0f / (1.0f + expf(-sc[c]));
+  const int units = (c + 15) / 16;
+  *c0 = 16 * (int)((long long)units * t / parts);
+  *c1 = 16 * (int)((long long)units * (t + 1) / parts);
+  if (*c1 > c)
+    *c1 = c;
 }
 
-/* The depthwise output of image img times its gate, in place: the product the projection
- * kernel would otherwise form on its input rows, computed the same way. */
-static void se_apply_image(const ens_arena *a, const ens_block *b, int img, int oh, int ow)
+static void se_reduce_group(const ens_arena *a, const ens_block *b, int img, int g, int oh, int ow)
 {
-  const int mid = b->mid_chs;
-  const float *sc = a->se_scale + (size_t)img * mid;
-  float *x = a->dw + (size_t)img * oh * ow * mid;
-  for (int r = 0; r < oh * ow; r++, x += mid)
-    for (int c = 0; c < mid; c++)
-      x[c] *= sc[c];
+  const int mid = b->mid_chs, rd = b->se_chs;
+  const int c0 = g * SE_GROUP, c1 = c0 + SE_GROUP < mid ? c0 + SE_GROUP : mid;
+  const float *sums = a->row_sums + (size_t)img * oh * mid;
+  float *part = a->se_hidden + ((size_t)img * se_groups(b) + g) * rd;
+  for (int j = 0; j < rd; j++)
+    part[j] = 0;
+  for (int c = c0; c < c1; c++) {
+    double s = 0;
+    for (int oy = 0; oy < oh; oy++)
+      s += sums[(size_t)oy * mid + c];
+    const float m = (float)(s / ((double)oh * ow));
+    const float *w = b->se_rw + (size_t)c * rd;
+    for (int j = 0; j < rd; j++)
+      part[j] += m * w[j];
+  }
+}
+
+/* apply: also scales the part's channels of the image's depthwise output in place (for
+ * projections split by columns, see pointwise()). The expand conv is a one-row 1x1 conv on
+ * the part's columns: the pointwise kernel streams just that part of its weight panels. */
+static void se_expand_part(const ens_exec *x, const ens_block *b, int img, int t, int parts,
+                           int oh, int ow, int apply)
+{
+  const ens_arena *a = x->arena;
+  const int mid = b->mid_chs, rd = b->se_chs, groups = se_groups(b);
+  int c0, c1;
+  part_channels(mid, t, parts, &c0, &c1);
+  if (c1 <= c0)
+    return;
+  const float *partial = a->se_hidden + (size_t)img * groups * rd;
+  float *hid = a->se_hidden + (size_t)a->batch * groups * rd + ((size_t)img * parts + t) * rd;
+  for (int j = 0; j < rd; j++) {
+    float h = b->se_rb[j];
+    for (int g = 0; g < groups; g++)
+      h += partial[(size_t)g * rd + j];
+    hid[j] = silu(h);
+  }
+  float *sc = a->se_scale + (size_t)img * mid;
+  ens_pw_args e = {.in = hid,
+                   .w = b->se_ew,
+                   .bias = b->se_eb,
+                   .out = sc,
+                   .rows = 1,
+                   .cin = rd,
+                   .cout = mid,
+                   .rows_per_image = 1,
+                   .col_begin = c0,
+                   .col_end = c1,
+                   .act = ENS_ACT_NONE};
+  x->kernels->pointwise(&e, 0, 1);
+  for (int c = c0; c < c1; c++)
+    sc[c] = 1.0f / (1.0f + expf(-sc[c]));
+  if (!apply)
+    return;
+  float *d = a->dw + (size_t)img * oh * ow * mid;
+  for (int r = 0; r < oh * ow; r++, d += mid)
+    for (int c = c0; c < c1; c++)
+      d[c] *= sc[c];
 }
 
 typedef struct {
-  const ens_arena *a;
+  const ens_exec *x;
   const ens_block *b;
-  int oh, ow;
-  int apply;
+  int oh, ow, groups, parts, apply;
 } se_job;
 
-static void run_se(void *ctx, int begin, int end)
+static void run_se_reduce(void *ctx, int begin, int end)
 {
   const se_job *j = ctx;
-  for (int img = begin; img < end; img++) {
-    se_gate_image(j->a, j->b, img, j->oh, j->ow);
-    if (j->apply)
-      se_apply_image(j->a, j->b, img, j->oh, j->ow);
-  }
+  for (int item = begin; item < end; item++)
+    se_reduce_group(j->x->arena, j->b, item / j->groups, item % j->groups, j->oh, j->ow);
 }
 
-/* Squeeze-excitation gates of n images (one per thread item; each image's result does not
- * depend on the split). apply: also scale the depthwise output by them. */
+static void run_se_expand(void *ctx, int begin, int end)
+{
+  const se_job *j = ctx;
+  for (int item = begin; item < end; item++)
+    se_expand_part(j->x, j->b, item / j->parts, item % j->parts, j->parts, j->oh, j->ow, j->apply);
+}
+
+/* Squeeze-excitation gates of n images into se_scale. */
 static void se_gate(const ens_exec *x, const ens_block *b, int n, int oh, int ow, int apply)
 {
-  se_job j = {x->arena, b, oh, ow, apply};
-  ens_threadpool_run(x->pool, n, run_se, &j);
+  se_job j = {x, b, oh, ow, se_groups(b), ens_threadpool_threads(x->pool), apply};
+  ens_threadpool_run(x->pool, n * j.groups, run_se_reduce, &j);
+  ens_threadpool_run(x->pool, n * j.parts, run_se_expand, &j);
 }
 
 /* Images per block call: the expanded and depthwise activations of a chunk should stay in
@@ -391,8 +434,21 @@ static int plan_fused(const ens_exec *x, const ens_block *b, int n, int h, int w
   return 1;
 }
 
-/* The unfused expansion (IR) and depthwise of n images: two parallel regions. */
-static void run_expand_dw(const ens_exec *x, const ens_block *b, int n, int h, int w, float *in)
+static void run_dw_chans(void *ctx, int b, int e)
+{
+  const job *j = ctx;
+  ens_dw_args part = *(const ens_dw_args *)j->args;
+  part.c_begin = 16 * b;
+  part.c_end = 16 * e < part.c ? 16 * e : part.c;
+  j->k->depthwise(&part, 0, part.n * part.oh);
+}
+
+/* The unfused expansion (IR) and depthwise of n images: two parallel regions. The depthwise
+ * of a block with few rows (by_chans) is split by channels: its handful of output rows would
+ * split unevenly, and the channel ranges match the expansion's column split (pointwise()), so
+ * each thread reads the part of the expansion it wrote. */
+static void run_expand_dw(const ens_exec *x, const ens_block *b, int n, int h, int w, float *in,
+                          int by_chans)
 {
   const ens_arena *a = x->arena;
   int pt, pl, pe;
@@ -427,7 +483,10 @@ static void run_expand_dw(const ens_exec *x, const ens_block *b, int n, int h, i
   d.pad_top = pt;
   d.pad_left = pl;
   job dj = {x->kernels, &d};
-  ens_threadpool_run(x->pool, n * d.oh, run_dw, &dj);
+  if (by_chans)
+    ens_threadpool_run(x->pool, (d.c + 15) / 16, run_dw_chans, &dj);
+  else
+    ens_threadpool_run(x->pool, n * d.oh, run_dw, &dj);
 }
 
 /* One block over images [img0, img0 + n) of the batch: in/out are the batch's block input /
@@ -441,22 +500,23 @@ static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, in
   float *in = (float *)in_batch + (size_t)img0 * h * w * b->in_chs;
   const int oh = ens_same_pad(h, b->k, b->stride, &pt, &pe);
   const int ow = ens_same_pad(w, b->k, b->stride, &pl, &pe);
+  /* Few rows: the whole block is split by channels (expansion and projection by output
+   * columns, the depthwise and the SE gate by channels), and the gate is applied to the
+   * depthwise output before the projection, which otherwise applies it to its input rows. */
+  const int by_chans = split_by_columns(x, n * oh * ow, b->out_chs);
   fused_job fj;
   if (plan_fused(x, b, n, h, w, oh, ow, pt, pl, &fj)) {
     fj.in = in;
     ens_threadpool_run(x->pool, fj.threads, run_fused, &fj);
   } else {
-    run_expand_dw(x, b, n, h, w, in);
+    run_expand_dw(x, b, n, h, w, in, by_chans);
   }
-
-  /* The projection applies the gate to its input rows itself unless it is split by columns. */
-  const int gate_first = split_by_columns(x, n * oh * ow, b->out_chs);
-  se_gate(x, b, n, oh, ow, gate_first);
+  se_gate(x, b, n, oh, ow, by_chans);
 
   ens_pw_args p = {.in = a->dw,
                    .w = b->proj_w,
                    .bias = b->proj_b,
-                   .se = gate_first ? NULL : a->se_scale,
+                   .se = by_chans ? NULL : a->se_scale,
                    .residual = b->skip ? in : NULL,
                    .out = out_batch + (size_t)img0 * oh * ow * b->out_chs,
                    .rows = n * oh * ow,

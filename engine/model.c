@@ -199,7 +199,8 @@ ens_status ens_model_create(ens_net *net, const ens_options *opt, const ens_hub_
       (st = make_labels(m, opt, cfg, err)) ||
       (st = ens_threadpool_new(opt->threads, &m->pool, err)) ||
       (st = ens_arena_reserve(&m->arena, &m->net, opt->max_batch > 0 ? opt->max_batch : 1,
-                              m->info.input_height, m->info.input_width, err))) {
+                              m->info.input_height, m->info.input_width,
+                              ens_threadpool_threads(m->pool), err))) {
     ens_model_free(m);
     return st;
   }
@@ -252,7 +253,8 @@ ens_status ens_model_forward(ens_model *m, const float *input, int batch, float 
                     "ens_model_forward: batch %d of %dx%d images is too large for one call", batch,
                     m->info.input_width, m->info.input_height);
   ens_status st =
-      ens_arena_reserve(&m->arena, &m->net, batch, m->info.input_height, m->info.input_width, err);
+      ens_arena_reserve(&m->arena, &m->net, batch, m->info.input_height, m->info.input_width,
+                        ens_threadpool_threads(m->pool), err);
   if (st)
     return st;
   ens_exec x = {.net = &m->net,

@@ -6,8 +6,9 @@
  *   stem      [3, 3, 3, stem_chs]       (ky, kx, cin, cout)
  *   1x1 conv  [cin, cout]               (GEMM B operand, in column panels: ens_pw_index)
  *   depthwise [k * k, chs]              (tap-major)
- *   SE reduce [mid, se_chs], SE expand [se_chs, mid] (row-major);
- *   classifier [num_features, num_classes] (column panels, like the 1x1 convs).
+ *   SE reduce [mid, se_chs] (row-major); SE expand [se_chs, mid] and classifier
+ *   [num_features, num_classes] in column panels, like the 1x1 convs (the pointwise kernel
+ *   runs them).
  * All weights live in one allocation (ens_net.weights).
  *
  * The forward is a fixed sequence of kernel calls over an arena planned for (batch, input
@@ -41,7 +42,7 @@ typedef struct {
   float *exp_w, *exp_b;   /* IR only: [in, mid] */
   float *dw_w, *dw_b;     /* [k * k, mid] */
   float *se_rw, *se_rb;   /* [mid, se], [se] */
-  float *se_ew, *se_eb;   /* [se, mid], [mid] */
+  float *se_ew, *se_eb;   /* [se, mid] (column panels), [mid] */
   float *proj_w, *proj_b; /* [mid, out]: DS conv_pw, IR conv_pwl */
 } ens_block;
 
@@ -85,7 +86,7 @@ typedef void (*ens_net_hook)(void *user, const char *name, const float *nhwc, in
                              int c);
 
 typedef struct {
-  int batch, ih, iw; /* what the buffers are sized for */
+  int batch, ih, iw, threads; /* what the buffers are sized for */
   float *base;       /* the single allocation */
   size_t floats;
   float *act[2];   /* block input / output ping-pong */
@@ -93,14 +94,15 @@ typedef struct {
                     * bands, one band slice per thread); also the head conv output */
   float *dw;       /* depthwise output */
   float *row_sums; /* depthwise per-row channel sums */
-  float *se_mean, *se_hidden, *se_scale;
+  float *se_hidden; /* [batch, groups, se_chs] partial sums, then [batch, threads, se_chs] */
+  float *se_scale;  /* [n, mid] */
   float *pooled;
 } ens_arena;
 
-/* Plans (or grows) the arena for batch images of ih x iw. Keeps the current buffers when they
- * are large enough. */
+/* Plans (or grows) the arena for batch images of ih x iw on a pool of `threads`. Keeps the
+ * current buffers when they are large enough. */
 ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih, int iw,
-                             ens_error *err);
+                             int threads, ens_error *err);
 void ens_arena_free(ens_arena *a);
 
 struct ens_net_bf16;

@@ -48,7 +48,7 @@ static size_t layout(ens_net *net, float *base)
       TAKE(blk->dw_b, mid);
       TAKE(blk->se_rw, (size_t)mid * blk->se_chs);
       TAKE(blk->se_rb, blk->se_chs);
-      TAKE(blk->se_ew, (size_t)blk->se_chs * mid);
+      TAKE(blk->se_ew, ens_pw_packed_floats(blk->se_chs, mid));
       TAKE(blk->se_eb, mid);
       TAKE(blk->proj_w, ens_pw_packed_floats(mid, blk->out_chs));
       TAKE(blk->proj_b, blk->out_chs);
@@ -163,7 +163,7 @@ static ens_status build_block(const ens_weight_source *src, ens_block *b, ens_er
   if ((st = dense(src, a, 1, 0, b->se_chs, mid, b->se_rw, b->se_rb, err)))
     return st;
   snprintf(a, sizeof a, "%s.se.conv_expand", p);
-  if ((st = dense(src, a, 1, 0, mid, b->se_chs, b->se_ew, b->se_eb, err)))
+  if ((st = dense(src, a, 1, 1, mid, b->se_chs, b->se_ew, b->se_eb, err)))
     return st;
   snprintf(a, sizeof a, "%s.%s", p, b->type == ENS_BLOCK_IR ? "conv_pwl" : "conv_pw");
   snprintf(c, sizeof c, "%s.%s", p, b->type == ENS_BLOCK_IR ? "bn3" : "bn2");

@@ -86,7 +86,9 @@ static inline void ens_pw_cols(const ens_pw_args *a, int *c0, int *c1)
  * oy = i % oh), 0 <= begin <= end <= n * oh. When row_sums != NULL the kernel also writes
  * row_sums[i * c + ch] = sum_ox out[n, oy, ox, ch] (after the activation) for its items: the
  * forward reduces those per image in a fixed order for squeeze-excitation, so the result does
- * not depend on how items were split across threads. */
+ * not depend on how items were split across threads. Only channels [c_begin, c_end) are
+ * computed (c_end == 0 means c; c_begin a multiple of 16): blocks with few rows (7x7) are
+ * split across threads by channels. */
 typedef struct {
   const float *in; /* [n, ih, iw, c] */
   const float *w;  /* [k * k, c] tap-major */
@@ -96,8 +98,16 @@ typedef struct {
   int n, ih, iw, c;
   int oh, ow;
   int k, stride, pad_top, pad_left;
+  int c_begin, c_end;
   ens_act act;
 } ens_dw_args;
+
+/* The channel range [*c0, *c1) of a (c_end == 0: all of c). */
+static inline void ens_dw_chans(const ens_dw_args *a, int *c0, int *c1)
+{
+  *c0 = a->c_begin;
+  *c1 = a->c_end > 0 ? a->c_end : a->c;
+}
 
 /* The stem: 3x3 stride-s convolution from the NCHW 3-channel network input to NHWC, with
  * fused bias + activation:

@@ -145,8 +145,8 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
 }
 
 #define DW_CASE(K, S, P)                                                                           \
-  for (int cb = 0; cb < c; cb += 16) {                                                             \
-    const int left = c - cb;                                                                       \
+  for (int cb = c0; cb < c1; cb += 16) {                                                           \
+    const int left = c1 - cb;                                                                      \
     const __mmask16 m = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);                       \
     dw_row(K, S, P, a, img, oy, orow, sums, cb, m);                                                \
   }
@@ -154,6 +154,8 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
 void ens_depthwise_avx512(const ens_dw_args *a, int begin, int end)
 {
   const int c = a->c, k = a->k, s = a->stride;
+  int c0, c1;
+  ens_dw_chans(a, &c0, &c1);
   if (k > 5) {
     ens_depthwise_ref(a, begin, end); /* no EfficientNet uses k > 5 */
     return;
