@@ -218,13 +218,14 @@ static void se_reduce_group(const ens_arena *a, const ens_block *b, int img, int
   const int c0 = g * SE_GROUP, c1 = c0 + SE_GROUP < mid ? c0 + SE_GROUP : mid;
   const float *sums = a->row_sums + (size_t)img * oh * mid;
   float *part = a->se_hidden + ((size_t)img * se_groups(b) + g) * rd;
+  double acc[SE_GROUP] = {0};
+  for (int oy = 0; oy < oh; oy++) /* row by row: sequential reads */
+    for (int c = c0; c < c1; c++)
+      acc[c - c0] += sums[(size_t)oy * mid + c];
   for (int j = 0; j < rd; j++)
     part[j] = 0;
   for (int c = c0; c < c1; c++) {
-    double s = 0;
-    for (int oy = 0; oy < oh; oy++)
-      s += sums[(size_t)oy * mid + c];
-    const float m = (float)(s / ((double)oh * ow));
+    const float m = (float)(acc[c - c0] / ((double)oh * ow));
     const float *w = b->se_rw + (size_t)c * rd;
     for (int j = 0; j < rd; j++)
       part[j] += m * w[j];
@@ -234,8 +235,8 @@ static void se_reduce_group(const ens_arena *a, const ens_block *b, int img, int
 /* apply: also scales the part's channels of the image's depthwise output in place (for
  * projections split by columns, see pointwise()). The expand conv is a one-row 1x1 conv on
  * the part's columns: the pointwise kernel streams just that part of its weight panels. */
-static void se_expand_part(const ens_exec *x, const ens_block *b, int img, int t, int parts,
-                           int oh, int ow, int apply)
+static void se_expand_part(const ens_exec *x, const ens_block *b, int img, int t, int parts, int oh,
+                           int ow, int apply)
 {
   const ens_arena *a = x->arena;
   const int mid = b->mid_chs, rd = b->se_chs, groups = se_groups(b);

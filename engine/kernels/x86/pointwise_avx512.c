@@ -21,12 +21,15 @@
 
 static inline __attribute__((always_inline)) void
 tile(const int MR, const int NV, const float *in, int cin, const float *w, int cout,
-     const float *bias, float *out, const float *res, ens_act act, const __mmask16 *mask)
+     const float *bias, float *out, const float *res, ens_act act, const __mmask16 *mask,
+     const char *pf, int pf_lines)
 {
   __m512 acc[MAX_ACC];
   ens_pw_tile_load_bias(MR, NV, acc, bias, mask);
 
   for (int k = 0; k < cin; k++) {
+    if (k < pf_lines)
+      _mm_prefetch(pf + 64 * (size_t)k, _MM_HINT_T1);
     __m512 wv[3];
     const float *wk = w + (size_t)k * ENS_PW_PANEL;
 #pragma GCC unroll 3
@@ -52,13 +55,13 @@ static int mr_max(int nv)
 
 #define TILE_CASE(MR, NV)                                                                          \
   case MR:                                                                                         \
-    tile(MR, NV, in, cin, w, cout, bias, out, res, act, mask);                                     \
+    tile(MR, NV, in, cin, w, cout, bias, out, res, act, mask, pf, pf_lines);                       \
     break;
 
 /* One micro-tile of mr rows (1 <= mr <= mr_max(nv)) and nv vectors with constant bounds. */
 static void tile_dispatch(int mr, int nv, const float *in, int cin, const float *w, int cout,
                           const float *bias, float *out, const float *res, ens_act act,
-                          const __mmask16 *mask)
+                          const __mmask16 *mask, const char *pf, int pf_lines)
 {
   ENS_PW_TILE_SWITCH(mr, nv)
 }
@@ -111,12 +114,25 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
       const int mrx = mr_max(nv), nrows = r1 - r0;
       const int ntiles = (nrows + mrx - 1) / mrx;
       const int base_mr = nrows / ntiles, taller = nrows % ntiles;
+      /* The first tile pulls the weight panel in (at batch 1 the late layers' weights come
+       * from memory); the others run from cache and prefetch the next panel into L2 in equal
+       * parts, one line per input channel, so its first tile does not wait on memory. */
+      const char *next =
+          c0 + nc < col_end ? (const char *)(a->w + ens_pw_index(cin, 0, c0 + nc)) : NULL;
+      const int panel_lines = (int)(sizeof(float) * ENS_PW_PANEL * cin / 64);
+      const int pf_chunk = ntiles > 1 ? (panel_lines + ntiles - 2) / (ntiles - 1) : 0;
       int r = r0;
       for (int t = 0; t < ntiles; t++) {
         const int mr = base_mr + (t < taller);
+        const int pf_first = (t - 1) * pf_chunk;
+        const int pf_lines =
+            next && t > 0 && pf_first < panel_lines
+                ? (panel_lines - pf_first < pf_chunk ? panel_lines - pf_first : pf_chunk)
+                : 0;
         tile_dispatch(mr, nv, a->in + (size_t)r * cin, cin, wp, cout, a->bias + c0,
                       a->out + (size_t)r * cout + c0,
-                      a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask);
+                      a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask,
+                      pf_lines ? next + 64 * (size_t)pf_first : NULL, pf_lines);
         r += mr;
       }
     }
