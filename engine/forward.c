@@ -587,6 +587,7 @@ void ens_net_forward(const ens_exec *x, const float *input, int n, int ih, int i
   }
 
   /* head: conv_head + bn2 + SiLU, global average pool, classifier */
+  const int F = net->head_chs;
   ens_pw_args hd = {.in = a->act[cur],
                     .w = net->head_w,
                     .bias = net->head_b,
@@ -595,11 +596,13 @@ void ens_net_forward(const ens_exec *x, const float *input, int n, int ih, int i
                     .cin = net->head_in,
                     .cout = net->head_chs,
                     .rows_per_image = h * w,
-                    .act = ENS_ACT_SILU};
+                    .act = ENS_ACT_SILU,
+                    /* the classifier (5 MB for b0) comes next, bound by memory at batch 1 */
+                    .prefetch = logits ? net->cls_w : NULL,
+                    .prefetch_bytes = sizeof(float) * ens_pw_packed_floats(F, net->num_classes)};
   pointwise(x, &hd, bf16_w(x, NULL, 0));
   hook(x, "head", a->mid, n, h, w, net->head_chs);
 
-  const int F = net->head_chs;
   const size_t hw = (size_t)h * w;
   for (int img = 0; img < n; img++) {
     float *pool = a->pooled + (size_t)img * F;

@@ -46,6 +46,12 @@ typedef struct {
   int rows_per_image;
   int col_begin, col_end;
   ens_act act;
+  /* NULL, or bytes the kernel should pull into cache while it computes (a hint: the forward
+   * passes the next layer's weights when those would otherwise come from memory). A call
+   * over rows [begin, end) x columns [col_begin, col_end) prefetches the matching fraction,
+   * so the parts of a split call cover the range once between them. */
+  const void *prefetch;
+  size_t prefetch_bytes;
 } ens_pw_args;
 
 /* 1x1 convolution weights W [cin, cout] (the GEMM's B operand) are stored in column panels:

@@ -19,17 +19,31 @@
 
 #define MAX_ACC 24
 
-static inline __attribute__((always_inline)) void
-tile(const int MR, const int NV, const float *in, int cin, const float *w, int cout,
-     const float *bias, float *out, const float *res, ens_act act, const __mmask16 *mask,
-     const char *pf, int pf_lines)
+/* Cache lines a micro-tile prefetches into L2, one (extra: two) per input channel: the first
+ * next_n lines at next (the next weight panel) and extra_n lines at extra (the caller's
+ * ens_pw_args.prefetch range). */
+typedef struct {
+  const char *next, *extra;
+  int next_n, extra_n;
+} pf_lines;
+
+static inline __attribute__((always_inline)) void tile(const int MR, const int NV, const float *in,
+                                                       int cin, const float *w, int cout,
+                                                       const float *bias, float *out,
+                                                       const float *res, ens_act act,
+                                                       const __mmask16 *mask, const pf_lines *pf)
 {
   __m512 acc[MAX_ACC];
   ens_pw_tile_load_bias(MR, NV, acc, bias, mask);
 
   for (int k = 0; k < cin; k++) {
-    if (k < pf_lines)
-      _mm_prefetch(pf + 64 * (size_t)k, _MM_HINT_T1);
+    if (k < pf->next_n)
+      _mm_prefetch(pf->next + 64 * (size_t)k, _MM_HINT_T1);
+    if (2 * k < pf->extra_n) {
+      _mm_prefetch(pf->extra + 128 * (size_t)k, _MM_HINT_T1);
+      if (2 * k + 1 < pf->extra_n)
+        _mm_prefetch(pf->extra + 128 * (size_t)k + 64, _MM_HINT_T1);
+    }
     __m512 wv[3];
     const float *wk = w + (size_t)k * ENS_PW_PANEL;
 #pragma GCC unroll 3
@@ -55,13 +69,13 @@ static int mr_max(int nv)
 
 #define TILE_CASE(MR, NV)                                                                          \
   case MR:                                                                                         \
-    tile(MR, NV, in, cin, w, cout, bias, out, res, act, mask, pf, pf_lines);                       \
+    tile(MR, NV, in, cin, w, cout, bias, out, res, act, mask, pf);                                 \
     break;
 
 /* One micro-tile of mr rows (1 <= mr <= mr_max(nv)) and nv vectors with constant bounds. */
 static void tile_dispatch(int mr, int nv, const float *in, int cin, const float *w, int cout,
                           const float *bias, float *out, const float *res, ens_act act,
-                          const __mmask16 *mask, const char *pf, int pf_lines)
+                          const __mmask16 *mask, const pf_lines *pf)
 {
   ENS_PW_TILE_SWITCH(mr, nv)
 }
@@ -96,6 +110,26 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
   int mc = (32768 / (cin > 0 ? cin : 1)) & ~15;
   if (mc < 16)
     mc = 16;
+
+  /* This call's share of a->prefetch (kernels.h), spread evenly over its micro-tiles. */
+  size_t extra_first = 0, extra_lines = 0, per_tile = 0, tile_no = 0;
+  if (a->prefetch && a->prefetch_bytes >= 64 && col_end > col_begin) {
+    const size_t lines = a->prefetch_bytes / 64;
+    const double cols = (double)(col_end - col_begin) / cout,
+                 rows = (double)(end - begin) / a->rows;
+    extra_first = (size_t)(lines * ((double)col_begin / cout + cols * begin / a->rows));
+    extra_lines = (size_t)(lines * cols * rows);
+    size_t tiles = 0;
+    for (int r0 = begin; r0 < end; r0 += mc)
+      for (int c0 = col_begin, nc; c0 < col_end; c0 += nc) {
+        nc = col_end - c0 < ENS_PW_PANEL - c0 % ENS_PW_PANEL ? col_end - c0
+                                                             : ENS_PW_PANEL - c0 % ENS_PW_PANEL;
+        const int mrx = mr_max((nc + 15) / 16), nrows = (r0 + mc < end ? r0 + mc : end) - r0;
+        tiles += (size_t)(nrows + mrx - 1) / mrx;
+      }
+    per_tile = tiles ? (extra_lines + tiles - 1) / tiles : 0;
+  }
+
   for (int r0 = begin; r0 < end; r0 += mc) {
     const int r1 = r0 + mc < end ? r0 + mc : end;
     /* column blocks never cross a weight panel */
@@ -122,17 +156,22 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
       const int panel_lines = (int)(sizeof(float) * ENS_PW_PANEL * cin / 64);
       const int pf_chunk = ntiles > 1 ? (panel_lines + ntiles - 2) / (ntiles - 1) : 0;
       int r = r0;
-      for (int t = 0; t < ntiles; t++) {
+      for (int t = 0; t < ntiles; t++, tile_no++) {
         const int mr = base_mr + (t < taller);
         const int pf_first = (t - 1) * pf_chunk;
-        const int pf_lines =
-            next && t > 0 && pf_first < panel_lines
-                ? (panel_lines - pf_first < pf_chunk ? panel_lines - pf_first : pf_chunk)
-                : 0;
+        pf_lines pf = {0};
+        if (next && t > 0 && pf_first < panel_lines) {
+          pf.next = next + 64 * (size_t)pf_first;
+          pf.next_n = panel_lines - pf_first < pf_chunk ? panel_lines - pf_first : pf_chunk;
+        }
+        const size_t e0 = tile_no * per_tile;
+        if (e0 < extra_lines) {
+          pf.extra = (const char *)a->prefetch + 64 * (extra_first + e0);
+          pf.extra_n = (int)(extra_lines - e0 < per_tile ? extra_lines - e0 : per_tile);
+        }
         tile_dispatch(mr, nv, a->in + (size_t)r * cin, cin, wp, cout, a->bias + c0,
                       a->out + (size_t)r * cout + c0,
-                      a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask,
-                      pf_lines ? next + 64 * (size_t)pf_first : NULL, pf_lines);
+                      a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask, &pf);
         r += mr;
       }
     }
