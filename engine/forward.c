@@ -463,7 +463,10 @@ static void run_expand_dw(const ens_exec *x, const ens_block *b, int n, int h, i
                      .cin = b->in_chs,
                      .cout = b->mid_chs,
                      .rows_per_image = h * w,
-                     .act = ENS_ACT_SILU};
+                     .act = ENS_ACT_SILU,
+                     /* the depthwise and SE weights (contiguous, net.h) are used next */
+                     .prefetch = b->dw_w,
+                     .prefetch_bytes = sizeof(float) * (size_t)(b->se_eb + b->mid_chs - b->dw_w)};
     pointwise(x, &e, bf16_w(x, b, 0));
     dw_in = a->mid;
   }
@@ -596,10 +599,7 @@ void ens_net_forward(const ens_exec *x, const float *input, int n, int ih, int i
                     .cin = net->head_in,
                     .cout = net->head_chs,
                     .rows_per_image = h * w,
-                    .act = ENS_ACT_SILU,
-                    /* the classifier (5 MB for b0) comes next, bound by memory at batch 1 */
-                    .prefetch = logits ? net->cls_w : NULL,
-                    .prefetch_bytes = sizeof(float) * ens_pw_packed_floats(F, net->num_classes)};
+                    .act = ENS_ACT_SILU};
   pointwise(x, &hd, bf16_w(x, NULL, 0));
   hook(x, "head", a->mid, n, h, w, net->head_chs);
 
