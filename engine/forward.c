@@ -13,7 +13,7 @@
 /* ------------------------------------------------------------------ arena planning */
 
 typedef struct {
-  size_t act, mid, dw, row_sums, se_mid, se_hidden, pooled;
+  size_t act, mid, dw, row_sums, se_mid, se_hidden, se_w, pooled;
 } arena_sizes;
 
 static size_t max_sz(size_t a, size_t b)
@@ -51,6 +51,7 @@ static void plan(const ens_net *net, int n, int ih, int iw, int threads, arena_s
     z->dw = max_sz(z->dw, (size_t)n * oh * ow * b->mid_chs);
     z->row_sums = max_sz(z->row_sums, (size_t)n * oh * b->mid_chs);
     z->se_mid = max_sz(z->se_mid, (size_t)n * b->mid_chs);
+    z->se_w = max_sz(z->se_w, (size_t)n * ens_pw_packed_floats(b->mid_chs, b->out_chs));
     z->se_hidden = max_sz(z->se_hidden, (size_t)n * (se_groups(b) + threads) * b->se_chs);
     z->act = max_sz(z->act, (size_t)n * oh * ow * b->out_chs);
     h = oh;
@@ -76,7 +77,7 @@ ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih
   arena_sizes z;
   plan(net, batch, ih, iw, threads, &z);
   const size_t total = 2 * pad16(z.act) + pad16(z.mid) + pad16(z.dw) + pad16(z.row_sums) +
-                       pad16(z.se_mid) + pad16(z.se_hidden) + pad16(z.pooled);
+                       pad16(z.se_mid) + pad16(z.se_hidden) + pad16(z.se_w) + pad16(z.pooled);
   float *base = NULL;
   if (posix_memalign((void **)&base, 64, sizeof(float) * total) != 0)
     return ens_fail(err, ENS_ERR_NOMEM, "out of memory planning %zu MB of activations for batch %d",
@@ -96,6 +97,7 @@ ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih
   a->row_sums = p, p += pad16(z.row_sums);
   a->se_scale = p, p += pad16(z.se_mid);
   a->se_hidden = p, p += pad16(z.se_hidden);
+  a->se_w = p, p += pad16(z.se_w);
   a->pooled = p;
   return ENS_OK;
 }
@@ -157,6 +159,28 @@ static void run_stem(void *ctx, int b, int e)
 {
   job *j = ctx;
   j->k->stem(j->args, b, e);
+}
+
+/* A 1x1 conv whose weights differ per image (SE_ON_WEIGHTS): image i's weights are at
+ * w0 + i * w_size; a range of rows is cut at image boundaries. */
+typedef struct {
+  const ens_exec *x;
+  const ens_pw_args *args;
+  const float *w0;
+  size_t w_size;
+} pw_image_job;
+
+static void run_pw_per_image(void *ctx, int b, int e)
+{
+  const pw_image_job *j = ctx;
+  const int rpi = j->args->rows_per_image;
+  ens_pw_args part = *j->args;
+  for (int r = b; r < e;) {
+    const int img = r / rpi, stop = (img + 1) * rpi < e ? (img + 1) * rpi : e;
+    part.w = j->w0 + (size_t)img * j->w_size;
+    j->x->kernels->pointwise(&part, r, stop);
+    r = stop;
+  }
 }
 
 /* Output columns per work item of a column split (the kernels' column ranges start on a
@@ -232,11 +256,21 @@ static void se_reduce_group(const ens_arena *a, const ens_block *b, int img, int
   }
 }
 
-/* apply: also scales the part's channels of the image's depthwise output in place (for
- * projections split by columns, see pointwise()). The expand conv is a one-row 1x1 conv on
- * the part's columns: the pointwise kernel streams just that part of its weight panels. */
+/* Where the squeeze-excitation gate of a block meets the projection's input x = dw * gate:
+ *   SE_IN_KERNEL   the projection kernel scales its input rows (kernels.h);
+ *   SE_ON_INPUT    the SE region scales the depthwise output in place (blocks split by
+ *                  channels: their projection is split by columns and must not scale);
+ *   SE_ON_WEIGHTS  the SE region scales the rows of a per-image copy of the projection's
+ *                  weights instead, (x * g) . W = x . (g * W): cheaper when an image has more
+ *                  rows than the projection has outputs (the early, large blocks), and the
+ *                  projection then reads its input once instead of scaling it first. */
+typedef enum { SE_IN_KERNEL, SE_ON_INPUT, SE_ON_WEIGHTS } se_mode;
+
+/* The expand conv is a one-row 1x1 conv on the part's columns: the pointwise kernel streams
+ * just that part of its weight panels. Then the part's channels of the gate are applied as
+ * `mode` says. */
 static void se_expand_part(const ens_exec *x, const ens_block *b, int img, int t, int parts, int oh,
-                           int ow, int apply)
+                           int ow, se_mode mode)
 {
   const ens_arena *a = x->arena;
   const int mid = b->mid_chs, rd = b->se_chs, groups = se_groups(b);
@@ -267,18 +301,29 @@ static void se_expand_part(const ens_exec *x, const ens_block *b, int img, int t
   x->kernels->pointwise(&e, 0, 1);
   for (int c = c0; c < c1; c++)
     sc[c] = 1.0f / (1.0f + expf(-sc[c]));
-  if (!apply)
-    return;
-  float *d = a->dw + (size_t)img * oh * ow * mid;
-  for (int r = 0; r < oh * ow; r++, d += mid)
-    for (int c = c0; c < c1; c++)
-      d[c] *= sc[c];
+  if (mode == SE_ON_INPUT) {
+    float *d = a->dw + (size_t)img * oh * ow * mid;
+    for (int r = 0; r < oh * ow; r++, d += mid)
+      for (int c = c0; c < c1; c++)
+        d[c] *= sc[c];
+  } else if (mode == SE_ON_WEIGHTS) {
+    const size_t size = ens_pw_packed_floats(mid, b->out_chs);
+    float *dst = a->se_w + (size_t)img * size;
+    for (size_t panel = 0; panel < size; panel += (size_t)mid * ENS_PW_PANEL)
+      for (int c = c0; c < c1; c++) {
+        const float *src_row = b->proj_w + panel + (size_t)c * ENS_PW_PANEL;
+        float *dst_row = dst + panel + (size_t)c * ENS_PW_PANEL;
+        for (int j = 0; j < ENS_PW_PANEL; j++)
+          dst_row[j] = src_row[j] * sc[c];
+      }
+  }
 }
 
 typedef struct {
   const ens_exec *x;
   const ens_block *b;
-  int oh, ow, groups, parts, apply;
+  int oh, ow, groups, parts;
+  se_mode mode;
 } se_job;
 
 static void run_se_reduce(void *ctx, int begin, int end)
@@ -292,13 +337,13 @@ static void run_se_expand(void *ctx, int begin, int end)
 {
   const se_job *j = ctx;
   for (int item = begin; item < end; item++)
-    se_expand_part(j->x, j->b, item / j->parts, item % j->parts, j->parts, j->oh, j->ow, j->apply);
+    se_expand_part(j->x, j->b, item / j->parts, item % j->parts, j->parts, j->oh, j->ow, j->mode);
 }
 
 /* Squeeze-excitation gates of n images into se_scale. */
-static void se_gate(const ens_exec *x, const ens_block *b, int n, int oh, int ow, int apply)
+static void se_gate(const ens_exec *x, const ens_block *b, int n, int oh, int ow, se_mode mode)
 {
-  se_job j = {x, b, oh, ow, se_groups(b), ens_threadpool_threads(x->pool), apply};
+  se_job j = {x, b, oh, ow, se_groups(b), ens_threadpool_threads(x->pool), mode};
   ens_threadpool_run(x->pool, n * j.groups, run_se_reduce, &j);
   ens_threadpool_run(x->pool, n * j.parts, run_se_expand, &j);
 }
@@ -515,12 +560,17 @@ static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, in
   } else {
     run_expand_dw(x, b, n, h, w, in, by_chans);
   }
-  se_gate(x, b, n, oh, ow, by_chans);
+  const se_mode mode = by_chans                                  ? SE_ON_INPUT
+                       : !x->bf16 && oh * ow > ENS_PW_PANEL * 2 &&
+                               oh * ow > (int)ens_pw_packed_floats(1, b->out_chs)
+                           ? SE_ON_WEIGHTS
+                           : SE_IN_KERNEL;
+  se_gate(x, b, n, oh, ow, mode);
 
   ens_pw_args p = {.in = a->dw,
                    .w = b->proj_w,
                    .bias = b->proj_b,
-                   .se = by_chans ? NULL : a->se_scale,
+                   .se = mode == SE_IN_KERNEL ? a->se_scale : NULL,
                    .residual = b->skip ? in : NULL,
                    .out = out_batch + (size_t)img0 * oh * ow * b->out_chs,
                    .rows = n * oh * ow,
@@ -528,7 +578,12 @@ static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, in
                    .cout = b->out_chs,
                    .rows_per_image = oh * ow,
                    .act = ENS_ACT_NONE};
-  pointwise(x, &p, bf16_w(x, b, 1));
+  if (mode == SE_ON_WEIGHTS) {
+    pw_image_job j = {x, &p, a->se_w, ens_pw_packed_floats(b->mid_chs, b->out_chs)};
+    ens_threadpool_run(x->pool, p.rows, run_pw_per_image, &j);
+  } else {
+    pointwise(x, &p, bf16_w(x, b, 1));
+  }
 }
 
 static void hook(const ens_exec *x, const char *name, const float *t, int n, int h, int w, int c)

@@ -97,6 +97,7 @@ typedef struct {
   float *row_sums; /* depthwise per-row channel sums */
   float *se_hidden; /* [batch, groups, se_chs] partial sums, then [batch, threads, se_chs] */
   float *se_scale;  /* [n, mid] */
+  float *se_w;      /* [n, packed projection weights] scaled by the gate (SE_ON_WEIGHTS) */
   float *pooled;
 } ens_arena;
 
