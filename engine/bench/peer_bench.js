@@ -20,7 +20,7 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 
 function parseArgs() {
-  const a = { rounds: 5, quick: false };
+  const a = { rounds: 9, quick: false };
   const v = process.argv.slice(2);
   for (let i = 0; i < v.length; i++) {
     if (v[i] === '--quick') { a.quick = true; continue; }
@@ -99,17 +99,19 @@ function main() {
   const configs = [];
   for (const threads of [1, 2])
     for (const batch of [1, 8])
-      configs.push({ threads, batch, runs: a.quick ? (batch === 1 ? 10 : 3) : (batch === 1 ? 30 : 8) });
+      configs.push({ threads, batch, runs: a.quick ? (batch === 1 ? 10 : 3) : (batch === 1 ? 20 : 5) });
   const rows = [];
   for (const c of configs) {
     const common = ['--batch', String(c.batch), '--threads', String(c.threads), '--runs', String(c.runs), '--warmup', '3', '--times'];
     const ens = { t: [], rss: 0 }, ort = { t: [], rss: 0, base: 0 };
+    const paired = []; // per round: ens median / ORT median of the same round (same load)
     let pct = null;
     for (let r = 0; r < a.rounds; r++) {
       const e = runJson(a.ensBench, ['--model', a.b0, '--json', '--peak-gflops', String(peak[String(c.threads)]), ...common]);
       ens.t.push(...e.times_ms); ens.rss = Math.max(ens.rss, e.peak_rss_mb); ens.weightMb = e.weight_mb; ens.gflop = e.gflop_per_image;
       const o = runJson('node', [ortBench, '--model', a.onnx, ...common]);
       ort.t.push(...o.times_ms); ort.rss = Math.max(ort.rss, o.peak_rss_mb); ort.base = o.node_base_rss_mb;
+      paired.push(median(e.times_ms) / median(o.times_ms));
     }
     const em = median(ens.t), om = median(ort.t);
     pct = 100 * ens.gflop * c.batch / (em / 1e3) / peak[String(c.threads)];
@@ -118,6 +120,7 @@ function main() {
       ens_min_ms: Math.min(...ens.t), ort_min_ms: Math.min(...ort.t),
       ens_img_s: 1e3 * c.batch / em, ort_img_s: 1e3 * c.batch / om,
       latency_ratio: em / om, throughput_ratio: om / em, ens_pct_fma_peak: pct,
+      paired_ratio_median: median(paired), min_ratio: Math.min(...ens.t) / Math.min(...ort.t),
       ens_peak_rss_mb: ens.rss, ens_weight_mb: ens.weightMb, ort_peak_rss_mb: ort.rss, ort_node_base_rss_mb: ort.base });
   }
 
@@ -153,6 +156,10 @@ function main() {
                 `${f(r.ort_median_ms)} ${f(r.ort_p90_ms, 1)} ${f(r.ort_min_ms, 1)} | ${f(r.latency_ratio, 3)}     | ${f(r.ens_img_s, 1)} ${f(r.ort_img_s, 1)}  | ` +
                 `${f(r.ens_pct_fma_peak, 1)} | ${f(r.ens_peak_rss_mb, 0)} ${f(r.ort_peak_rss_mb, 0)}`);
   console.log('(ens/ORT time = ratio of medians; min = best single forward, the least disturbed by other load)');
+  console.log('ens/ORT time, other estimates (load bursts move the medians of a busy machine):');
+  for (const r of rows)
+    console.log(`${String(r.threads).padStart(3)} ${String(r.batch).padStart(5)} | median of per-round ratios ${r.paired_ratio_median.toFixed(3)}, ` +
+                `ratio of minima ${r.min_ratio.toFixed(3)}`);
   const b3ms = b3.bs1.median_ms, b0r = rows.find((r) => r.threads === 2 && r.batch === 1);
   console.log(`\nens b3 @300 batch 1, 2 threads: median ${b3ms.toFixed(2)} ms, p90 ${b3.bs1.p90_ms.toFixed(2)} ms, ` +
               `${(b3ms / b0r.ens_median_ms).toFixed(2)} x b0 (${b3.bs1.gflop_per_image.toFixed(2)} GFLOP, ${b3.bs1.pct_fma_peak.toFixed(1)} % of FMA peak), peak RSS ${b3.bs1.peak_rss_mb.toFixed(0)} MiB`);
