@@ -61,6 +61,57 @@ static inline __attribute__((always_inline)) void tile(const int MR, const int N
   ens_pw_tile_store(MR, NV, acc, out, cout, res, act, mask);
 }
 
+/* A micro-tile whose last column block is at most 8 wide (cout 24, 40, ...): NF full vectors
+ * plus one 256-bit half per row. On Zen 4 a 512-bit FMA takes both 256-bit halves of the FMA
+ * pipes, so the half vector costs half: cout 24 needs 3/4 of the FMA work of two masked
+ * 512-bit vectors. The epilogue is the full-vector one on the zero-extended halves. */
+static inline __attribute__((always_inline)) void
+tile_half(const int MR, const int NF, const float *in, int cin, const float *w, int cout,
+          const float *bias, float *out, const float *res, ens_act act, const __mmask16 *mask,
+          const pf_lines *pf)
+{
+  __m512 acc[MAX_ACC];
+  __m256 acch[16];
+  ens_pw_tile_load_bias(MR, NF, acc, bias, mask);
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++)
+    acch[i] = _mm256_maskz_loadu_ps((__mmask8)mask[NF], bias + 16 * NF);
+
+  for (int k = 0; k < cin; k++) {
+    if (k < pf->next_n)
+      _mm_prefetch(pf->next + 64 * (size_t)k, _MM_HINT_T1);
+    if (2 * k < pf->extra_n) {
+      _mm_prefetch(pf->extra + 128 * (size_t)k, _MM_HINT_T1);
+      if (2 * k + 1 < pf->extra_n)
+        _mm_prefetch(pf->extra + 128 * (size_t)k + 64, _MM_HINT_T1);
+    }
+    __m512 wv[2];
+    const float *wk = w + (size_t)k * ENS_PW_PANEL;
+#pragma GCC unroll 2
+    for (int j = 0; j < NF; j++)
+      wv[j] = _mm512_loadu_ps(wk + 16 * j);
+    const __m256 wh = _mm256_loadu_ps(wk + 16 * NF);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; i++) {
+      const __m512 x = _mm512_set1_ps(in[(size_t)i * cin + k]);
+#pragma GCC unroll 2
+      for (int j = 0; j < NF; j++)
+        acc[i * NF + j] = _mm512_fmadd_ps(x, wv[j], acc[i * NF + j]);
+      acch[i] = _mm256_fmadd_ps(_mm512_castps512_ps256(x), wh, acch[i]);
+    }
+  }
+
+  __m512 all[MAX_ACC];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; i++) {
+#pragma GCC unroll 2
+    for (int j = 0; j < NF; j++)
+      all[i * (NF + 1) + j] = acc[i * NF + j];
+    all[i * (NF + 1) + NF] = _mm512_zextps256_ps512(acch[i]);
+  }
+  ens_pw_tile_store(MR, NF + 1, all, out, cout, res, act, mask);
+}
+
 /* Largest row count of a micro-tile for NV vectors. */
 static int mr_max(int nv)
 {
@@ -71,6 +122,39 @@ static int mr_max(int nv)
   case MR:                                                                                         \
     tile(MR, NV, in, cin, w, cout, bias, out, res, act, mask, pf);                                 \
     break;
+
+#define TILE_HALF_CASE(MR, NF)                                                                     \
+  case MR:                                                                                         \
+    tile_half(MR, NF, in, cin, w, cout, bias, out, res, act, mask, pf);                            \
+    break;
+
+/* One micro-tile of mr rows whose last vector (of nv) covers at most 8 columns. */
+static void tile_half_dispatch(int mr, int nv, const float *in, int cin, const float *w, int cout,
+                               const float *bias, float *out, const float *res, ens_act act,
+                               const __mmask16 *mask, const pf_lines *pf)
+{
+  /* clang-format off */
+  if (nv == 3) {
+    switch (mr) {
+      TILE_HALF_CASE(1, 2) TILE_HALF_CASE(2, 2) TILE_HALF_CASE(3, 2) TILE_HALF_CASE(4, 2)
+      TILE_HALF_CASE(5, 2) TILE_HALF_CASE(6, 2) TILE_HALF_CASE(7, 2) TILE_HALF_CASE(8, 2)
+    }
+  } else if (nv == 2) {
+    switch (mr) {
+      TILE_HALF_CASE(1, 1) TILE_HALF_CASE(2, 1) TILE_HALF_CASE(3, 1) TILE_HALF_CASE(4, 1)
+      TILE_HALF_CASE(5, 1) TILE_HALF_CASE(6, 1) TILE_HALF_CASE(7, 1) TILE_HALF_CASE(8, 1)
+      TILE_HALF_CASE(9, 1) TILE_HALF_CASE(10, 1) TILE_HALF_CASE(11, 1) TILE_HALF_CASE(12, 1)
+    }
+  } else {
+    switch (mr) {
+      TILE_HALF_CASE(1, 0) TILE_HALF_CASE(2, 0) TILE_HALF_CASE(3, 0) TILE_HALF_CASE(4, 0)
+      TILE_HALF_CASE(5, 0) TILE_HALF_CASE(6, 0) TILE_HALF_CASE(7, 0) TILE_HALF_CASE(8, 0)
+      TILE_HALF_CASE(9, 0) TILE_HALF_CASE(10, 0) TILE_HALF_CASE(11, 0) TILE_HALF_CASE(12, 0)
+      TILE_HALF_CASE(13, 0) TILE_HALF_CASE(14, 0) TILE_HALF_CASE(15, 0) TILE_HALF_CASE(16, 0)
+    }
+  }
+  /* clang-format on */
+}
 
 /* One micro-tile of mr rows (1 <= mr <= mr_max(nv)) and nv vectors with constant bounds. */
 static void tile_dispatch(int mr, int nv, const float *in, int cin, const float *w, int cout,
@@ -136,7 +220,7 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
     for (int c0 = col_begin, nc; c0 < col_end; c0 += nc) {
       const int in_panel = c0 % ENS_PW_PANEL;
       nc = col_end - c0 < ENS_PW_PANEL - in_panel ? col_end - c0 : ENS_PW_PANEL - in_panel;
-      const int nv = (nc + 15) / 16;
+      const int nv = (nc + 15) / 16, half = nc % 16 != 0 && nc % 16 <= 8;
       const float *wp = a->w + ens_pw_index(cin, 0, c0);
       __mmask16 mask[3];
       for (int j = 0; j < 3; j++) {
@@ -169,9 +253,10 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
           pf.extra = (const char *)a->prefetch + 64 * (extra_first + e0);
           pf.extra_n = (int)(extra_lines - e0 < per_tile ? extra_lines - e0 : per_tile);
         }
-        tile_dispatch(mr, nv, a->in + (size_t)r * cin, cin, wp, cout, a->bias + c0,
-                      a->out + (size_t)r * cout + c0,
-                      a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask, &pf);
+        (half ? tile_half_dispatch : tile_dispatch)(
+            mr, nv, a->in + (size_t)r * cin, cin, wp, cout, a->bias + c0,
+            a->out + (size_t)r * cout + c0,
+            a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask, &pf);
         r += mr;
       }
     }
