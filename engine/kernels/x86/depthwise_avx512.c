@@ -9,7 +9,7 @@
  * checked one-output-at-a-time border path (a 25-FMA dependency chain per output) used to cost
  * more than the interior. When ow is not a multiple of P the last block is shifted left to end
  * at ow: it recomputes (and rewrites, identically) a few outputs, which are not summed again.
- * k = 3, 5 and stride 1, 2 get specialised copies with P = 8, 4, 2 or 1 (the largest <= ow);
+ * k = 3, 5 and stride 1, 2 get specialised copies with P = 8, 7, 4, 2 or 1 (see DW_CASES);
  * other k <= 5 use the same code with run-time bounds, k > 5 (not in EfficientNet) falls back
  * to the reference kernel. */
 #include "kernels_x86.h"
@@ -98,9 +98,13 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
     dw_row(K, S, P, a, img, oy, orow, sums, cb, m);                                                \
   }
 
-/* The widest column block P <= ow. */
+/* The column block: the whole row at 7 wide (EfficientNet's last stages; measured: at 14 and
+ * 28 wide, P = 8 with a shifted last block is faster than P = 7), else the widest of 8, 4, 2, 1
+ * that fits. */
 #define DW_CASES(K, S)                                                                             \
-  if (ow >= 8) {                                                                                   \
+  if (ow == 7) {                                                                                   \
+    DW_CASE(K, S, 7)                                                                               \
+  } else if (ow >= 8) {                                                                            \
     DW_CASE(K, S, 8)                                                                               \
   } else if (ow >= 4) {                                                                            \
     DW_CASE(K, S, 4)                                                                               \
