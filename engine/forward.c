@@ -137,16 +137,35 @@ static void pw_rows(const ens_exec *x, const ens_pw_args *a, const ens_bf16_mat 
     x->kernels->pointwise(a, begin, end);
 }
 
+/* Part [num0, num1) of den of a split 1x1 conv prefetches that share of each of the call's
+ * prefetch ranges (on cache-line boundaries). */
+static void prefetch_share(ens_pw_args *part, long long num0, long long num1, long long den)
+{
+  for (int i = 0; i < 2; i++) {
+    const size_t lines = part->prefetch_bytes[i] / 64;
+    const size_t l0 = (size_t)(lines * num0 / den), l1 = (size_t)(lines * num1 / den);
+    if (part->prefetch[i])
+      part->prefetch[i] = (const char *)part->prefetch[i] + 64 * l0;
+    part->prefetch_bytes[i] = 64 * (l1 - l0);
+  }
+}
+
+/* ranges (optional): sets the prefetch ranges of the part computing output columns [c0, c1)
+ * of a column split, when it should prefetch something other than its share of args'. */
 typedef struct {
   const ens_exec *x;
   const ens_pw_args *args;
   const ens_bf16_mat *wb;
+  void (*ranges)(const void *user, int c0, int c1, ens_pw_args *part);
+  const void *user;
 } pw_job;
 
 static void run_pw(void *ctx, int b, int e)
 {
   const pw_job *j = ctx;
-  pw_rows(j->x, j->args, j->wb, b, e);
+  ens_pw_args part = *j->args;
+  prefetch_share(&part, b, e, part.rows);
+  pw_rows(j->x, &part, j->wb, b, e);
 }
 
 static void run_dw(void *ctx, int b, int e)
@@ -175,6 +194,7 @@ static void run_pw_per_image(void *ctx, int b, int e)
   const pw_image_job *j = ctx;
   const int rpi = j->args->rows_per_image;
   ens_pw_args part = *j->args;
+  prefetch_share(&part, b, e, part.rows);
   for (int r = b; r < e;) {
     const int img = r / rpi, stop = (img + 1) * rpi < e ? (img + 1) * rpi : e;
     part.w = j->w0 + (size_t)img * j->w_size;
@@ -193,6 +213,10 @@ static void run_pw_cols(void *ctx, int b, int e)
   ens_pw_args part = *j->args;
   part.col_begin = b * COL_UNIT;
   part.col_end = e * COL_UNIT < part.cout ? e * COL_UNIT : part.cout;
+  if (j->ranges)
+    j->ranges(j->user, part.col_begin, part.col_end, &part);
+  else
+    prefetch_share(&part, b, e, (part.cout + COL_UNIT - 1) / COL_UNIT);
   pw_rows(j->x, &part, j->wb, 0, part.rows);
 }
 
@@ -216,13 +240,20 @@ static int split_by_columns(const ens_exec *x, int rows, int cout)
 
 /* A column split must not scale the shared input rows in place (kernels.h): the caller
  * applies the squeeze-excitation scale beforehand for such layers (see se_gate). */
-static void pointwise(const ens_exec *x, const ens_pw_args *a, const ens_bf16_mat *wb)
+static void pointwise_ranges(const ens_exec *x, const ens_pw_args *a, const ens_bf16_mat *wb,
+                             void (*ranges)(const void *, int, int, ens_pw_args *),
+                             const void *user)
 {
-  pw_job j = {x, a, wb};
+  pw_job j = {x, a, wb, ranges, user};
   if (!a->se && split_by_columns(x, a->rows, a->cout))
     ens_threadpool_run(x->pool, (a->cout + COL_UNIT - 1) / COL_UNIT, run_pw_cols, &j);
   else
     ens_threadpool_run(x->pool, a->rows, run_pw, &j);
+}
+
+static void pointwise(const ens_exec *x, const ens_pw_args *a, const ens_bf16_mat *wb)
+{
+  pointwise_ranges(x, a, wb, NULL, NULL);
 }
 
 static float silu(float v)
@@ -266,9 +297,11 @@ static void se_reduce_group(const ens_arena *a, const ens_block *b, int img, int
  *   SE_ON_INPUT    the SE region scales the depthwise output in place (blocks split by
  *                  channels: their projection is split by columns and must not scale);
  *   SE_ON_WEIGHTS  the SE region scales the rows of a per-image copy of the projection's
- *                  weights instead, (x * g) . W = x . (g * W): cheaper when an image has more
- *                  rows than the projection has outputs (the early, large blocks), and the
- *                  projection then reads its input once instead of scaling it first. */
+ *                  weights instead, (x * g) . W = x . (g * W), and the projection reads its
+ *                  input once instead of rewriting it first: for images with many more rows
+ *                  than the projection has outputs (b0: the 112x112 to 28x28 blocks; 4x,
+ *                  because the kernel scales rows with 16-wide vectors and this code is plain
+ *                  C). */
 typedef enum { SE_IN_KERNEL, SE_ON_INPUT, SE_ON_WEIGHTS } se_mode;
 
 /* The expand conv is a one-row 1x1 conv on the part's columns: the pointwise kernel streams
@@ -494,6 +527,23 @@ static void run_dw_chans(void *ctx, int b, int e)
   j->k->depthwise(&part, 0, part.n * part.oh);
 }
 
+/* The SE weights the thread computing channels [c0, c1) of a channel-split block reads: its
+ * rows of the reduce conv and its panels of the expand conv (the depthwise weights of its
+ * channels are strided; the hardware prefetcher follows them). */
+static void se_weight_ranges(const void *user, int c0, int c1, ens_pw_args *part)
+{
+  const ens_block *b = user;
+  const int rd = b->se_chs;
+  part->prefetch[0] = b->se_rw + (size_t)c0 * rd;
+  part->prefetch_bytes[0] = sizeof(float) * (size_t)(c1 - c0) * rd;
+  const size_t p0 = ens_pw_index(rd, 0, c0 - c0 % ENS_PW_PANEL);
+  const int c1_up = (c1 + ENS_PW_PANEL - 1) / ENS_PW_PANEL * ENS_PW_PANEL;
+  const size_t p1 =
+      c1_up >= b->mid_chs ? ens_pw_packed_floats(rd, b->mid_chs) : ens_pw_index(rd, 0, c1_up);
+  part->prefetch[1] = b->se_ew + p0;
+  part->prefetch_bytes[1] = sizeof(float) * (p1 - p0);
+}
+
 /* The unfused expansion (IR) and depthwise of n images: two parallel regions. The depthwise
  * of a block with few rows (by_chans) is split by channels: its handful of output rows would
  * split unevenly, and the channel ranges match the expansion's column split (pointwise()), so
@@ -505,19 +555,24 @@ static void run_expand_dw(const ens_exec *x, const ens_block *b, int n, int h, i
   int pt, pl, pe;
   const float *dw_in = in;
   if (b->type == ENS_BLOCK_IR) {
-    ens_pw_args e = {.in = in,
-                     .w = b->exp_w,
-                     .bias = b->exp_b,
-                     .out = a->mid,
-                     .rows = n * h * w,
-                     .cin = b->in_chs,
-                     .cout = b->mid_chs,
-                     .rows_per_image = h * w,
-                     .act = ENS_ACT_SILU,
-                     /* the depthwise and SE weights (contiguous, net.h) are used next */
-                     .prefetch = b->dw_w,
-                     .prefetch_bytes = sizeof(float) * (size_t)(b->se_eb + b->mid_chs - b->dw_w)};
-    pointwise(x, &e, bf16_w(x, b, 0));
+    ens_pw_args e = {
+        .in = in,
+        .w = b->exp_w,
+        .bias = b->exp_b,
+        .out = a->mid,
+        .rows = n * h * w,
+        .cin = b->in_chs,
+        .cout = b->mid_chs,
+        .rows_per_image = h * w,
+        .act = ENS_ACT_SILU,
+        /* the depthwise, SE and projection weights (contiguous, net.h) are
+         * used next */
+        .prefetch = {b->dw_w},
+        .prefetch_bytes = {
+            sizeof(float) *
+            (size_t)(b->proj_w + ens_pw_packed_floats(b->mid_chs, b->out_chs) - b->dw_w)}};
+    /* Split by channels, each thread prefetches the SE weights of its own channels instead. */
+    pointwise_ranges(x, &e, bf16_w(x, b, 0), by_chans ? se_weight_ranges : NULL, b);
     dw_in = a->mid;
   }
   ens_dw_args d = {.in = dw_in,
@@ -565,11 +620,10 @@ static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, in
   } else {
     run_expand_dw(x, b, n, h, w, in, by_chans);
   }
-  const se_mode mode =
-      by_chans ? SE_ON_INPUT
-      : !x->bf16 && oh * ow > ENS_PW_PANEL * 2 && oh * ow > (int)ens_pw_packed_floats(1, b->out_chs)
-          ? SE_ON_WEIGHTS
-          : SE_IN_KERNEL;
+  const se_mode mode = by_chans ? SE_ON_INPUT
+                       : !x->bf16 && oh * ow > 4 * (int)ens_pw_packed_floats(1, b->out_chs)
+                           ? SE_ON_WEIGHTS
+                           : SE_IN_KERNEL;
   se_gate(x, b, n, oh, ow, mode);
 
   ens_pw_args p = {.in = a->dw,
@@ -583,8 +637,8 @@ static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, in
                    .cout = b->out_chs,
                    .rows_per_image = oh * ow,
                    .act = ENS_ACT_NONE,
-                   .prefetch = pf,
-                   .prefetch_bytes = pf_bytes};
+                   .prefetch = {pf},
+                   .prefetch_bytes = {pf_bytes}};
   if (mode == SE_ON_WEIGHTS) {
     pw_image_job j = {x, &p, a->se_w, ens_pw_packed_floats(b->mid_chs, b->out_chs)};
     ens_threadpool_run(x->pool, p.rows, run_pw_per_image, &j);

@@ -9,8 +9,9 @@
  *   SE reduce [mid, se_chs] (row-major); SE expand [se_chs, mid] and classifier
  *   [num_features, num_classes] in column panels, like the 1x1 convs (the pointwise kernel
  *   runs them).
- * All weights live in one allocation (ens_net.weights); a block's depthwise and SE tensors
- * are contiguous in it, dw_w first and se_eb last (the forward prefetches them as one range).
+ * All weights live in one allocation (ens_net.weights); a block's depthwise, SE and
+ * projection weights are contiguous in it, dw_w first and proj_w last (the forward prefetches
+ * them as one range).
  *
  * The forward is a fixed sequence of kernel calls over an arena planned for (batch, input
  * size): ping-pong block input/output buffers, the expanded (mid) activation, the depthwise

@@ -46,12 +46,12 @@ typedef struct {
   int rows_per_image;
   int col_begin, col_end;
   ens_act act;
-  /* NULL, or bytes the kernel should pull into cache while it computes (a hint: the forward
-   * passes the next layer's weights when those would otherwise come from memory). A call
-   * over rows [begin, end) x columns [col_begin, col_end) prefetches the matching fraction,
-   * so the parts of a split call cover the range once between them. */
-  const void *prefetch;
-  size_t prefetch_bytes;
+  /* Up to two byte ranges (NULL / 0 when unused) this call pulls into cache while it
+   * computes, spread over its micro-tiles: a hint, for weights the next steps would otherwise
+   * read from memory. A call prefetches all of both; the forward gives each part of a split
+   * call its own share. */
+  const void *prefetch[2];
+  size_t prefetch_bytes[2];
 } ens_pw_args;
 
 /* 1x1 convolution weights W [cin, cout] (the GEMM's B operand) are stored in column panels:

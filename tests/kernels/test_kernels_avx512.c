@@ -56,8 +56,10 @@ static void test_pointwise(const ens_kernels *fast, int rows, int cin, int cout,
   RUN_SPLIT(ens_pointwise_ref, &a, rows, split);
   a.in = in_fast;
   a.out = out_fast;
-  a.prefetch = res; /* a cache hint only: must not change the result */
-  a.prefetch_bytes = sizeof(float) * rows * cout;
+  a.prefetch[0] = res; /* cache hints only: must not change the result */
+  a.prefetch_bytes[0] = sizeof(float) * rows * cout;
+  a.prefetch[1] = bias;
+  a.prefetch_bytes[1] = sizeof(float) * cout;
   RUN_SPLIT(fast->pointwise, &a, rows, ens_test_irand(0, rows));
   char what[160];
   snprintf(what, sizeof what, "pointwise rows %d cin %d cout %d se %d res %d act %d", rows, cin,

@@ -20,8 +20,8 @@
 #define MAX_ACC 24
 
 /* Cache lines a micro-tile prefetches into L2, one (extra: two) per input channel: the first
- * next_n lines at next (the next weight panel) and extra_n lines at extra (the caller's
- * ens_pw_args.prefetch range). */
+ * next_n lines at next (the next weight panel) and extra_n lines at extra (from the caller's
+ * ens_pw_args.prefetch ranges). */
 typedef struct {
   const char *next, *extra;
   int next_n, extra_n;
@@ -195,14 +195,12 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
   if (mc < 16)
     mc = 16;
 
-  /* This call's share of a->prefetch (kernels.h), spread evenly over its micro-tiles. */
-  size_t extra_first = 0, extra_lines = 0, per_tile = 0, tile_no = 0;
-  if (a->prefetch && a->prefetch_bytes >= 64 && col_end > col_begin) {
-    const size_t lines = a->prefetch_bytes / 64;
-    const double cols = (double)(col_end - col_begin) / cout,
-                 rows = (double)(end - begin) / a->rows;
-    extra_first = (size_t)(lines * ((double)col_begin / cout + cols * begin / a->rows));
-    extra_lines = (size_t)(lines * cols * rows);
+  /* a->prefetch[0] then [1] (kernels.h), as one list of lines spread evenly over the tiles;
+   * a tile's share stops at the end of the first range. */
+  const size_t lines0 = a->prefetch[0] ? a->prefetch_bytes[0] / 64 : 0;
+  const size_t extra_lines = lines0 + (a->prefetch[1] ? a->prefetch_bytes[1] / 64 : 0);
+  size_t per_tile = 0, tile_no = 0;
+  if (extra_lines && col_end > col_begin) {
     size_t tiles = 0;
     for (int r0 = begin; r0 < end; r0 += mc)
       for (int c0 = col_begin, nc; c0 < col_end; c0 += nc) {
@@ -249,8 +247,11 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
           pf.next_n = panel_lines - pf_first < pf_chunk ? panel_lines - pf_first : pf_chunk;
         }
         const size_t e0 = tile_no * per_tile;
-        if (e0 < extra_lines) {
-          pf.extra = (const char *)a->prefetch + 64 * (extra_first + e0);
+        if (e0 < lines0) {
+          pf.extra = (const char *)a->prefetch[0] + 64 * e0;
+          pf.extra_n = (int)(lines0 - e0 < per_tile ? lines0 - e0 : per_tile);
+        } else if (e0 < extra_lines) {
+          pf.extra = (const char *)a->prefetch[1] + 64 * (e0 - lines0);
           pf.extra_n = (int)(extra_lines - e0 < per_tile ? extra_lines - e0 : per_tile);
         }
         (half ? tile_half_dispatch : tile_dispatch)(
