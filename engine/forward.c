@@ -340,10 +340,7 @@ static void se_expand_part(const ens_exec *x, const ens_block *b, int img, int t
   for (int c = c0; c < c1; c++)
     sc[c] = 1.0f / (1.0f + expf(-sc[c]));
   if (mode == SE_ON_INPUT) {
-    float *d = a->dw + (size_t)img * oh * ow * mid;
-    for (int r = 0; r < oh * ow; r++, d += mid)
-      for (int c = c0; c < c1; c++)
-        d[c] *= sc[c];
+    x->kernels->scale_channels(a->dw + (size_t)img * oh * ow * mid, mid, oh * ow, sc, c0, c1);
   } else if (mode == SE_ON_WEIGHTS) {
     const size_t size = ens_pw_packed_floats(mid, b->out_chs);
     float *dst = a->se_w + (size_t)img * size;

@@ -7,7 +7,7 @@
  * costs no CPU. The spin budget is ENS_POOL_SPIN microseconds (default 200 when the pool has
  * no more threads than online CPUs, else 0: with more threads than cores a spinning thread
  * would take the core the thread it waits for needs). While spinning a thread calls
- * sched_yield() every few polls, so on a loaded machine the thread it waits for still gets
+ * sched_yield() every ~30 us, so on a loaded machine the thread it waits for still gets
  * the core soon (b0, 2 threads, batch 1 on a quiet 2-core Zen 4: ~8.6 ms with sleeping only,
  * ~6.5 ms with spinning).
  *
@@ -110,8 +110,11 @@ static void spin_account(ens_threadpool *p, int missed)
   }
 }
 
-/* One poll of a bounded spin: pauses, and every 64 polls checks the time budget (starting it
- * on the first check) and yields. Returns 0 once the budget is spent. */
+/* One poll of a bounded spin: pauses, every 64 polls checks the time budget (starting it on
+ * the first check) and every 1024 polls (~30 us) yields. A yield is a system call (~0.6 us in
+ * a VM) during which a new job goes unnoticed: yielding every 64 polls made a worker's
+ * pick-up of a job ~0.5 us slower on average, over ~80 jobs per b0 forward. Returns 0 once the
+ * budget is spent. */
 static int spin_step(ens_threadpool *p, unsigned i, long *deadline)
 {
   cpu_relax();
@@ -121,7 +124,8 @@ static int spin_step(ens_threadpool *p, unsigned i, long *deadline)
       *deadline = t + p->spin_ns;
     else if (t > *deadline)
       return 0;
-    sched_yield();
+    if ((i & 1023) == 0)
+      sched_yield();
   }
   return 1;
 }

@@ -26,6 +26,7 @@ static const ens_kernels ref_kernels = {
     .pointwise = ens_pointwise_ref,
     .depthwise = ens_depthwise_ref,
     .stem = ens_stem_ref,
+    .scale_channels = ens_scale_channels_ref,
 };
 
 const ens_kernels *ens_kernels_ref(void)

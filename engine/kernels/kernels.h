@@ -133,6 +133,11 @@ typedef struct {
   ens_act act;
 } ens_stem_args;
 
+/* Channel scaling in place: x[r * stride + c] *= s[c] for rows [0, rows) and channels
+ * [c0, c1) (the squeeze-excitation gate applied to a depthwise output). */
+typedef void (*ens_scale_channels_fn)(float *x, size_t stride, int rows, const float *s, int c0,
+                                      int c1);
+
 typedef void (*ens_pointwise_fn)(const ens_pw_args *a, int begin, int end);
 typedef void (*ens_depthwise_fn)(const ens_dw_args *a, int begin, int end);
 typedef void (*ens_stem_fn)(const ens_stem_args *a, int begin, int end);
@@ -142,12 +147,14 @@ typedef struct {
   ens_pointwise_fn pointwise;
   ens_depthwise_fn depthwise;
   ens_stem_fn stem;
+  ens_scale_channels_fn scale_channels;
 } ens_kernels;
 
 /* Portable reference kernels. */
 void ens_pointwise_ref(const ens_pw_args *a, int begin, int end);
 void ens_depthwise_ref(const ens_dw_args *a, int begin, int end);
 void ens_stem_ref(const ens_stem_args *a, int begin, int end);
+void ens_scale_channels_ref(float *x, size_t stride, int rows, const float *s, int c0, int c1);
 
 /* The best kernel table for this CPU (never NULL; the reference one at worst). Environment
  * variable ENS_KERNELS=ref forces the reference kernels (for tests). */

@@ -181,6 +181,19 @@ static void test_stem(const ens_kernels *fast, int n, int ih, int iw, int cout, 
   free(in), free(w), free(bias), free(out_ref), free(out_fast);
 }
 
+static void test_scale_channels(const ens_kernels *fast, int rows, int c, int c0, int c1)
+{
+  const size_t n = (size_t)rows * (c + 3); /* rows padded: stride != c */
+  float *x = ens_test_randv(n, 2.0f), *s = ens_test_randv(c, 1.0f);
+  float *x_ref = dup(x, n);
+  fast->scale_channels(x, c + 3, rows, s, c0, c1);
+  ens_scale_channels_ref(x_ref, c + 3, rows, s, c0, c1);
+  char what[96];
+  snprintf(what, sizeof what, "scale_channels rows %d c %d [%d, %d)", rows, c, c0, c1);
+  CHECK(memcmp(x, x_ref, sizeof(float) * n) == 0, "%s: differs from the reference", what);
+  free(x), free(s), free(x_ref);
+}
+
 /* SiLU through the pointwise kernel (cin 1, weight 1, bias 0) against double precision:
  * relative error within a few ulp everywhere, exact limits at the extremes. */
 static void test_silu(const ens_kernels *fast)
@@ -229,6 +242,10 @@ int main(void)
   printf("kernels: %s\n", fast->name);
 
   test_silu(fast);
+  for (int t = 0; t < 40; t++) {
+    const int c = ens_test_irand(1, 200), c0 = ens_test_irand(0, c), c1 = ens_test_irand(c0, c);
+    test_scale_channels(fast, ens_test_irand(0, 9), c, c0, c1);
+  }
 
   /* pointwise: EfficientNet's channel counts, odd ones, and random ones */
   const int pw_c[] = {1, 3, 8, 16, 17, 24, 40, 47, 48, 49, 80, 96, 112, 144, 320, 1000};

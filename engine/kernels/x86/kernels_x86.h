@@ -9,6 +9,7 @@
 void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end);
 void ens_depthwise_avx512(const ens_dw_args *a, int begin, int end);
 void ens_stem_avx512(const ens_stem_args *a, int begin, int end);
+void ens_scale_channels_avx512(float *x, size_t stride, int rows, const float *s, int c0, int c1);
 
 /* The AVX-512 table. Call only when ens_cpu_has_avx512() says the CPU can run it. */
 const ens_kernels *ens_kernels_avx512(void);

@@ -164,20 +164,15 @@ static void tile_dispatch(int mr, int nv, const float *in, int cin, const float 
   ENS_PW_TILE_SWITCH(mr, nv)
 }
 
+/* Rows [begin, end) of the input times their image's SE scale, in place. */
 static void se_scale_rows(const ens_pw_args *a, int begin, int end)
 {
-  const int cin = a->cin;
-  const __mmask16 tail = (__mmask16)((1u << (cin & 15)) - 1);
-  for (int r = begin; r < end; r++) {
-    const float *s = a->se + (size_t)(r / a->rows_per_image) * cin;
-    float *x = a->in + (size_t)r * cin;
-    int c = 0;
-    for (; c + 16 <= cin; c += 16)
-      _mm512_storeu_ps(x + c, _mm512_mul_ps(_mm512_loadu_ps(x + c), _mm512_loadu_ps(s + c)));
-    if (tail)
-      _mm512_mask_storeu_ps(
-          x + c, tail,
-          _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + c), _mm512_maskz_loadu_ps(tail, s + c)));
+  const int cin = a->cin, rpi = a->rows_per_image;
+  for (int r = begin; r < end;) {
+    const int img = r / rpi, stop = (img + 1) * rpi < end ? (img + 1) * rpi : end;
+    ens_scale_channels_avx512(a->in + (size_t)r * cin, cin, stop - r, a->se + (size_t)img * cin, 0,
+                              cin);
+    r = stop;
   }
 }
 

@@ -7,6 +7,7 @@ static const ens_kernels avx512_kernels = {
     .pointwise = ens_pointwise_avx512,
     .depthwise = ens_depthwise_avx512,
     .stem = ens_stem_avx512,
+    .scale_channels = ens_scale_channels_avx512,
 };
 
 const ens_kernels *ens_kernels_avx512(void)

@@ -1,0 +1,9 @@
+/* scale_channels_ref.c - reference channel scaling (kernels.h). */
+#include "kernels.h"
+
+void ens_scale_channels_ref(float *x, size_t stride, int rows, const float *s, int c0, int c1)
+{
+  for (int r = 0; r < rows; r++, x += stride)
+    for (int c = c0; c < c1; c++)
+      x[c] *= s[c];
+}
