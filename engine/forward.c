@@ -141,7 +141,7 @@ static void pw_rows(const ens_exec *x, const ens_pw_args *a, const ens_bf16_mat 
  * prefetch ranges (on cache-line boundaries). */
 static void prefetch_share(ens_pw_args *part, long long num0, long long num1, long long den)
 {
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < ENS_PW_PREFETCH; i++) {
     const size_t lines = part->prefetch_bytes[i] / 64;
     const size_t l0 = (size_t)(lines * num0 / den), l1 = (size_t)(lines * num1 / den);
     if (part->prefetch[i])
@@ -524,13 +524,24 @@ static void run_dw_chans(void *ctx, int b, int e)
   j->k->depthwise(&part, 0, part.n * part.oh);
 }
 
-/* The SE weights the thread computing channels [c0, c1) of a channel-split block reads: its
- * rows of the reduce conv and its panels of the expand conv (the depthwise weights of its
- * channels are strided; the hardware prefetcher follows them). */
-static void se_weight_ranges(const void *user, int c0, int c1, ens_pw_args *part)
+/* The weights the thread computing channels [c0, c1) of a channel-split block reads after
+ * the expansion: its rows of the SE reduce conv, its panels of the SE expand conv and its
+ * share of the projection's panels (the depthwise weights of its channels are strided; the
+ * hardware prefetcher follows them). */
+static void split_block_ranges(const void *user, int c0, int c1, ens_pw_args *part)
 {
   const ens_block *b = user;
   const int rd = b->se_chs;
+  /* the projection's column split gives this thread the same fraction of its output units */
+  const int units = (b->mid_chs + COL_UNIT - 1) / COL_UNIT;
+  const int out_units = (b->out_chs + COL_UNIT - 1) / COL_UNIT;
+  const int o0 = COL_UNIT * (int)((long long)out_units * (c0 / COL_UNIT) / units);
+  const int o1 = COL_UNIT * (int)((long long)out_units * ((c1 + COL_UNIT - 1) / COL_UNIT) / units);
+  const size_t q0 = ens_pw_index(b->mid_chs, 0, o0 - o0 % ENS_PW_PANEL);
+  const size_t q1 = o1 >= b->out_chs ? ens_pw_packed_floats(b->mid_chs, b->out_chs)
+                                     : ens_pw_index(b->mid_chs, 0, o1 - o1 % ENS_PW_PANEL);
+  part->prefetch[2] = b->proj_w + q0;
+  part->prefetch_bytes[2] = q1 > q0 ? sizeof(float) * (q1 - q0) : 0;
   part->prefetch[0] = b->se_rw + (size_t)c0 * rd;
   part->prefetch_bytes[0] = sizeof(float) * (size_t)(c1 - c0) * rd;
   const size_t p0 = ens_pw_index(rd, 0, c0 - c0 % ENS_PW_PANEL);
@@ -569,7 +580,7 @@ static void run_expand_dw(const ens_exec *x, const ens_block *b, int n, int h, i
             sizeof(float) *
             (size_t)(b->proj_w + ens_pw_packed_floats(b->mid_chs, b->out_chs) - b->dw_w)}};
     /* Split by channels, each thread prefetches the SE weights of its own channels instead. */
-    pointwise_ranges(x, &e, bf16_w(x, b, 0), by_chans ? se_weight_ranges : NULL, b);
+    pointwise_ranges(x, &e, bf16_w(x, b, 0), by_chans ? split_block_ranges : NULL, b);
     dw_in = a->mid;
   }
   ens_dw_args d = {.in = dw_in,

@@ -35,6 +35,8 @@ typedef enum {
  * the rows in place and then calls sgemm); the forward never reads that buffer again, and
  * never gives se to calls that split one row range by columns (they would scale it twice).
  * out must not alias in or residual. Also used for the classifier (rows = batch). */
+#define ENS_PW_PREFETCH 3
+
 typedef struct {
   float *in;             /* [rows, cin] */
   const float *w;        /* [cin, cout] in column panels (ENS_PW_PANEL below) */
@@ -46,12 +48,12 @@ typedef struct {
   int rows_per_image;
   int col_begin, col_end;
   ens_act act;
-  /* Up to two byte ranges (NULL / 0 when unused) this call pulls into cache while it
-   * computes, spread over its micro-tiles: a hint, for weights the next steps would otherwise
-   * read from memory. A call prefetches all of both; the forward gives each part of a split
-   * call its own share. */
-  const void *prefetch[2];
-  size_t prefetch_bytes[2];
+  /* Up to ENS_PW_PREFETCH byte ranges (NULL / 0 when unused) this call pulls into cache
+   * while it computes, spread over its micro-tiles: a hint, for weights the next steps would
+   * otherwise read from memory. A call prefetches all of them; the forward gives each part of
+   * a split call its own share. */
+  const void *prefetch[ENS_PW_PREFETCH];
+  size_t prefetch_bytes[ENS_PW_PREFETCH];
 } ens_pw_args;
 
 /* 1x1 convolution weights W [cin, cout] (the GEMM's B operand) are stored in column panels:

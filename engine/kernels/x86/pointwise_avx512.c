@@ -190,10 +190,13 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
   if (mc < 16)
     mc = 16;
 
-  /* a->prefetch[0] then [1] (kernels.h), as one list of lines spread evenly over the tiles;
-   * a tile's share stops at the end of the first range. */
-  const size_t lines0 = a->prefetch[0] ? a->prefetch_bytes[0] / 64 : 0;
-  const size_t extra_lines = lines0 + (a->prefetch[1] ? a->prefetch_bytes[1] / 64 : 0);
+  /* The a->prefetch ranges (kernels.h) in order, as one list of lines spread evenly over the
+   * tiles; a tile's share stops at the end of a range. */
+  size_t range_end[ENS_PW_PREFETCH], extra_lines = 0;
+  for (int i = 0; i < ENS_PW_PREFETCH; i++) {
+    extra_lines += a->prefetch[i] ? a->prefetch_bytes[i] / 64 : 0;
+    range_end[i] = extra_lines;
+  }
   size_t per_tile = 0, tile_no = 0;
   if (extra_lines && col_end > col_begin) {
     size_t tiles = 0;
@@ -242,13 +245,13 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
           pf.next_n = panel_lines - pf_first < pf_chunk ? panel_lines - pf_first : pf_chunk;
         }
         const size_t e0 = tile_no * per_tile;
-        if (e0 < lines0) {
-          pf.extra = (const char *)a->prefetch[0] + 64 * e0;
-          pf.extra_n = (int)(lines0 - e0 < per_tile ? lines0 - e0 : per_tile);
-        } else if (e0 < extra_lines) {
-          pf.extra = (const char *)a->prefetch[1] + 64 * (e0 - lines0);
-          pf.extra_n = (int)(extra_lines - e0 < per_tile ? extra_lines - e0 : per_tile);
-        }
+        for (int i = 0; i < ENS_PW_PREFETCH; i++)
+          if (e0 < range_end[i]) {
+            const size_t first = i ? range_end[i - 1] : 0;
+            pf.extra = (const char *)a->prefetch[i] + 64 * (e0 - first);
+            pf.extra_n = (int)(range_end[i] - e0 < per_tile ? range_end[i] - e0 : per_tile);
+            break;
+          }
         (half ? tile_half_dispatch : tile_dispatch)(
             mr, nv, a->in + (size_t)r * cin, cin, wp, cout, a->bias + c0,
             a->out + (size_t)r * cout + c0,
