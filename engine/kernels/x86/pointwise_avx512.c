@@ -27,6 +27,18 @@ typedef struct {
   int next_n, extra_n;
 } pf_lines;
 
+/* The prefetches of input channel k of a micro-tile. */
+static inline __attribute__((always_inline)) void tile_prefetch(const pf_lines *pf, int k)
+{
+  if (k < pf->next_n)
+    _mm_prefetch(pf->next + 64 * (size_t)k, _MM_HINT_T1);
+  if (2 * k < pf->extra_n) {
+    _mm_prefetch(pf->extra + 128 * (size_t)k, _MM_HINT_T1);
+    if (2 * k + 1 < pf->extra_n)
+      _mm_prefetch(pf->extra + 128 * (size_t)k + 64, _MM_HINT_T1);
+  }
+}
+
 static inline __attribute__((always_inline)) void tile(const int MR, const int NV, const float *in,
                                                        int cin, const float *w, int cout,
                                                        const float *bias, float *out,
@@ -37,13 +49,7 @@ static inline __attribute__((always_inline)) void tile(const int MR, const int N
   ens_pw_tile_load_bias(MR, NV, acc, bias, mask);
 
   for (int k = 0; k < cin; k++) {
-    if (k < pf->next_n)
-      _mm_prefetch(pf->next + 64 * (size_t)k, _MM_HINT_T1);
-    if (2 * k < pf->extra_n) {
-      _mm_prefetch(pf->extra + 128 * (size_t)k, _MM_HINT_T1);
-      if (2 * k + 1 < pf->extra_n)
-        _mm_prefetch(pf->extra + 128 * (size_t)k + 64, _MM_HINT_T1);
-    }
+    tile_prefetch(pf, k);
     __m512 wv[3];
     const float *wk = w + (size_t)k * ENS_PW_PANEL;
 #pragma GCC unroll 3
@@ -78,13 +84,7 @@ tile_half(const int MR, const int NF, const float *in, int cin, const float *w, 
     acch[i] = _mm256_maskz_loadu_ps((__mmask8)mask[NF], bias + 16 * NF);
 
   for (int k = 0; k < cin; k++) {
-    if (k < pf->next_n)
-      _mm_prefetch(pf->next + 64 * (size_t)k, _MM_HINT_T1);
-    if (2 * k < pf->extra_n) {
-      _mm_prefetch(pf->extra + 128 * (size_t)k, _MM_HINT_T1);
-      if (2 * k + 1 < pf->extra_n)
-        _mm_prefetch(pf->extra + 128 * (size_t)k + 64, _MM_HINT_T1);
-    }
+    tile_prefetch(pf, k);
     __m512 wv[2];
     const float *wk = w + (size_t)k * ENS_PW_PANEL;
 #pragma GCC unroll 2
