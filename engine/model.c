@@ -252,9 +252,8 @@ ens_status ens_model_forward(ens_model *m, const float *input, int batch, float 
     return ens_fail(err, ENS_ERR_ARG,
                     "ens_model_forward: batch %d of %dx%d images is too large for one call", batch,
                     m->info.input_width, m->info.input_height);
-  ens_status st =
-      ens_arena_reserve(&m->arena, &m->net, batch, m->info.input_height, m->info.input_width,
-                        ens_threadpool_threads(m->pool), err);
+  ens_status st = ens_arena_reserve(&m->arena, &m->net, batch, m->info.input_height,
+                                    m->info.input_width, ens_threadpool_threads(m->pool), err);
   if (st)
     return st;
   ens_exec x = {.net = &m->net,
