@@ -335,10 +335,8 @@ static void se_expand_part(const ens_exec *x, const ens_block *b, int img, int t
                    .rows_per_image = 1,
                    .col_begin = c0,
                    .col_end = c1,
-                   .act = ENS_ACT_NONE};
+                   .act = ENS_ACT_SIGMOID};
   x->kernels->pointwise(&e, 0, 1);
-  for (int c = c0; c < c1; c++)
-    sc[c] = 1.0f / (1.0f + expf(-sc[c]));
   if (mode == SE_ON_INPUT) {
     x->kernels->scale_channels(a->dw + (size_t)img * oh * ow * mid, mid, oh * ow, sc, c0, c1);
   } else if (mode == SE_ON_WEIGHTS) {

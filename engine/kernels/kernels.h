@@ -17,7 +17,8 @@
 
 typedef enum {
   ENS_ACT_NONE = 0,
-  ENS_ACT_SILU = 1, /* x * sigmoid(x) */
+  ENS_ACT_SILU = 1,    /* x * sigmoid(x) */
+  ENS_ACT_SIGMOID = 2, /* 1 / (1 + exp(-x)): the squeeze-excitation gate (pointwise only) */
 } ens_act;
 
 /* Pointwise (1x1) convolution = GEMM over NHWC rows, with a fused epilogue:

@@ -48,6 +48,8 @@ void ens_pointwise_ref(const ens_pw_args *a, int begin, int end)
       float *o = out + (size_t)r * cout + c;
       if (a->act == ENS_ACT_SILU)
         *o = *o / (1.0f + expf(-*o));
+      else if (a->act == ENS_ACT_SIGMOID)
+        *o = 1.0f / (1.0f + expf(-*o));
       if (res)
         *o += res[(size_t)r * cout + c];
     }

@@ -254,8 +254,10 @@ int main(void)
     const int rows = t < 60 ? pw_rows[t % 11] : ens_test_irand(1, 700);
     const int cin = t < 60 ? pw_c[(t * 7) % 16] : ens_test_irand(1, 200);
     const int cout = t < 60 ? pw_c[(t * 5 + 3) % 16] : ens_test_irand(1, 200);
-    test_pointwise(fast, rows, cin, cout, t % 2, (t / 2) % 2,
-                   (t / 4) % 2 ? ENS_ACT_SILU : ENS_ACT_NONE);
+    const ens_act act = (t / 4) % 3 == 2 ? ENS_ACT_SIGMOID
+                        : (t / 4) % 3    ? ENS_ACT_SILU
+                                         : ENS_ACT_NONE;
+    test_pointwise(fast, rows, cin, cout, t % 2, (t / 2) % 2, act);
   }
   test_pointwise(fast, 3000, 16, 96, 0, 0, ENS_ACT_SILU); /* more than one row panel */
   test_pointwise(fast, 300, 1152, 320, 1, 1, ENS_ACT_NONE);

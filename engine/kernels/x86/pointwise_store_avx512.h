@@ -32,6 +32,8 @@ ens_pw_tile_store(const int MR, const int NV, __m512 *acc, float *out, int cout,
       __m512 v = acc[i * NV + j];
       if (act == ENS_ACT_SILU)
         v = ens_silu_avx512(v);
+      else if (act == ENS_ACT_SIGMOID)
+        v = ens_sigmoid_avx512(v);
       float *o = out + (size_t)i * cout + 16 * j;
       if (res)
         v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask[j], res + (size_t)i * cout + 16 * j));

@@ -1,4 +1,4 @@
-/* silu_avx512.h - float32 SiLU on 16 lanes for the AVX-512 kernels (internal).
+/* silu_avx512.h - float32 SiLU and sigmoid on 16 lanes for the AVX-512 kernels (internal).
  *
  * silu(x) = x / (1 + e), e = exp(-x) = 2^n * q(r): n = round(-x / ln2), r = x + n ln2
  * (Cody-Waite, two-part ln2, |r| <= ln2/2), q(r) = exp(-r) as a degree-5 polynomial (fitted for
@@ -17,7 +17,8 @@
 
 #include <immintrin.h>
 
-static inline __m512 ens_silu_avx512(__m512 x)
+/* exp(-x), for x clamped as described above. */
+static inline __m512 ens_exp_neg_avx512(__m512 x)
 {
   const __m512 xc = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-89.0f)), _mm512_set1_ps(104.0f));
   const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(-1.44269504088896341f)),
@@ -31,8 +32,19 @@ static inline __m512 ens_silu_avx512(__m512 x)
   q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(0.49998894333839417f));
   q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(-0.9999997019767761f));
   q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0000001192092896f));
-  const __m512 e = _mm512_scalef_ps(q, n);
-  return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+  return _mm512_scalef_ps(q, n);
+}
+
+static inline __m512 ens_silu_avx512(__m512 x)
+{
+  return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), ens_exp_neg_avx512(x)));
+}
+
+/* sigmoid(x) = 1 / (1 + exp(-x)), the same way (the squeeze-excitation gate). */
+static inline __m512 ens_sigmoid_avx512(__m512 x)
+{
+  return _mm512_div_ps(_mm512_set1_ps(1.0f),
+                       _mm512_add_ps(_mm512_set1_ps(1.0f), ens_exp_neg_avx512(x)));
 }
 
 #endif
