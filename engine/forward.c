@@ -35,6 +35,14 @@ static int se_groups(const ens_block *b)
   return (b->mid_chs + SE_GROUP - 1) / SE_GROUP;
 }
 
+/* Whether a block's SE gate may be folded into its projection weights (SE_ON_WEIGHTS, see
+ * se_mode): for images with 4x more rows than the projection has (padded) outputs. Also sizes
+ * the arena's copies of those weights, so the large late blocks of big variants cost nothing. */
+static int se_fold_into_weights(const ens_block *b, int oh, int ow)
+{
+  return (size_t)oh * ow > 4 * ens_pw_packed_floats(1, b->out_chs);
+}
+
 static void plan(const ens_net *net, int n, int ih, int iw, int threads, arena_sizes *z)
 {
   memset(z, 0, sizeof *z);
@@ -51,7 +59,8 @@ static void plan(const ens_net *net, int n, int ih, int iw, int threads, arena_s
     z->dw = max_sz(z->dw, (size_t)n * oh * ow * b->mid_chs);
     z->row_sums = max_sz(z->row_sums, (size_t)n * oh * b->mid_chs);
     z->se_mid = max_sz(z->se_mid, (size_t)n * b->mid_chs);
-    z->se_w = max_sz(z->se_w, (size_t)n * ens_pw_packed_floats(b->mid_chs, b->out_chs));
+    if (se_fold_into_weights(b, oh, ow))
+      z->se_w = max_sz(z->se_w, (size_t)n * ens_pw_packed_floats(b->mid_chs, b->out_chs));
     z->se_hidden = max_sz(z->se_hidden, (size_t)n * (se_groups(b) + threads) * b->se_chs);
     z->act = max_sz(z->act, (size_t)n * oh * ow * b->out_chs);
     h = oh;
@@ -626,10 +635,9 @@ static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, in
   } else {
     run_expand_dw(x, b, n, h, w, in, by_chans);
   }
-  const se_mode mode = by_chans ? SE_ON_INPUT
-                       : !x->bf16 && oh * ow > 4 * (int)ens_pw_packed_floats(1, b->out_chs)
-                           ? SE_ON_WEIGHTS
-                           : SE_IN_KERNEL;
+  const se_mode mode = by_chans                                      ? SE_ON_INPUT
+                       : !x->bf16 && se_fold_into_weights(b, oh, ow) ? SE_ON_WEIGHTS
+                                                                     : SE_IN_KERNEL;
   se_gate(x, b, n, oh, ow, mode);
 
   ens_pw_args p = {.in = a->dw,
