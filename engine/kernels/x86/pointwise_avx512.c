@@ -112,20 +112,15 @@ tile_half(const int MR, const int NF, const float *in, int cin, const float *w, 
   ens_pw_tile_store(MR, NF + 1, all, out, cout, res, act, mask);
 }
 
-/* Largest row count of a micro-tile for NV vectors. */
-static int mr_max(int nv)
-{
-  return nv == 1 ? 16 : nv == 2 ? 12 : 8;
-}
-
 #define TILE_CASE(MR, NV)                                                                          \
   case MR:                                                                                         \
     tile(MR, NV, in, cin, w, cout, bias, out, res, act, mask, pf);                                 \
     break;
 
-#define TILE_HALF_CASE(MR, NF)                                                                     \
+/* nv counts the half vector: NF = nv - 1 full ones. */
+#define TILE_HALF_CASE(MR, NV)                                                                     \
   case MR:                                                                                         \
-    tile_half(MR, NF, in, cin, w, cout, bias, out, res, act, mask, pf);                            \
+    tile_half(MR, NV - 1, in, cin, w, cout, bias, out, res, act, mask, pf);                        \
     break;
 
 /* One micro-tile of mr rows whose last vector (of nv) covers at most 8 columns. */
@@ -133,35 +128,15 @@ static void tile_half_dispatch(int mr, int nv, const float *in, int cin, const f
                                const float *bias, float *out, const float *res, ens_act act,
                                const __mmask16 *mask, const pf_lines *pf)
 {
-  /* clang-format off */
-  if (nv == 3) {
-    switch (mr) {
-      TILE_HALF_CASE(1, 2) TILE_HALF_CASE(2, 2) TILE_HALF_CASE(3, 2) TILE_HALF_CASE(4, 2)
-      TILE_HALF_CASE(5, 2) TILE_HALF_CASE(6, 2) TILE_HALF_CASE(7, 2) TILE_HALF_CASE(8, 2)
-    }
-  } else if (nv == 2) {
-    switch (mr) {
-      TILE_HALF_CASE(1, 1) TILE_HALF_CASE(2, 1) TILE_HALF_CASE(3, 1) TILE_HALF_CASE(4, 1)
-      TILE_HALF_CASE(5, 1) TILE_HALF_CASE(6, 1) TILE_HALF_CASE(7, 1) TILE_HALF_CASE(8, 1)
-      TILE_HALF_CASE(9, 1) TILE_HALF_CASE(10, 1) TILE_HALF_CASE(11, 1) TILE_HALF_CASE(12, 1)
-    }
-  } else {
-    switch (mr) {
-      TILE_HALF_CASE(1, 0) TILE_HALF_CASE(2, 0) TILE_HALF_CASE(3, 0) TILE_HALF_CASE(4, 0)
-      TILE_HALF_CASE(5, 0) TILE_HALF_CASE(6, 0) TILE_HALF_CASE(7, 0) TILE_HALF_CASE(8, 0)
-      TILE_HALF_CASE(9, 0) TILE_HALF_CASE(10, 0) TILE_HALF_CASE(11, 0) TILE_HALF_CASE(12, 0)
-      TILE_HALF_CASE(13, 0) TILE_HALF_CASE(14, 0) TILE_HALF_CASE(15, 0) TILE_HALF_CASE(16, 0)
-    }
-  }
-  /* clang-format on */
+  ENS_PW_TILE_SWITCH(mr, nv, TILE_HALF_CASE)
 }
 
-/* One micro-tile of mr rows (1 <= mr <= mr_max(nv)) and nv vectors with constant bounds. */
+/* One micro-tile of mr rows (1 <= mr <= ens_pw_mr_max(nv)) and nv vectors with constant bounds. */
 static void tile_dispatch(int mr, int nv, const float *in, int cin, const float *w, int cout,
                           const float *bias, float *out, const float *res, ens_act act,
                           const __mmask16 *mask, const pf_lines *pf)
 {
-  ENS_PW_TILE_SWITCH(mr, nv)
+  ENS_PW_TILE_SWITCH(mr, nv, TILE_CASE)
 }
 
 /* Rows [begin, end) of the input times their image's SE scale, in place. */
@@ -204,7 +179,7 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
       for (int c0 = col_begin, nc; c0 < col_end; c0 += nc) {
         nc = col_end - c0 < ENS_PW_PANEL - c0 % ENS_PW_PANEL ? col_end - c0
                                                              : ENS_PW_PANEL - c0 % ENS_PW_PANEL;
-        const int mrx = mr_max((nc + 15) / 16), nrows = (r0 + mc < end ? r0 + mc : end) - r0;
+        const int mrx = ens_pw_mr_max((nc + 15) / 16), nrows = (r0 + mc < end ? r0 + mc : end) - r0;
         tiles += (size_t)(nrows + mrx - 1) / mrx;
       }
     per_tile = tiles ? (extra_lines + tiles - 1) / tiles : 0;
@@ -219,13 +194,11 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
       const int nv = (nc + 15) / 16, half = nc % 16 != 0 && nc % 16 <= 8;
       const float *wp = a->w + ens_pw_index(cin, 0, c0);
       __mmask16 mask[3];
-      for (int j = 0; j < 3; j++) {
-        const int left = nc - 16 * j;
-        mask[j] = left >= 16 ? 0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
-      }
+      for (int j = 0; j < 3; j++)
+        mask[j] = ens_pw_mask(nc - 16 * j);
       /* As few tiles as mr_max allows, with heights balanced (25 rows = 7+6+6+6, not
        * 8+8+8+1): a short tile streams the whole weight panel for little work. */
-      const int mrx = mr_max(nv), nrows = r1 - r0;
+      const int mrx = ens_pw_mr_max(nv), nrows = r1 - r0;
       const int ntiles = (nrows + mrx - 1) / mrx;
       const int base_mr = nrows / ntiles, taller = nrows % ntiles;
       /* The first tile pulls the weight panel in (at batch 1 the late layers' weights come

@@ -49,11 +49,6 @@ tile(const int MR, const int NV, const uint32_t *x, int kp, const uint16_t *w, i
   ens_pw_tile_store(MR, NV, acc, out, cout, res, act, mask);
 }
 
-static int mr_max(int nv)
-{
-  return nv == 1 ? 16 : nv == 2 ? 12 : 8;
-}
-
 #define TILE_CASE(MR, NV)                                                                          \
   case MR:                                                                                         \
     tile(MR, NV, x, kp, w, np, bias, out, cout, res, act, mask);                                   \
@@ -63,18 +58,13 @@ static void tile_dispatch(int mr, int nv, const uint32_t *x, int kp, const uint1
                           const float *bias, float *out, int cout, const float *res, ens_act act,
                           const __mmask16 *mask)
 {
-  ENS_PW_TILE_SWITCH(mr, nv)
+  ENS_PW_TILE_SWITCH(mr, nv, TILE_CASE)
 }
 
 static inline __m512 load_scaled(const float *x, const float *s, __mmask16 m)
 {
   const __m512 v = _mm512_maskz_loadu_ps(m, x);
   return s ? _mm512_mul_ps(v, _mm512_maskz_loadu_ps(m, s)) : v;
-}
-
-static inline __mmask16 mask_of(int left)
-{
-  return left >= 16 ? 0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
 }
 
 /* Rows [r0, r1) of the input, times the SE scale, rounded to bf16 into dst[(r - r0) * kp]. */
@@ -92,7 +82,7 @@ static void convert_rows(const ens_pw_args *a, int r0, int r1, int kp, uint32_t 
       _mm512_storeu_si512(d + c, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
     }
     if (c < cin) { /* tail, zero-padded to the even kp * 2 */
-      const __mmask16 mlo = mask_of(cin - c), mhi = mask_of(cin - c - 16);
+      const __mmask16 mlo = ens_pw_mask(cin - c), mhi = ens_pw_mask(cin - c - 16);
       const __m512 lo = load_scaled(x + c, s ? s + c : NULL, mlo);
       const __m512 hi = load_scaled(x + c + 16, s ? s + c + 16 : NULL, mhi);
       const int words = kp * 2 - c; /* bf16 values left in the row, <= 32 */
@@ -125,8 +115,8 @@ void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int
       const int nv = (nc + 15) / 16;
       __mmask16 mask[3];
       for (int j = 0; j < 3; j++)
-        mask[j] = mask_of(nc - 16 * j);
-      const int mrx = mr_max(nv), nrows = r1 - r0;
+        mask[j] = ens_pw_mask(nc - 16 * j);
+      const int mrx = ens_pw_mr_max(nv), nrows = r1 - r0;
       const int ntiles = (nrows + mrx - 1) / mrx;
       const int base_mr = nrows / ntiles, taller = nrows % ntiles;
       int r = r0;

@@ -46,28 +46,40 @@ ens_pw_tile_store(const int MR, const int NV, __m512 *acc, float *out, int cout,
     }
 }
 
+/* Largest row count of a micro-tile of nv vectors (nv * mr accumulators <= 24 of 32 zmm). */
+static inline int ens_pw_mr_max(int nv)
+{
+  return nv == 1 ? 16 : nv == 2 ? 12 : 8;
+}
+
+/* The lanes of a vector that still has `left` valid columns (0 when none). */
+static inline __mmask16 ens_pw_mask(int left)
+{
+  return left >= 16 ? 0xFFFF : left > 0 ? (__mmask16)((1u << left) - 1) : 0;
+}
+
 /* The body of a tile dispatcher: a switch over every (mr, nv) micro-tile shape the kernels use
  * (nv 3: mr <= 8, nv 2: mr <= 12, nv 1: mr <= 16), each case expanding the includer's
- * TILE_CASE(MR, NV) so the tile is compiled with constant bounds. */
+ * CASE(MR, NV) so the tile is compiled with constant bounds. */
 /* clang-format off */
-#define ENS_PW_TILE_SWITCH(mr, nv)                                                               \
+#define ENS_PW_TILE_SWITCH(mr, nv, CASE)                                                               \
   if ((nv) == 3) {                                                                             \
     switch (mr) {                                                                              \
-      TILE_CASE(1, 3) TILE_CASE(2, 3) TILE_CASE(3, 3) TILE_CASE(4, 3)                          \
-      TILE_CASE(5, 3) TILE_CASE(6, 3) TILE_CASE(7, 3) TILE_CASE(8, 3)                          \
+      CASE(1, 3) CASE(2, 3) CASE(3, 3) CASE(4, 3)                          \
+      CASE(5, 3) CASE(6, 3) CASE(7, 3) CASE(8, 3)                          \
     }                                                                                          \
   } else if ((nv) == 2) {                                                                      \
     switch (mr) {                                                                              \
-      TILE_CASE(1, 2) TILE_CASE(2, 2) TILE_CASE(3, 2) TILE_CASE(4, 2)                          \
-      TILE_CASE(5, 2) TILE_CASE(6, 2) TILE_CASE(7, 2) TILE_CASE(8, 2)                          \
-      TILE_CASE(9, 2) TILE_CASE(10, 2) TILE_CASE(11, 2) TILE_CASE(12, 2)                       \
+      CASE(1, 2) CASE(2, 2) CASE(3, 2) CASE(4, 2)                          \
+      CASE(5, 2) CASE(6, 2) CASE(7, 2) CASE(8, 2)                          \
+      CASE(9, 2) CASE(10, 2) CASE(11, 2) CASE(12, 2)                       \
     }                                                                                          \
   } else {                                                                                     \
     switch (mr) {                                                                              \
-      TILE_CASE(1, 1) TILE_CASE(2, 1) TILE_CASE(3, 1) TILE_CASE(4, 1)                          \
-      TILE_CASE(5, 1) TILE_CASE(6, 1) TILE_CASE(7, 1) TILE_CASE(8, 1)                          \
-      TILE_CASE(9, 1) TILE_CASE(10, 1) TILE_CASE(11, 1) TILE_CASE(12, 1)                       \
-      TILE_CASE(13, 1) TILE_CASE(14, 1) TILE_CASE(15, 1) TILE_CASE(16, 1)                      \
+      CASE(1, 1) CASE(2, 1) CASE(3, 1) CASE(4, 1)                          \
+      CASE(5, 1) CASE(6, 1) CASE(7, 1) CASE(8, 1)                          \
+      CASE(9, 1) CASE(10, 1) CASE(11, 1) CASE(12, 1)                       \
+      CASE(13, 1) CASE(14, 1) CASE(15, 1) CASE(16, 1)                      \
     }                                                                                          \
   }
 /* clang-format on */
