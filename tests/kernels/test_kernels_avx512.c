@@ -11,6 +11,7 @@
 #include "ens_test.h"
 #include "kernels/kernels.h"
 #include "kernels/x86/kernels_x86.h"
+#include "pw_problem.h"
 
 static float *dup(const float *v, size_t n)
 {
@@ -30,35 +31,21 @@ static float *dup(const float *v, size_t n)
 static void test_pointwise(const ens_kernels *fast, int rows, int cin, int cout, int use_se,
                            int use_res, ens_act act)
 {
-  const int rpi = rows > 3 ? rows / 3 + 1 : 1; /* images of rpi rows, the last one partial */
-  const int nimg = (rows + rpi - 1) / rpi;
-  float *in = ens_test_randv((size_t)rows * cin, 2.0f);
-  float *plain = ens_test_randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
-  float *w = malloc(sizeof(float) * ens_pw_packed_floats(cin, cout));
-  ens_pw_pack(plain, cin, cout, w);
-  float *bias = ens_test_randv(cout, 0.5f), *se = ens_test_randv((size_t)nimg * cin, 1.0f);
-  float *res = ens_test_randv((size_t)rows * cout, 1.0f);
-  float *in_ref = dup(in, (size_t)rows * cin), *in_fast = dup(in, (size_t)rows * cin);
+  pw_problem p;
+  pw_problem_init(&p, rows, cin, cout, use_se, use_res, act);
+  float *in_ref = dup(p.in, (size_t)rows * cin), *in_fast = dup(p.in, (size_t)rows * cin);
   float *out_ref = ens_test_randv((size_t)rows * cout, 9.0f),
         *out_fast = ens_test_randv((size_t)rows * cout, 9.0f);
-  ens_pw_args a = {.w = w,
-                   .bias = bias,
-                   .se = use_se ? se : NULL,
-                   .residual = use_res ? res : NULL,
-                   .rows = rows,
-                   .cin = cin,
-                   .cout = cout,
-                   .rows_per_image = rpi,
-                   .act = act};
+  ens_pw_args a = p.args;
   const int split = ens_test_irand(0, rows);
   a.in = in_ref;
   a.out = out_ref;
   RUN_SPLIT(ens_pointwise_ref, &a, rows, split);
   a.in = in_fast;
   a.out = out_fast;
-  a.prefetch[0] = res; /* cache hints only: must not change the result */
+  a.prefetch[0] = p.res; /* cache hints only: must not change the result */
   a.prefetch_bytes[0] = sizeof(float) * rows * cout;
-  a.prefetch[1] = bias;
+  a.prefetch[1] = p.bias;
   a.prefetch_bytes[1] = sizeof(float) * cout;
   RUN_SPLIT(fast->pointwise, &a, rows, ens_test_irand(0, rows));
   char what[160];
@@ -91,8 +78,8 @@ static void test_pointwise(const ens_kernels *fast, int rows, int cin, int cout,
     ens_test_close(what, out_cols, out_ref, (size_t)rows * cout, 1e-5, 1e-5);
     free(out_cols);
   }
-  free(in), free(plain), free(w), free(bias), free(se), free(res), free(in_ref), free(in_fast);
-  free(out_ref), free(out_fast);
+  pw_problem_free(&p);
+  free(in_ref), free(in_fast), free(out_ref), free(out_fast);
 }
 
 static void test_depthwise(const ens_kernels *fast, int n, int ih, int iw, int c, int k, int s,

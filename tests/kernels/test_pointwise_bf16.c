@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ens_test.h"
+#include "pw_problem.h"
 #include "kernels/kernels.h"
 #include "net_bf16.h"
 
@@ -38,14 +39,10 @@ static double worst_model = 0, worst_ref = 0; /* largest |d| / bound seen */
 
 static void test_pw(int rows, int cin, int cout, int use_se, int use_res, ens_act act)
 {
-  const int rpi = rows > 3 ? rows / 3 + 1 : 1;
-  const int nimg = (rows + rpi - 1) / rpi;
-  float *in = ens_test_randv((size_t)rows * cin, 2.0f);
-  float *plain = ens_test_randv((size_t)cin * cout, 1.0f / sqrtf((float)cin));
-  float *w = malloc(sizeof(float) * ens_pw_packed_floats(cin, cout));
-  ens_pw_pack(plain, cin, cout, w);
-  float *bias = ens_test_randv(cout, 0.5f), *se = ens_test_randv((size_t)nimg * cin, 1.0f);
-  float *res = ens_test_randv((size_t)rows * cout, 1.0f);
+  pw_problem p;
+  pw_problem_init(&p, rows, cin, cout, use_se, use_res, act);
+  const int rpi = p.rpi;
+  float *in = p.in, *plain = p.plain, *w = p.w, *bias = p.bias, *se = p.se, *res = p.res;
   float *in_ref = malloc(sizeof(float) * rows * cin), *in_keep = malloc(sizeof(float) * rows * cin);
   memcpy(in_ref, in, sizeof(float) * rows * cin);
   memcpy(in_keep, in, sizeof(float) * rows * cin);
@@ -54,17 +51,10 @@ static void test_pw(int rows, int cin, int cout, int use_se, int use_res, ens_ac
   uint16_t *packed = malloc(sizeof(uint16_t) * ens_bf16_packed_size(cin, cout));
   ens_bf16_mat m;
   ens_bf16_pack(w, cin, cout, packed, &m);
-  ens_pw_args a = {.in = in,
-                   .w = NULL, /* the bf16 kernel must not read it */
-                   .bias = bias,
-                   .se = use_se ? se : NULL,
-                   .residual = use_res ? res : NULL,
-                   .out = out,
-                   .rows = rows,
-                   .cin = cin,
-                   .cout = cout,
-                   .rows_per_image = rpi,
-                   .act = act};
+  ens_pw_args a = p.args;
+  a.in = in;
+  a.w = NULL; /* the bf16 kernel must not read it */
+  a.out = out;
   const int split = ens_test_irand(0, rows);
   ens_pointwise_bf16_avx512(&a, &m, 0, split);
   ens_pointwise_bf16_avx512(&a, &m, split, rows);
@@ -109,7 +99,8 @@ static void test_pw(int rows, int cin, int cout, int use_se, int use_res, ens_ac
               what, r, co, got, want, d_model, b_model, ref, d_ref, b_ref);
       }
     }
-  free(in), free(plain), free(w), free(bias), free(se), free(res), free(in_ref), free(in_keep);
+  pw_problem_free(&p);
+  free(in_ref), free(in_keep);
   free(out_ref), free(out), free(packed);
 }
 
