@@ -179,8 +179,7 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
       for (int c0 = col_begin, nc; c0 < col_end; c0 += nc) {
         nc = col_end - c0 < ENS_PW_PANEL - c0 % ENS_PW_PANEL ? col_end - c0
                                                              : ENS_PW_PANEL - c0 % ENS_PW_PANEL;
-        const int mrx = ens_pw_mr_max((nc + 15) / 16), nrows = (r0 + mc < end ? r0 + mc : end) - r0;
-        tiles += (size_t)(nrows + mrx - 1) / mrx;
+        tiles += (size_t)ens_pw_tiles((r0 + mc < end ? r0 + mc : end) - r0, (nc + 15) / 16);
       }
     per_tile = tiles ? (extra_lines + tiles - 1) / tiles : 0;
   }
@@ -196,11 +195,7 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
       __mmask16 mask[3];
       for (int j = 0; j < 3; j++)
         mask[j] = ens_pw_mask(nc - 16 * j);
-      /* As few tiles as mr_max allows, with heights balanced (25 rows = 7+6+6+6, not
-       * 8+8+8+1): a short tile streams the whole weight panel for little work. */
-      const int mrx = ens_pw_mr_max(nv), nrows = r1 - r0;
-      const int ntiles = (nrows + mrx - 1) / mrx;
-      const int base_mr = nrows / ntiles, taller = nrows % ntiles;
+      const int nrows = r1 - r0, ntiles = ens_pw_tiles(nrows, nv);
       /* The first tile pulls the weight panel in (at batch 1 the late layers' weights come
        * from memory); the others run from cache and prefetch the next panel into L2 in equal
        * parts, one line per input channel, so its first tile does not wait on memory. */
@@ -210,7 +205,7 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
       const int pf_chunk = ntiles > 1 ? (panel_lines + ntiles - 2) / (ntiles - 1) : 0;
       int r = r0;
       for (int t = 0; t < ntiles; t++, tile_no++) {
-        const int mr = base_mr + (t < taller);
+        const int mr = ens_pw_tile_height(nrows, ntiles, t);
         const int pf_first = (t - 1) * pf_chunk;
         pf_lines pf = {0};
         if (next && t > 0 && pf_first < panel_lines) {

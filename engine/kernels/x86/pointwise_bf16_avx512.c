@@ -116,12 +116,10 @@ void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int
       __mmask16 mask[3];
       for (int j = 0; j < 3; j++)
         mask[j] = ens_pw_mask(nc - 16 * j);
-      const int mrx = ens_pw_mr_max(nv), nrows = r1 - r0;
-      const int ntiles = (nrows + mrx - 1) / mrx;
-      const int base_mr = nrows / ntiles, taller = nrows % ntiles;
+      const int nrows = r1 - r0, ntiles = ens_pw_tiles(nrows, nv);
       int r = r0;
       for (int t = 0; t < ntiles; t++) {
-        const int mr = base_mr + (t < taller);
+        const int mr = ens_pw_tile_height(nrows, ntiles, t);
         tile_dispatch(mr, nv, panel + (size_t)(r - r0) * kp, kp, wb->w + (size_t)c0 * 2, np,
                       a->bias + c0, a->out + (size_t)r * cout + c0, cout,
                       a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask);

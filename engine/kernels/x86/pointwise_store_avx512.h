@@ -52,6 +52,20 @@ static inline int ens_pw_mr_max(int nv)
   return nv == 1 ? 16 : nv == 2 ? 12 : 8;
 }
 
+/* Micro-tiles for nrows rows of nv vectors: as few as ens_pw_mr_max allows, with heights
+ * balanced (25 rows = 7+6+6+6, not 8+8+8+1: a short tile streams the whole weight panel for
+ * little work). Tile t has ens_pw_tile_height() rows. */
+static inline int ens_pw_tiles(int nrows, int nv)
+{
+  const int m = ens_pw_mr_max(nv);
+  return (nrows + m - 1) / m;
+}
+
+static inline int ens_pw_tile_height(int nrows, int ntiles, int t)
+{
+  return nrows / ntiles + (t < nrows % ntiles);
+}
+
 /* The lanes of a vector that still has `left` valid columns (0 when none). */
 static inline __mmask16 ens_pw_mask(int left)
 {
