@@ -14,7 +14,14 @@
 
 typedef struct {
   size_t act, mid, dw, row_sums, se_mid, se_hidden, se_w, pooled;
+  size_t band; /* largest band buffer of a fused block, in floats */
 } arena_sizes;
+
+/* Rounds a float count up to a 64-byte multiple so every buffer stays aligned. */
+static size_t pad16(size_t n)
+{
+  return (n + 15) & ~(size_t)15;
+}
 
 static size_t max_sz(size_t a, size_t b)
 {
@@ -43,6 +50,33 @@ static int se_fold_into_weights(const ens_block *b, int oh, int ow)
   return (size_t)oh * ow > 4 * ens_pw_packed_floats(1, b->out_chs);
 }
 
+/* Expansion fused into the depthwise, in row bands: an IR block whose expanded image is
+ * larger than FUSE_BYTES (b0: the 112x112 and 56x56 blocks) does not write the whole
+ * expanded tensor and read it back from L3 / DRAM. Each thread takes a contiguous range of
+ * output rows and walks it in bands: it expands just the input rows the band's depthwise reads
+ * into its own band buffer in mid (~BAND_BYTES, so it stays in L2), keeping the k - s rows
+ * it shares with the previous band, and runs the depthwise on that band. One parallel region
+ * instead of two, and the same kernels on the same rows, so the result is bit-identical.
+ * Thread t's band buffer is at mid + t * band_stride for every fused block: at a per-block
+ * offset (it used to be a fraction of that block's expanded image) a thread wrote its bands
+ * to lines it had not touched since the previous forward, which came from L3 / DRAM (b0 batch
+ * 1, 2 threads: the second thread took 10-40 % longer than the first on those blocks). */
+#define FUSE_BYTES (1u << 20)
+#define BAND_BYTES (384u << 10)
+
+static int fusable(const ens_block *b, int h, int w)
+{
+  return b->type == ENS_BLOCK_IR && sizeof(float) * w * b->mid_chs * h > FUSE_BYTES &&
+         b->k >= b->stride;
+}
+
+/* Input rows per band of a fused block (at least the k rows one output row reads). */
+static size_t band_rows(const ens_block *b, int w)
+{
+  const size_t rows = BAND_BYTES / sizeof(float) / ((size_t)w * b->mid_chs);
+  return rows > (size_t)b->k ? rows : (size_t)b->k;
+}
+
 static void plan(const ens_net *net, int n, int ih, int iw, int threads, arena_sizes *z)
 {
   memset(z, 0, sizeof *z);
@@ -54,6 +88,8 @@ static void plan(const ens_net *net, int n, int ih, int iw, int threads, arena_s
     const size_t in_pixels = (size_t)n * h * w;
     if (b->type == ENS_BLOCK_IR)
       z->mid = max_sz(z->mid, in_pixels * b->mid_chs);
+    if (fusable(b, h, w))
+      z->band = max_sz(z->band, band_rows(b, w) * w * b->mid_chs);
     int oh = ens_same_pad(h, b->k, b->stride, &pa, &pb);
     int ow = ens_same_pad(w, b->k, b->stride, &pa, &pb);
     z->dw = max_sz(z->dw, (size_t)n * oh * ow * b->mid_chs);
@@ -67,13 +103,8 @@ static void plan(const ens_net *net, int n, int ih, int iw, int threads, arena_s
     w = ow;
   }
   z->mid = max_sz(z->mid, (size_t)n * h * w * net->head_chs);
+  z->mid = max_sz(z->mid, (size_t)threads * pad16(z->band));
   z->pooled = (size_t)n * net->head_chs;
-}
-
-/* Rounds a float count up to a 64-byte multiple so every buffer stays aligned. */
-static size_t pad16(size_t n)
-{
-  return (n + 15) & ~(size_t)15;
 }
 
 ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih, int iw,
@@ -98,6 +129,7 @@ ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih
   a->ih = ih;
   a->iw = iw;
   a->threads = threads;
+  a->band_stride = pad16(z.band);
   float *p = base;
   a->act[0] = p, p += pad16(z.act);
   a->act[1] = p, p += pad16(z.act);
@@ -406,24 +438,14 @@ static int images_per_chunk(const ens_block *b, int n, int h, int w, int oh, int
   return g < (size_t)n ? (int)g : n;
 }
 
-/* Expansion fused into the depthwise, in row bands: an IR block whose expanded image is
- * larger than FUSE_BYTES (b0: the 112x112, 56x56 and 28x28 blocks) does not write the whole
- * expanded tensor and read it back from L3 / DRAM. Each thread takes a contiguous range of
- * output rows and walks it in bands: it expands just the input rows the band's depthwise reads
- * into its own slice of the mid buffer (~BAND_BYTES, so it stays in L2), keeping the k - s rows
- * it shares with the previous band, and runs the depthwise on that band. One parallel region
- * instead of two, and the same kernels on the same rows, so the result is bit-identical. */
-#define FUSE_BYTES (1u << 20)
-#define BAND_BYTES (384u << 10)
-
 typedef struct {
   const ens_exec *x;
   const ens_block *b;
   const float *in; /* the chunk's block input [n, h, w, in_chs] */
   int n, h, w, oh, ow, pad_top, pad_left;
   int threads;
-  size_t slice; /* floats of a->mid per thread */
-  int band_out; /* output rows per band */
+  size_t band_stride; /* floats from one thread's band buffer to the next's */
+  int band_out;       /* output rows per band */
 } fused_job;
 
 static void run_fused(void *ctx, int t0, int t1)
@@ -434,7 +456,7 @@ static void run_fused(void *ctx, int t0, int t1)
   const ens_arena *a = j->x->arena;
   const int mid = b->mid_chs, s = b->stride, w = j->w, total = j->n * j->oh;
   for (int t = t0; t < t1; t++) {
-    float *buf = a->mid + (size_t)t * j->slice;
+    float *buf = a->mid + (size_t)t * j->band_stride;
     const int ib = (int)((long long)total * t / j->threads);
     const int ie = (int)((long long)total * (t + 1) / j->threads);
     int prev_img = -1, pr0 = 0, pr1 = 0; /* input rows [pr0, pr1) of prev_img are in buf */
@@ -495,18 +517,13 @@ static void run_fused(void *ctx, int t0, int t1)
 static int plan_fused(const ens_exec *x, const ens_block *b, int n, int h, int w, int oh, int ow,
                       int pt, int pl, fused_job *j)
 {
+  if (!fusable(b, h, w))
+    return 0;
   const size_t row = (size_t)w * b->mid_chs; /* floats of one expanded input row */
-  if (b->type != ENS_BLOCK_IR || sizeof(float) * row * h <= FUSE_BYTES || b->k < b->stride)
+  const size_t rows = band_rows(b, w);
+  if (rows * row > x->arena->band_stride) /* the arena was planned for other blocks */
     return 0;
   const int threads = ens_threadpool_threads(x->pool);
-  /* a->mid holds at least n images of this block's expansion (see plan()) */
-  const size_t slice = ((size_t)n * h * row / threads) & ~(size_t)15;
-  const size_t rows_fit = slice / row, rows_want = BAND_BYTES / sizeof(float) / row;
-  size_t rows = rows_want < rows_fit ? rows_want : rows_fit;
-  if (rows < (size_t)b->k)
-    rows = (size_t)b->k;
-  if (rows > rows_fit) /* not even one output row's k input rows fit */
-    return 0;
   *j = (fused_job){.x = x,
                    .b = b,
                    .n = n,
@@ -517,7 +534,7 @@ static int plan_fused(const ens_exec *x, const ens_block *b, int n, int h, int w
                    .pad_top = pt,
                    .pad_left = pl,
                    .threads = threads,
-                   .slice = slice,
+                   .band_stride = x->arena->band_stride,
                    .band_out = (int)((rows - (size_t)b->k) / (size_t)b->stride) + 1};
   return 1;
 }

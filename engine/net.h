@@ -91,14 +91,15 @@ typedef struct {
   int batch, ih, iw, threads; /* what the buffers are sized for */
   float *base;                /* the single allocation */
   size_t floats;
-  float *act[2];    /* block input / output ping-pong */
-  float *mid;       /* IR expanded activation (or, for blocks the forward runs fused in row
-                     * bands, one band slice per thread); also the head conv output */
-  float *dw;        /* depthwise output */
-  float *row_sums;  /* depthwise per-row channel sums */
-  float *se_hidden; /* [batch, groups, se_chs] partial sums, then [batch, threads, se_chs] */
-  float *se_scale;  /* [n, mid] */
-  float *se_w;      /* [n, packed projection weights] scaled by the gate (SE_ON_WEIGHTS) */
+  float *act[2];      /* block input / output ping-pong */
+  float *mid;         /* IR expanded activation (or, for blocks the forward runs fused in row
+                       * bands, one band buffer per thread); also the head conv output */
+  size_t band_stride; /* floats from one thread's band buffer in mid to the next's */
+  float *dw;          /* depthwise output */
+  float *row_sums;    /* depthwise per-row channel sums */
+  float *se_hidden;   /* [batch, groups, se_chs] partial sums, then [batch, threads, se_chs] */
+  float *se_scale;    /* [n, mid] */
+  float *se_w;        /* [n, packed projection weights] scaled by the gate (SE_ON_WEIGHTS) */
   float *pooled;
 } ens_arena;
 
