@@ -201,6 +201,15 @@ typedef struct {
   const void *user;
 } pw_job;
 
+/* A parallel 1x1 convolution job (see ens_kernels.pointwise_split_invariant). */
+static void run_pointwise_job(const ens_exec *x, int n, ens_range_fn fn, void *ctx)
+{
+  if (x->kernels->pointwise_split_invariant)
+    ens_threadpool_run(x->pool, n, fn, ctx);
+  else
+    ens_threadpool_run_fixed(x->pool, n, fn, ctx);
+}
+
 static void run_pw(void *ctx, int b, int e)
 {
   const pw_job *j = ctx;
@@ -287,9 +296,9 @@ static void pointwise_ranges(const ens_exec *x, const ens_pw_args *a, const ens_
 {
   pw_job j = {x, a, wb, ranges, user};
   if (!a->se && split_by_columns(x, a->rows, a->cout))
-    ens_threadpool_run(x->pool, (a->cout + COL_UNIT - 1) / COL_UNIT, run_pw_cols, &j);
+    run_pointwise_job(x, (a->cout + COL_UNIT - 1) / COL_UNIT, run_pw_cols, &j);
   else
-    ens_threadpool_run(x->pool, a->rows, run_pw, &j);
+    run_pointwise_job(x, a->rows, run_pw, &j);
 }
 
 static void pointwise(const ens_exec *x, const ens_pw_args *a, const ens_bf16_mat *wb)
@@ -672,7 +681,7 @@ static void run_block(const ens_exec *x, const ens_block *b, int img0, int n, in
                    .prefetch_bytes = {pf_bytes}};
   if (mode == SE_ON_WEIGHTS) {
     pw_image_job j = {x, &p, a->se_w, ens_pw_packed_floats(b->mid_chs, b->out_chs)};
-    ens_threadpool_run(x->pool, p.rows, run_pw_per_image, &j);
+    run_pointwise_job(x, p.rows, run_pw_per_image, &j);
   } else {
     pointwise(x, &p, bf16_w(x, b, 1));
   }

@@ -16,6 +16,21 @@
  * and the poster checks the announcement after publishing, so one of the two always sees the
  * other and no wake-up is lost.
  *
+ * Load balancing: a job's items are cut into up to CHUNKS_PER_THREAD chunks per thread. Each
+ * thread owns a contiguous run of chunks (the static split, so a thread mostly reads what it
+ * wrote in the previous job) and takes them from the front; a thread out of chunks takes the
+ * others' from the back. On a quiet machine each thread runs its own; when one is slowed or
+ * descheduled (b0 at 2 threads: ~10 % of a forward was one thread waiting for the other) the
+ * other finishes its work instead of waiting, and the caller never waits for a worker that
+ * has not started. Which thread runs a chunk never changes the result: jobs compute every
+ * item independently of how the range is cut (threadpool.h).
+ *
+ * A worker may look at a job late, after the caller has finished it and posted the next one,
+ * so every claim is validated against the job's generation: a thread's chunk run is one 64-bit
+ * word (generation, next, end) changed only by compare-and-swap, which fails for a finished
+ * or replaced job. Completion is counted per thread (chunks done, tagged with the generation)
+ * and summed by the caller, so no cache line is shared by every chunk.
+ *
  * OpenBLAS: the reference pointwise kernel calls cblas_sgemm from inside these workers, each
  * on its own row range. OpenBLAS's pthread build would otherwise start its own threads inside
  * each call and oversubscribe the cores, so ens_threadpool_new() sets OpenBLAS to one thread.
@@ -37,21 +52,34 @@ extern void openblas_set_num_threads(int num_threads);
 
 #define CACHE_LINE 64
 
+/* Chunks per thread of a job: enough that a stalled thread's remaining work can be shared,
+ * few enough that chunks keep the kernels' tiles long (b0 at 14x14: ~25 rows per chunk). */
+#define CHUNKS_PER_THREAD 16
+
+/* A thread's run of chunks of the current job: claim = generation << 32 | next << 16 | end
+ * (next < end: chunks left; the low 32 bits of the generation: a worker would have to stall
+ * for 2^32 jobs between reading the generation and claiming to be fooled), and how many
+ * chunks of which job the thread ran. */
+typedef struct {
+  _Alignas(CACHE_LINE) atomic_ullong claim;
+  _Alignas(CACHE_LINE) atomic_ulong done_generation; /* the job done_chunks counts */
+  atomic_uint done_chunks;
+} thread_slot;
+
 struct ens_threadpool {
   int threads;
   long spin_ns; /* how long a waiter spins before sleeping */
   pthread_t *workers;
   int started;
+  thread_slot *slots; /* one per thread, the caller's first */
   pthread_mutex_t mu;
   pthread_cond_t wake, done;
-  /* the current job: written by the caller before generation is bumped */
-  ens_range_fn fn;
-  void *ctx;
-  int n;
-  /* Each counter on its own cache line: workers poll generation while they decrement
-   * pending, and the caller polls pending. */
+  /* The current job: written by the caller before generation is bumped. Atomic because a
+   * late worker may read them while the next job is being posted (its claims then fail). */
+  _Atomic(ens_range_fn) fn;
+  _Atomic(void *) ctx;
+  atomic_int n, chunks;
   _Alignas(CACHE_LINE) atomic_ulong generation;
-  _Alignas(CACHE_LINE) atomic_int pending;  /* workers still busy with the current job */
   _Alignas(CACHE_LINE) atomic_int sleepers; /* workers (about to be) asleep on wake */
   atomic_int caller_waits;                  /* the caller is (about to be) asleep on done */
   atomic_int quit;
@@ -148,13 +176,78 @@ static int spin_while_ulong(ens_threadpool *p, atomic_ulong *v, unsigned long un
   }
 }
 
-static int spin_until_zero(ens_threadpool *p, atomic_int *v)
+static void range_of(int n, int parts, int index, int *begin, int *end)
+{
+  *begin = (int)((long long)n * index / parts);
+  *end = (int)((long long)n * (index + 1) / parts);
+}
+
+#define CLAIM(gen, next, end)                                                                      \
+  ((unsigned long long)(gen) << 32 | (unsigned long long)(next) << 16 | (unsigned long long)(end))
+
+/* Takes chunks of generation gen from slot s into [*c0, *c1): the owner (front) half of
+ * what is left of its run, so its first claims are long ranges and the last ones single
+ * chunks; another thread (back) its last chunk. Returns 0 when there is none. */
+static int claim_chunks(thread_slot *s, unsigned gen, int front, int *c0, int *c1)
+{
+  unsigned long long w = atomic_load_explicit(&s->claim, memory_order_acquire);
+  for (;;) {
+    const unsigned next = (unsigned)(w >> 16) & 0xFFFF, end = (unsigned)w & 0xFFFF;
+    if ((unsigned)(w >> 32) != gen || next >= end)
+      return 0;
+    const unsigned take = front ? (end - next + 1) / 2 : 1;
+    const unsigned long long want =
+        front ? CLAIM(gen, next + take, end) : CLAIM(gen, next, end - take);
+    if (atomic_compare_exchange_weak_explicit(&s->claim, &w, want, memory_order_acq_rel,
+                                              memory_order_acquire)) {
+      *c0 = (int)(front ? next : end - take);
+      *c1 = *c0 + (int)take;
+      return 1;
+    }
+  }
+}
+
+/* Thread `index`'s part of job gen: its own chunks, then the others'. Returns how many it ran. */
+static unsigned run_chunks(ens_threadpool *p, int index, unsigned gen)
+{
+  const ens_range_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
+  void *ctx = atomic_load_explicit(&p->ctx, memory_order_relaxed);
+  const int n = atomic_load_explicit(&p->n, memory_order_relaxed);
+  const int chunks = atomic_load_explicit(&p->chunks, memory_order_relaxed);
+  unsigned ran = 0;
+  for (int k = 0; k < p->threads; k++) {
+    const int owner = (index + k) % p->threads;
+    int c0, c1;
+    /* A successful claim proves the job was not finished, so fn, ctx, n and chunks read
+     * above were this generation's. */
+    while (claim_chunks(&p->slots[owner], gen, k == 0, &c0, &c1)) {
+      int b, e, unused;
+      range_of(n, chunks, c0, &b, &unused);
+      range_of(n, chunks, c1 - 1, &unused, &e);
+      fn(ctx, b, e);
+      ran += (unsigned)(c1 - c0);
+    }
+  }
+  return ran;
+}
+
+/* Chunks of job gen finished by the workers (the caller counts its own). */
+static unsigned workers_done(ens_threadpool *p, unsigned long gen)
+{
+  unsigned sum = 0;
+  for (int t = 1; t < p->threads; t++)
+    if (atomic_load(&p->slots[t].done_generation) == gen)
+      sum += atomic_load_explicit(&p->slots[t].done_chunks, memory_order_relaxed);
+  return sum;
+}
+
+static int spin_until_done(ens_threadpool *p, unsigned long gen, unsigned want)
 {
   if (!spin_enabled(p))
-    return atomic_load(v) == 0;
+    return workers_done(p, gen) >= want;
   long deadline = 0;
   for (unsigned i = 1;; i++) {
-    if (atomic_load_explicit(v, memory_order_acquire) == 0) {
+    if (workers_done(p, gen) >= want) {
       spin_account(p, 0);
       return 1;
     }
@@ -163,12 +256,6 @@ static int spin_until_zero(ens_threadpool *p, atomic_int *v)
       return 0;
     }
   }
-}
-
-static void range_of(int n, int threads, int index, int *begin, int *end)
-{
-  *begin = (int)((long long)n * index / threads);
-  *end = (int)((long long)n * (index + 1) / threads);
 }
 
 static void *worker_main(void *arg)
@@ -189,16 +276,15 @@ static void *worker_main(void *arg)
     seen = atomic_load(&p->generation);
     if (atomic_load(&p->quit))
       break;
-    ens_range_fn fn = p->fn;
-    void *ctx = p->ctx;
-    const int n = p->n;
-
-    int b, e;
-    range_of(n, p->threads, index, &b, &e);
-    if (e > b)
-      fn(ctx, b, e);
-
-    if (atomic_fetch_sub(&p->pending, 1) == 1 && atomic_load(&p->caller_waits)) {
+    const unsigned ran = run_chunks(p, index, (unsigned)seen);
+    if (ran == 0)
+      continue;
+    /* The caller reads done_generation first: while it waits for this job it posts no other,
+     * so a count it reads after a matching generation is this job's. Sequentially consistent:
+     * pairs with the caller's caller_waits store and re-check. */
+    atomic_store_explicit(&p->slots[index].done_chunks, ran, memory_order_relaxed);
+    atomic_store(&p->slots[index].done_generation, seen);
+    if (atomic_load(&p->caller_waits)) {
       pthread_mutex_lock(&p->mu);
       pthread_cond_signal(&p->done);
       pthread_mutex_unlock(&p->mu);
@@ -230,10 +316,20 @@ ens_status ens_threadpool_new(int threads, ens_threadpool **out, ens_error *err)
     return ens_fail(err, ENS_ERR_ARG, "threads: %d is too many (max 1024)", threads);
   ens_threadpool *p =
       aligned_alloc(CACHE_LINE, (sizeof *p + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE);
-  if (!p)
+  thread_slot *slots = aligned_alloc(CACHE_LINE, sizeof(thread_slot) * (size_t)threads);
+  if (!p || !slots) {
+    free(p);
+    free(slots);
     return ens_fail(err, ENS_ERR_NOMEM, "thread pool: out of memory");
+  }
   *p = (ens_threadpool){0};
   p->threads = threads;
+  p->slots = slots;
+  for (int t = 0; t < threads; t++) {
+    atomic_init(&slots[t].claim, CLAIM(0, 0, 0));
+    atomic_init(&slots[t].done_generation, 0);
+    atomic_init(&slots[t].done_chunks, 0);
+  }
   long spin_us = threads <= online ? 200 : 0;
   const char *spin = getenv("ENS_POOL_SPIN");
   if (spin && *spin) {
@@ -244,7 +340,10 @@ ens_status ens_threadpool_new(int threads, ens_threadpool **out, ens_error *err)
   }
   p->spin_ns = spin_us * 1000;
   atomic_init(&p->generation, 0);
-  atomic_init(&p->pending, 0);
+  atomic_init(&p->fn, NULL);
+  atomic_init(&p->ctx, NULL);
+  atomic_init(&p->n, 0);
+  atomic_init(&p->chunks, 0);
   atomic_init(&p->sleepers, 0);
   atomic_init(&p->caller_waits, 0);
   atomic_init(&p->quit, 0);
@@ -289,6 +388,7 @@ void ens_threadpool_free(ens_threadpool *p)
   for (int i = 0; i < p->started; i++)
     pthread_join(p->workers[i], NULL);
   free(p->workers);
+  free(p->slots);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->wake);
   pthread_cond_destroy(&p->done);
@@ -300,7 +400,7 @@ int ens_threadpool_threads(const ens_threadpool *p)
   return p->threads;
 }
 
-void ens_threadpool_run(ens_threadpool *p, int n, ens_range_fn fn, void *ctx)
+static void run_job(ens_threadpool *p, int n, ens_range_fn fn, void *ctx, int chunks_per_thread)
 {
   if (n <= 0)
     return;
@@ -308,24 +408,38 @@ void ens_threadpool_run(ens_threadpool *p, int n, ens_range_fn fn, void *ctx)
     fn(ctx, 0, n);
     return;
   }
-  /* Every worker finished the previous job (pending reached 0), so none reads these now. */
-  p->fn = fn;
-  p->ctx = ctx;
-  p->n = n;
-  atomic_store(&p->pending, p->started);
-  publish(p);
+  /* The previous job is finished: its chunks are all claimed, so a late worker reading the
+   * fields below fails its claims (claim_chunk). */
+  const unsigned long gen = atomic_load_explicit(&p->generation, memory_order_relaxed) + 1;
+  const int chunks = n < p->threads * chunks_per_thread ? n : p->threads * chunks_per_thread;
+  atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
+  atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
+  atomic_store_explicit(&p->n, n, memory_order_relaxed);
+  atomic_store_explicit(&p->chunks, chunks, memory_order_relaxed);
+  for (int t = 0; t < p->threads; t++) {
+    int b, e;
+    range_of(chunks, p->threads, t, &b, &e);
+    atomic_store_explicit(&p->slots[t].claim, CLAIM((unsigned)gen, b, e), memory_order_relaxed);
+  }
+  publish(p); /* sequentially consistent: the stores above are visible to whoever sees gen */
 
-  int b, e;
-  range_of(n, p->threads, 0, &b, &e);
-  if (e > b)
-    fn(ctx, b, e);
-
-  if (!spin_until_zero(p, &p->pending)) {
+  const unsigned want = (unsigned)chunks - run_chunks(p, 0, (unsigned)gen);
+  if (!spin_until_done(p, gen, want)) {
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->caller_waits, 1);
-    while (atomic_load(&p->pending) > 0)
+    while (workers_done(p, gen) < want)
       pthread_cond_wait(&p->done, &p->mu);
     atomic_store(&p->caller_waits, 0);
     pthread_mutex_unlock(&p->mu);
   }
+}
+
+void ens_threadpool_run(ens_threadpool *p, int n, ens_range_fn fn, void *ctx)
+{
+  run_job(p, n, fn, ctx, CHUNKS_PER_THREAD);
+}
+
+void ens_threadpool_run_fixed(ens_threadpool *p, int n, ens_range_fn fn, void *ctx)
+{
+  run_job(p, n, fn, ctx, 1);
 }

@@ -147,6 +147,12 @@ typedef void (*ens_stem_fn)(const ens_stem_args *a, int begin, int end);
 
 typedef struct {
   const char *name; /* "ref", "avx512", ... */
+  /* Nonzero when every output of pointwise() is computed the same way whatever [begin, end)
+   * and column range it is called with, so the thread pool may cut jobs anywhere (each row's
+   * sum runs over the input channels in one fixed order). The reference kernel's OpenBLAS
+   * sgemm picks its micro-kernels by the call's shape, so there the forward keeps one fixed
+   * range per thread to stay deterministic. */
+  int pointwise_split_invariant;
   ens_pointwise_fn pointwise;
   ens_depthwise_fn depthwise;
   ens_stem_fn stem;

@@ -1,5 +1,6 @@
-/* test_threads.c - thread count does not change the answer beyond float noise; two models
- * forwarding from two threads at once give their single-threaded answers; random-weight
+/* test_threads.c - thread count does not change the answer beyond float noise; repeated
+ * forwards give bit-identical answers; two models forwarding from two threads at once give
+ * their single-threaded answers; random-weight
  * models are deterministic and finite; non-square inputs run with the right shapes. */
 #include <math.h>
 #include <pthread.h>
@@ -36,6 +37,24 @@ static void one_vs_two(const char *w)
   ens_test_close("threads 1 vs 2", l2, l1, 1000, 1e-5 * maxabs, 0);
   ens_model_free(m1);
   ens_model_free(m2);
+}
+
+/* The pool hands a held-up thread's rows to the other (threadpool.h): which thread computes
+ * what varies from run to run, the answer must not. Run under both kernel tables (the
+ * reference one keeps fixed ranges for its OpenBLAS calls). */
+static void repeatable(const char *w)
+{
+  ens_model *m = load_threads(w, 2);
+  float first[1000], again[1000];
+  ens_error err;
+  CHECK_OK(ens_model_forward(m, input_b0, 1, first, NULL, &err), &err);
+  int differ = 0;
+  for (int r = 0; r < 30; r++) {
+    CHECK_OK(ens_model_forward(m, input_b0, 1, again, NULL, &err), &err);
+    differ += memcmp(first, again, sizeof first) != 0;
+  }
+  CHECK(differ == 0, "2 threads: %d of 30 forwards differ from the first", differ);
+  ens_model_free(m);
 }
 
 typedef struct {
@@ -162,6 +181,7 @@ int main(void)
   size_t n;
   input_b0 = ens_test_load_f32(ens_test_shared_path("goldens/b0.safetensors"), "input", &n, NULL);
   one_vs_two(w);
+  repeatable(w);
   two_models_at_once(w);
   random_models();
   non_square(w);

@@ -4,6 +4,7 @@
 
 static const ens_kernels avx512_kernels = {
     .name = "avx512",
+    .pointwise_split_invariant = 1,
     .pointwise = ens_pointwise_avx512,
     .depthwise = ens_depthwise_avx512,
     .stem = ens_stem_avx512,
