@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "huge_alloc.h"
 #include "net_bf16.h"
 
 /* ------------------------------------------------------------------ arena planning */
@@ -118,11 +119,11 @@ ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih
   plan(net, batch, ih, iw, threads, &z);
   const size_t total = 2 * pad16(z.act) + pad16(z.mid) + pad16(z.dw) + pad16(z.row_sums) +
                        pad16(z.se_mid) + pad16(z.se_hidden) + pad16(z.se_w) + pad16(z.pooled);
-  float *base = NULL;
-  if (posix_memalign((void **)&base, 64, sizeof(float) * total) != 0)
+  float *base = ens_huge_alloc(sizeof(float) * total);
+  if (!base)
     return ens_fail(err, ENS_ERR_NOMEM, "out of memory planning %zu MB of activations for batch %d",
                     sizeof(float) * total >> 20, batch);
-  free(a->base);
+  ens_huge_free(a->base, sizeof(float) * a->floats);
   a->base = base;
   a->floats = total;
   a->batch = batch;
@@ -145,7 +146,7 @@ ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih
 
 void ens_arena_free(ens_arena *a)
 {
-  free(a->base);
+  ens_huge_free(a->base, sizeof(float) * a->floats);
   memset(a, 0, sizeof *a);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "huge_alloc.h"
 
 /* Lays the structure of net out and, with base != NULL, points every weight into base.
  * Returns the number of floats needed. */
@@ -185,7 +186,8 @@ ens_status ens_net_build(ens_net *net, const ens_variant_def *v, const ens_varia
   if (!net->blocks)
     return ens_fail(err, ENS_ERR_NOMEM, "out of memory for the network");
   net->weight_floats = layout(net, NULL);
-  net->weights = calloc(net->weight_floats, sizeof(float)); /* zero: the panels' padding */
+  /* zeroed: the panels' padding */
+  net->weights = ens_huge_alloc(sizeof(float) * net->weight_floats);
   if (!net->weights) {
     ens_net_free(net);
     return ens_fail(err, ENS_ERR_NOMEM, "out of memory for %zu MB of weights",
@@ -210,7 +212,7 @@ ens_status ens_net_build(ens_net *net, const ens_variant_def *v, const ens_varia
 void ens_net_free(ens_net *net)
 {
   free(net->blocks);
-  free(net->weights);
+  ens_huge_free(net->weights, sizeof(float) * net->weight_floats);
   memset(net, 0, sizeof *net);
 }
 
