@@ -85,8 +85,6 @@ struct ens_threadpool {
   _Alignas(CACHE_LINE) atomic_int sleepers; /* workers (about to be) asleep on wake */
   atomic_int caller_waits;                  /* the caller is (about to be) asleep on done */
   atomic_int quit;
-  _Alignas(CACHE_LINE) atomic_uint spin_waits; /* adaptive spinning, see spin_account() */
-  atomic_int spin_misses, spin_off_left;
 };
 
 typedef struct {
@@ -108,36 +106,16 @@ static long now_ns(void)
   return t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
-/* Adaptive spinning: when the other threads do not get a core (a loaded machine), spinning
- * only burns this process's share of the CPU (measured: b0 at 2 threads beside one busy
- * process went from 11.5 ms to 78 ms median with a fixed 200 us spin). So every wait that
- * spins in vain counts as a miss; 4 misses among 64 waits turn spinning off for the next
- * SPIN_OFF_WAITS waits, after which it is tried again. An idle model misses once per wake-up
- * (a video pipeline at 30 fps: 1 in ~65 waits), below that threshold. */
-#define SPIN_WINDOW 64
-#define SPIN_MAX_MISSES 4
-#define SPIN_OFF_WAITS 4096
-
-static int spin_enabled(ens_threadpool *p)
+/* Spinning, not sleeping, while the machine has a core for each thread. There used to be an
+ * adaptive switch that turned spinning off for a while after a few waits spun in vain (made
+ * for a loaded machine, when spinning did not yield); with the yields in spin_step() it
+ * measured no better beside one or two busy processes (b0, 2 threads: 11-13 ms and 14-25 ms
+ * medians either way), and it misfired at start-up: a fresh process's first waits (page
+ * faults, threads starting) turned spinning off for its next ~25 forwards (8-10 ms each
+ * instead of 6). */
+static int spin_enabled(const ens_threadpool *p)
 {
-  if (p->spin_ns <= 0)
-    return 0;
-  if (atomic_load_explicit(&p->spin_off_left, memory_order_relaxed) > 0) {
-    atomic_fetch_sub_explicit(&p->spin_off_left, 1, memory_order_relaxed);
-    return 0;
-  }
-  return 1;
-}
-
-static void spin_account(ens_threadpool *p, int missed)
-{
-  if (missed)
-    atomic_fetch_add_explicit(&p->spin_misses, 1, memory_order_relaxed);
-  if (atomic_fetch_add_explicit(&p->spin_waits, 1, memory_order_relaxed) % SPIN_WINDOW ==
-      SPIN_WINDOW - 1) {
-    if (atomic_exchange_explicit(&p->spin_misses, 0, memory_order_relaxed) >= SPIN_MAX_MISSES)
-      atomic_store_explicit(&p->spin_off_left, SPIN_OFF_WAITS, memory_order_relaxed);
-  }
+  return p->spin_ns > 0;
 }
 
 /* One poll of a bounded spin: pauses, every 64 polls checks the time budget (starting it on
@@ -167,14 +145,10 @@ static int spin_while_ulong(ens_threadpool *p, atomic_ulong *v, unsigned long un
     return atomic_load(v) != unchanged;
   long deadline = 0;
   for (unsigned i = 1;; i++) {
-    if (atomic_load_explicit(v, memory_order_acquire) != unchanged) {
-      spin_account(p, 0);
+    if (atomic_load_explicit(v, memory_order_acquire) != unchanged)
       return 1;
-    }
-    if (!spin_step(p, i, &deadline)) {
-      spin_account(p, 1);
+    if (!spin_step(p, i, &deadline))
       return 0;
-    }
   }
 }
 
@@ -249,14 +223,10 @@ static int spin_until_done(ens_threadpool *p, unsigned long gen, unsigned want)
     return workers_done(p, gen) >= want;
   long deadline = 0;
   for (unsigned i = 1;; i++) {
-    if (workers_done(p, gen) >= want) {
-      spin_account(p, 0);
+    if (workers_done(p, gen) >= want)
       return 1;
-    }
-    if (!spin_step(p, i, &deadline)) {
-      spin_account(p, 1);
+    if (!spin_step(p, i, &deadline))
       return 0;
-    }
   }
 }
 
@@ -349,9 +319,6 @@ ens_status ens_threadpool_new(int threads, ens_threadpool **out, ens_error *err)
   atomic_init(&p->sleepers, 0);
   atomic_init(&p->caller_waits, 0);
   atomic_init(&p->quit, 0);
-  atomic_init(&p->spin_waits, 0);
-  atomic_init(&p->spin_misses, 0);
-  atomic_init(&p->spin_off_left, 0);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->wake, NULL);
   pthread_cond_init(&p->done, NULL);
