@@ -21,6 +21,8 @@ typedef struct {
   pthread_t caller;
 } counting_job;
 
+static _Atomic unsigned sink; /* keeps the busy work */
+
 static void count_items(void *ctx, int begin, int end)
 {
   counting_job *j = ctx;
@@ -31,9 +33,10 @@ static void count_items(void *ctx, int begin, int end)
   }
   for (int i = begin; i < end; i++) {
     /* ~0.1-1 us of work per item, so that every thread gets to run some */
-    volatile unsigned spin = 0;
+    unsigned spin = 0;
     for (int k = 0; k < 300; k++)
-      spin += (unsigned)k;
+      spin = spin * 31 + (unsigned)k;
+    sink += spin;
     atomic_fetch_add(&j->hits[i], 1);
     j->plain[i] = (int)j->stamp;
   }
