@@ -91,6 +91,7 @@ struct ens_threadpool {
 typedef struct {
   ens_threadpool *p;
   int index;
+  int creator_cpu; /* sched_getcpu() of the thread that made the pool, or -1 */
 } worker_arg;
 
 static inline void cpu_relax(void)
@@ -231,10 +232,37 @@ static int spin_until_done(ens_threadpool *p, unsigned long gen, unsigned want)
   }
 }
 
+/* A new thread starts on its creator's CPU when the scheduler's load figures make the other
+ * CPUs look busy (right after another process exited, say), and the load balancer took ~90 ms
+ * to move it: b0's first ~8 forwards at 2 threads then ran at 1-thread speed, the caller doing
+ * every chunk. So each worker moves itself once to the index-th allowed CPU after its
+ * creator's and then allows its whole set again (it stays put while the load is even). Only
+ * this thread's own affinity is touched, and a refusal (a restricted container) is harmless. */
+static void move_off_creator_cpu(int creator_cpu, int index)
+{
+  cpu_set_t allowed, one;
+  if (creator_cpu < 0 || sched_getaffinity(0, sizeof allowed, &allowed) != 0)
+    return;
+  int ids[CPU_SETSIZE], n = 0, pos = 0; /* the allowed CPUs in order; the creator's at pos */
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &allowed)) {
+      if (c == creator_cpu)
+        pos = n;
+      ids[n++] = c;
+    }
+  if (n < 2)
+    return;
+  CPU_ZERO(&one);
+  CPU_SET(ids[(pos + index) % n], &one);
+  if (sched_setaffinity(0, sizeof one, &one) == 0)
+    sched_setaffinity(0, sizeof allowed, &allowed);
+}
+
 static void *worker_main(void *arg)
 {
   ens_threadpool *p = ((worker_arg *)arg)->p;
   const int index = ((worker_arg *)arg)->index;
+  move_off_creator_cpu(((worker_arg *)arg)->creator_cpu, index);
   free(arg);
   unsigned long seen = 0;
   for (;;) {
@@ -330,11 +358,13 @@ ens_status ens_threadpool_new(int threads, ens_threadpool **out, ens_error *err)
       ens_threadpool_free(p);
       return ens_fail(err, ENS_ERR_NOMEM, "thread pool: out of memory");
     }
+    const int creator_cpu = sched_getcpu();
     for (int i = 1; i < threads; i++) {
       worker_arg *a = malloc(sizeof *a);
       if (a) {
         a->p = p;
         a->index = i;
+        a->creator_cpu = creator_cpu;
       }
       if (!a || pthread_create(&p->workers[i - 1], NULL, worker_main, a) != 0) {
         free(a);
