@@ -4,7 +4,6 @@
  *   ens-bench (--model PATH | --variant V --random-weights) [--batch N] [--threads T]
  *             [--runs R] [--warmup W] [--input-size H[xW]] [--peak-gflops X] [--json]
  *             [--input FILE.f32] [--logits-out FILE.f32] [--times] [--precision f32|bf16]
- *             [--serve]
  *
  * The input is a fixed pseudo-random pattern (sin(i), as shared/tools/ort_check.js uses), or a
  * raw float32 NCHW file (--input; one image is repeated over the batch). Times are wall-clock
@@ -18,12 +17,6 @@
  * (null without --peak-gflops), precision ("f32" or "bf16"), and times_ms (every timed run)
  * with --times. --precision bf16 runs the 1x1 convolutions in bf16 (ENS_PRECISION_BF16; needs
  * AVX512_BF16, else exit 1).
- *
- * --serve (for the peer benchmark, engine/bench/peer_bench.js): after the warm-up, reads
- * lines from stdin; each positive integer K times K more forwards and prints one line
- * {"times_ms":[...]}; at the end of input (or a line that is not a positive integer) prints
- * {"peak_rss_mb":...,"weight_mb":...,"gflop_per_image":...,"threads":...} and exits. The
- * benchmark alternates two such processes, ens and ORT, a few forwards at a time.
  * engine/bench/test_ens_bench.py checks the exit codes and these keys.
  */
 #include <errno.h>
@@ -43,8 +36,7 @@ static void usage(FILE *f)
   fprintf(f, "usage: ens-bench (--model PATH | --variant V --random-weights) [--batch N]\n"
              "                 [--threads T] [--runs R] [--warmup W] [--input-size H[xW]]\n"
              "                 [--peak-gflops X] [--json] [--input FILE.f32]\n"
-             "                 [--logits-out FILE.f32] [--times] [--precision f32|bf16]\n"
-             "                 [--serve]\n");
+             "                 [--logits-out FILE.f32] [--times] [--precision f32|bf16]\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -87,55 +79,10 @@ static int read_f32(const char *path, float *dst, size_t n)
   return 1;
 }
 
-/* One forward; its wall time in ms, or -1 after printing the error. */
-static double timed_forward(ens_model *m, const float *x, int batch, float *logits)
-{
-  ens_error err;
-  const double t0 = now_ms();
-  if (ens_model_forward(m, x, batch, logits, NULL, &err) != ENS_OK) {
-    fprintf(stderr, "ens-bench: forward: %s\n", err.message);
-    return -1;
-  }
-  return now_ms() - t0;
-}
-
-static double peak_rss_mb(void)
-{
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss / 1024.0; /* Linux: KiB */
-}
-
-/* --serve: K forwards per request line until the input ends. 0 on success. */
-static int serve_requests(ens_model *m, const float *x, int batch, float *logits)
-{
-  char line[64];
-  int k;
-  while (fgets(line, sizeof line, stdin)) {
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!ens_cli_parse_int(line, 1, 1000000, &k))
-      break;
-    printf("{\"times_ms\":[");
-    for (int i = 0; i < k; i++) {
-      const double dt = timed_forward(m, x, batch, logits);
-      if (dt < 0)
-        return 1;
-      printf("%s%.4f", i ? "," : "", dt);
-    }
-    printf("]}\n");
-    fflush(stdout);
-  }
-  const ens_model_info *info = ens_model_get_info(m);
-  printf("{\"peak_rss_mb\":%.1f,\"weight_mb\":%.2f,\"gflop_per_image\":%.4f,\"threads\":%d}\n",
-         peak_rss_mb(), info->weight_bytes / 1048576.0, info->gflops, info->threads);
-  return 0;
-}
-
 int main(int argc, char **argv)
 {
   const char *model_path = NULL, *variant = NULL, *input_path = NULL, *logits_out = NULL;
   int random_weights = 0, batch = 1, threads = 0, runs = 20, warmup = 3, json = 0, times = 0;
-  int serve = 0;
   int in_h = 0, in_w = 0;
   double peak_gflops = 0;
   ens_precision precision = ENS_PRECISION_F32;
@@ -155,9 +102,6 @@ int main(int argc, char **argv)
       takes = 0;
     } else if (!strcmp(a, "--times")) {
       times = 1;
-      takes = 0;
-    } else if (!strcmp(a, "--serve")) {
-      serve = 1;
       takes = 0;
     } else if (!v) {
       return usage_error("option %s needs a value", a);
@@ -247,16 +191,16 @@ int main(int argc, char **argv)
   for (int b = 1; b < batch; b++)
     memcpy(x + b * img, x, img * sizeof(float));
 
-  for (int i = 0; i < warmup + (serve ? 0 : runs); i++) {
-    const double dt = timed_forward(m, x, batch, logits);
-    if (dt < 0)
+  for (int i = 0; i < warmup + runs; i++) {
+    double t0 = now_ms();
+    st = ens_model_forward(m, x, batch, logits, NULL, &err);
+    double dt = now_ms() - t0;
+    if (st != ENS_OK) {
+      fprintf(stderr, "ens-bench: forward: %s\n", err.message);
       goto done;
+    }
     if (i >= warmup)
       t[i - warmup] = dt;
-  }
-  if (serve) {
-    rc = serve_requests(m, x, batch, logits);
-    goto done;
   }
   if (logits_out) {
     FILE *f = fopen(logits_out, "wb");
@@ -276,7 +220,9 @@ int main(int argc, char **argv)
   double ms_img = median / batch;
   double ips = 1e3 / ms_img;
   double achieved = info->gflops * ips; /* GFLOP/s */
-  const double rss_mb = peak_rss_mb();
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double rss_mb = ru.ru_maxrss / 1024.0; /* Linux: KiB */
 
   if (json) {
     printf("{\"variant\":\"%s\",\"batch\":%d,\"threads\":%d,\"input\":\"%dx%d\",\"runs\":%d,"
