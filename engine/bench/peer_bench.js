@@ -12,6 +12,10 @@
 // 2. Timing: for each (threads, batch) the rounds alternate ens, ORT, ens, ORT ... Every round
 //    is a fresh process (ens-bench / ort_bench.js) that warms up and then times K forwards;
 //    medians and p90 are taken over all timed forwards of all rounds of a side.
+//    A round much slower than the side's best (counted in the report) was disturbed: by load
+//    bursts, or, seen with ORT at 2 threads on this VM, by a fresh process whose two threads
+//    shared one CPU for the whole round (22-24 ms forwards instead of ~10); the ratio of
+//    minima is the estimate least affected by either.
 // 3. Peak RSS of each side's process (ORT's includes the Node runtime, whose own baseline is
 //    shown), ens's share of the measured FMA peak, and b3 @300 for ens alone.
 'use strict';
@@ -105,6 +109,7 @@ function main() {
     const common = ['--batch', String(c.batch), '--threads', String(c.threads), '--runs', String(c.runs), '--warmup', '3', '--times'];
     const ens = { t: [], rss: 0 }, ort = { t: [], rss: 0, base: 0 };
     const paired = []; // per round: ens median / ORT median of the same round (same load)
+    const roundMed = { ens: [], ort: [] };
     let pct = null;
     for (let r = 0; r < a.rounds; r++) {
       const e = runJson(a.ensBench, ['--model', a.b0, '--json', '--peak-gflops', String(peak[String(c.threads)]), ...common]);
@@ -112,7 +117,12 @@ function main() {
       const o = runJson('node', [ortBench, '--model', a.onnx, ...common]);
       ort.t.push(...o.times_ms); ort.rss = Math.max(ort.rss, o.peak_rss_mb); ort.base = o.node_base_rss_mb;
       paired.push(median(e.times_ms) / median(o.times_ms));
+      roundMed.ens.push(median(e.times_ms));
+      roundMed.ort.push(median(o.times_ms));
     }
+    // rounds slower than 1.5x the side's best round: load bursts, or (seen with ORT at 2
+    // threads) a fresh process whose threads share one CPU for the whole round
+    const slow = (m) => m.filter((x) => x > 1.5 * Math.min(...m)).length;
     const em = median(ens.t), om = median(ort.t);
     pct = 100 * ens.gflop * c.batch / (em / 1e3) / peak[String(c.threads)];
     rows.push({ threads: c.threads, batch: c.batch, samples: ens.t.length,
@@ -121,6 +131,7 @@ function main() {
       ens_img_s: 1e3 * c.batch / em, ort_img_s: 1e3 * c.batch / om,
       latency_ratio: em / om, throughput_ratio: om / em, ens_pct_fma_peak: pct,
       paired_ratio_median: median(paired), min_ratio: Math.min(...ens.t) / Math.min(...ort.t),
+      rounds: a.rounds, ens_slow_rounds: slow(roundMed.ens), ort_slow_rounds: slow(roundMed.ort),
       ens_peak_rss_mb: ens.rss, ens_weight_mb: ens.weightMb, ort_peak_rss_mb: ort.rss, ort_node_base_rss_mb: ort.base });
   }
 
@@ -159,7 +170,8 @@ function main() {
   console.log('ens/ORT time, other estimates (load bursts move the medians of a busy machine):');
   for (const r of rows)
     console.log(`${String(r.threads).padStart(3)} ${String(r.batch).padStart(5)} | median of per-round ratios ${r.paired_ratio_median.toFixed(3)}, ` +
-                `ratio of minima ${r.min_ratio.toFixed(3)}`);
+                `ratio of minima ${r.min_ratio.toFixed(3)}; rounds slower than 1.5x the side's best: ` +
+                `ens ${r.ens_slow_rounds}/${r.rounds}, ORT ${r.ort_slow_rounds}/${r.rounds}`);
   const b3ms = b3.bs1.median_ms, b0r = rows.find((r) => r.threads === 2 && r.batch === 1);
   console.log(`\nens b3 @300 batch 1, 2 threads: median ${b3ms.toFixed(2)} ms, p90 ${b3.bs1.p90_ms.toFixed(2)} ms, ` +
               `${(b3ms / b0r.ens_median_ms).toFixed(2)} x b0 (${b3.bs1.gflop_per_image.toFixed(2)} GFLOP, ${b3.bs1.pct_fma_peak.toFixed(1)} % of FMA peak), peak RSS ${b3.bs1.peak_rss_mb.toFixed(0)} MiB`);
