@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "huge_alloc.h"
+
 /* engine/kernels/x86/pointwise_bf16_avx512.c; weak so builds without it still link. */
 void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int begin, int end)
     __attribute__((weak));
@@ -80,10 +82,11 @@ ens_status ens_net_bf16_new(const ens_net *net, ens_net_bf16 **out, ens_error *e
     nb->exp = calloc((size_t)net->num_blocks + 1, sizeof *nb->exp);
     nb->proj = calloc((size_t)net->num_blocks + 1, sizeof *nb->proj);
   }
-  if (!nb || !nb->exp || !nb->proj ||
-      posix_memalign((void **)&nb->data, 64, sizeof(uint16_t) * (total ? total : 1)) != 0) {
-    if (nb)
-      nb->data = NULL;
+  if (nb) {
+    nb->data_bytes = sizeof(uint16_t) * (total ? total : 1);
+    nb->data = ens_huge_alloc(nb->data_bytes); /* streamed like the float32 weights */
+  }
+  if (!nb || !nb->exp || !nb->proj || !nb->data) {
     ens_net_bf16_free(nb);
     return ens_fail(err, ENS_ERR_NOMEM, "out of memory for %zu MB of bf16 weights",
                     sizeof(uint16_t) * total >> 20);
@@ -110,6 +113,6 @@ void ens_net_bf16_free(ens_net_bf16 *b)
     return;
   free(b->exp);
   free(b->proj);
-  free(b->data);
+  ens_huge_free(b->data, b->data_bytes);
   free(b);
 }

@@ -34,7 +34,8 @@ typedef struct ens_net_bf16 {
   ens_bf16_mat *exp;  /* [num_blocks], .w NULL for DS blocks */
   ens_bf16_mat *proj; /* [num_blocks] */
   ens_bf16_mat head;
-  uint16_t *data; /* the single allocation behind every .w */
+  uint16_t *data;    /* the single allocation behind every .w (huge_alloc.h) */
+  size_t data_bytes; /* its size */
   ens_pointwise_bf16_fn pointwise;
 } ens_net_bf16;
 
