@@ -409,7 +409,7 @@ static void run_job(ens_threadpool *p, int n, ens_range_fn fn, void *ctx, int ch
     return;
   }
   /* The previous job is finished: its chunks are all claimed, so a late worker reading the
-   * fields below fails its claims (claim_chunk). */
+   * fields below fails its claims (claim_chunks). */
   const unsigned long gen = atomic_load_explicit(&p->generation, memory_order_relaxed) + 1;
   const int chunks = n < p->threads * chunks_per_thread ? n : p->threads * chunks_per_thread;
   atomic_store_explicit(&p->fn, fn, memory_order_relaxed);

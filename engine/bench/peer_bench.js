@@ -108,18 +108,17 @@ function main() {
   for (const c of configs) {
     const common = ['--batch', String(c.batch), '--threads', String(c.threads), '--runs', String(c.runs), '--warmup', '3', '--times'];
     const ens = { t: [], rss: 0 }, ort = { t: [], rss: 0, base: 0 };
-    const paired = []; // per round: ens median / ORT median of the same round (same load)
-    const roundMed = { ens: [], ort: [] };
+    const roundMed = { ens: [], ort: [] }; // per round, each side's median (same load)
     let pct = null;
     for (let r = 0; r < a.rounds; r++) {
       const e = runJson(a.ensBench, ['--model', a.b0, '--json', '--peak-gflops', String(peak[String(c.threads)]), ...common]);
       ens.t.push(...e.times_ms); ens.rss = Math.max(ens.rss, e.peak_rss_mb); ens.weightMb = e.weight_mb; ens.gflop = e.gflop_per_image;
       const o = runJson('node', [ortBench, '--model', a.onnx, ...common]);
       ort.t.push(...o.times_ms); ort.rss = Math.max(ort.rss, o.peak_rss_mb); ort.base = o.node_base_rss_mb;
-      paired.push(median(e.times_ms) / median(o.times_ms));
       roundMed.ens.push(median(e.times_ms));
       roundMed.ort.push(median(o.times_ms));
     }
+    const paired = roundMed.ens.map((m, i) => m / roundMed.ort[i]);
     // rounds slower than 1.5x the side's best round: load bursts, or (seen with ORT at 2
     // threads) a fresh process whose threads share one CPU for the whole round
     const slow = (m) => m.filter((x) => x > 1.5 * Math.min(...m)).length;
