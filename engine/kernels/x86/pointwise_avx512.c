@@ -40,10 +40,9 @@ static inline __attribute__((always_inline)) void tile_prefetch(const pf_lines *
 }
 
 static inline __attribute__((always_inline)) void tile(const int MR, const int NV, const float *in,
-                                                       int cin, const float *w, int cout,
-                                                       const float *bias, float *out,
-                                                       const float *res, ens_act act,
-                                                       const __mmask16 *mask, const pf_lines *pf)
+                                                       int cin, const float *w, const float *bias,
+                                                       const __mmask16 *mask, const pf_lines *pf,
+                                                       __m512 *sums)
 {
   __m512 acc[MAX_ACC];
   ens_pw_tile_load_bias(MR, NV, acc, bias, mask);
@@ -63,8 +62,9 @@ static inline __attribute__((always_inline)) void tile(const int MR, const int N
         acc[i * NV + j] = _mm512_fmadd_ps(x, wv[j], acc[i * NV + j]);
     }
   }
-
-  ens_pw_tile_store(MR, NV, acc, out, cout, res, act, mask);
+#pragma GCC unroll 24
+  for (int i = 0; i < MR * NV; i++)
+    sums[i] = acc[i];
 }
 
 /* A micro-tile whose last column block is at most 8 wide (cout 24, 40, ...): NF full vectors
@@ -72,9 +72,8 @@ static inline __attribute__((always_inline)) void tile(const int MR, const int N
  * pipes, so the half vector costs half: cout 24 needs 3/4 of the FMA work of two masked
  * 512-bit vectors. The epilogue is the full-vector one on the zero-extended halves. */
 static inline __attribute__((always_inline)) void
-tile_half(const int MR, const int NF, const float *in, int cin, const float *w, int cout,
-          const float *bias, float *out, const float *res, ens_act act, const __mmask16 *mask,
-          const pf_lines *pf)
+tile_half(const int MR, const int NF, const float *in, int cin, const float *w, const float *bias,
+          const __mmask16 *mask, const pf_lines *pf, __m512 *sums)
 {
   __m512 acc[MAX_ACC];
   __m256 acch[16];
@@ -101,42 +100,41 @@ tile_half(const int MR, const int NF, const float *in, int cin, const float *w, 
     }
   }
 
-  __m512 all[MAX_ACC];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; i++) {
 #pragma GCC unroll 2
     for (int j = 0; j < NF; j++)
-      all[i * (NF + 1) + j] = acc[i * NF + j];
-    all[i * (NF + 1) + NF] = _mm512_zextps256_ps512(acch[i]);
+      sums[i * (NF + 1) + j] = acc[i * NF + j];
+    sums[i * (NF + 1) + NF] = _mm512_zextps256_ps512(acch[i]);
   }
-  ens_pw_tile_store(MR, NF + 1, all, out, cout, res, act, mask);
 }
 
 #define TILE_CASE(MR, NV)                                                                          \
   case MR:                                                                                         \
-    tile(MR, NV, in, cin, w, cout, bias, out, res, act, mask, pf);                                 \
+    tile(MR, NV, in, cin, w, bias, mask, pf, sums);                                                \
     break;
 
 /* nv counts the half vector: NF = nv - 1 full ones. */
 #define TILE_HALF_CASE(MR, NV)                                                                     \
   case MR:                                                                                         \
-    tile_half(MR, NV - 1, in, cin, w, cout, bias, out, res, act, mask, pf);                        \
+    tile_half(MR, NV - 1, in, cin, w, bias, mask, pf, sums);                                       \
     break;
 
-/* One micro-tile of mr rows whose last vector (of nv) covers at most 8 columns. */
-static void tile_half_dispatch(int mr, int nv, const float *in, int cin, const float *w, int cout,
-                               const float *bias, float *out, const float *res, ens_act act,
-                               const __mmask16 *mask, const pf_lines *pf)
+/* The multiply loop of one micro-tile of mr rows (1 <= mr <= ens_pw_mr_max(nv)) and nv vectors
+ * (the last one at most 8 columns wide when half), compiled with constant bounds; the sums go
+ * to memory for the epilogue. The loop and the epilogue are separate (not inlined) functions:
+ * inlined together, gcc 12 kept the epilogue's SiLU constants in registers across the loop and
+ * spilled 5-6 of the 24 accumulators to the stack on every input channel. */
+static __attribute__((noinline)) void tile_multiply(int mr, int nv, int half, const float *in,
+                                                    int cin, const float *w, const float *bias,
+                                                    const __mmask16 *mask, const pf_lines *pf,
+                                                    __m512 *sums)
 {
-  ENS_PW_TILE_SWITCH(mr, nv, TILE_HALF_CASE)
-}
-
-/* One micro-tile of mr rows (1 <= mr <= ens_pw_mr_max(nv)) and nv vectors with constant bounds. */
-static void tile_dispatch(int mr, int nv, const float *in, int cin, const float *w, int cout,
-                          const float *bias, float *out, const float *res, ens_act act,
-                          const __mmask16 *mask, const pf_lines *pf)
-{
-  ENS_PW_TILE_SWITCH(mr, nv, TILE_CASE)
+  if (half) {
+    ENS_PW_TILE_SWITCH(mr, nv, TILE_HALF_CASE)
+  } else {
+    ENS_PW_TILE_SWITCH(mr, nv, TILE_CASE)
+  }
 }
 
 /* Rows [begin, end) of the input times their image's SE scale, in place. */
@@ -220,10 +218,12 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
             pf.extra_n = (int)(range_end[i] - e0 < per_tile ? range_end[i] - e0 : per_tile);
             break;
           }
-        (half ? tile_half_dispatch : tile_dispatch)(
-            mr, nv, a->in + (size_t)r * cin, cin, wp, cout, a->bias + c0,
-            a->out + (size_t)r * cout + c0,
-            a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask, &pf);
+        __m512 sums[MAX_ACC];
+        tile_multiply(mr, nv, half, a->in + (size_t)r * cin, cin, wp, a->bias + c0, mask, &pf,
+                      sums);
+        ens_pw_tile_store_dispatch(mr, nv, sums, a->out + (size_t)r * cout + c0, cout,
+                                   a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act,
+                                   mask);
         r += mr;
       }
     }
