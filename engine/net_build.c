@@ -75,10 +75,15 @@ static ens_status read_tensor(const ens_weight_source *src, const char *key, int
   return src->read(src->ctx, key, ndim, shape, dst, err);
 }
 
-/* conv `conv`.weight [cout, cin_g, k, k] followed by BatchNorm `bn`: folded and packed. */
+/* What follows a conv + BN: the SiLU kernels take their input pre-scaled by ENS_SILU_PRESCALE
+ * (kernels.h), folded into the weights here in the same double-precision step as the BN. */
+typedef enum { THEN_NOTHING, THEN_SILU } then_act;
+
+/* conv `conv`.weight [cout, cin_g, k, k] followed by BatchNorm `bn` (and `then`): folded and
+ * packed. */
 static ens_status conv_bn(const ens_weight_source *src, const char *conv, const char *bn,
-                          pack_kind kind, int cout, int cin, int k, float *dst_w, float *dst_b,
-                          ens_error *err)
+                          pack_kind kind, int cout, int cin, int k, then_act then, float *dst_w,
+                          float *dst_b, ens_error *err)
 {
   const int cin_g = kind == PACK_DEPTHWISE ? 1 : cin;
   const size_t wn = (size_t)cout * cin_g * k * k;
@@ -99,8 +104,10 @@ static ens_status conv_bn(const ens_weight_source *src, const char *conv, const 
       goto out;
   }
   for (int co = 0; co < cout; co++) {
-    const double scale = (double)gamma[co] / sqrt((double)var[co] + ENS_BN_EPS);
-    dst_b[co] = (float)((double)beta[co] - (double)mean[co] * scale);
+    const double post = then == THEN_SILU ? ENS_SILU_PRESCALE : 1.0;
+    const double bn_scale = (double)gamma[co] / sqrt((double)var[co] + ENS_BN_EPS);
+    const double scale = bn_scale * post;
+    dst_b[co] = (float)(((double)beta[co] - (double)mean[co] * bn_scale) * post);
     for (int ci = 0; ci < cin_g; ci++)
       for (int t = 0; t < k * k; t++) {
         const float v = (float)((double)w[((size_t)co * cin_g + ci) * k * k + t] * scale);
@@ -153,12 +160,13 @@ static ens_status build_block(const ens_weight_source *src, ens_block *b, ens_er
   if (b->type == ENS_BLOCK_IR) {
     snprintf(a, sizeof a, "%s.conv_pw", p);
     snprintf(c, sizeof c, "%s.bn1", p);
-    if ((st = conv_bn(src, a, c, PACK_POINTWISE, mid, b->in_chs, 1, b->exp_w, b->exp_b, err)))
+    if ((st = conv_bn(src, a, c, PACK_POINTWISE, mid, b->in_chs, 1, THEN_SILU, b->exp_w, b->exp_b,
+                      err)))
       return st;
   }
   snprintf(a, sizeof a, "%s.conv_dw", p);
   snprintf(c, sizeof c, "%s.%s", p, b->type == ENS_BLOCK_IR ? "bn2" : "bn1");
-  if ((st = conv_bn(src, a, c, PACK_DEPTHWISE, mid, mid, b->k, b->dw_w, b->dw_b, err)))
+  if ((st = conv_bn(src, a, c, PACK_DEPTHWISE, mid, mid, b->k, THEN_SILU, b->dw_w, b->dw_b, err)))
     return st;
   snprintf(a, sizeof a, "%s.se.conv_reduce", p);
   if ((st = dense(src, a, 1, 0, b->se_chs, mid, b->se_rw, b->se_rb, err)))
@@ -168,7 +176,8 @@ static ens_status build_block(const ens_weight_source *src, ens_block *b, ens_er
     return st;
   snprintf(a, sizeof a, "%s.%s", p, b->type == ENS_BLOCK_IR ? "conv_pwl" : "conv_pw");
   snprintf(c, sizeof c, "%s.%s", p, b->type == ENS_BLOCK_IR ? "bn3" : "bn2");
-  return conv_bn(src, a, c, PACK_POINTWISE, b->out_chs, mid, 1, b->proj_w, b->proj_b, err);
+  return conv_bn(src, a, c, PACK_POINTWISE, b->out_chs, mid, 1, THEN_NOTHING, b->proj_w, b->proj_b,
+                 err);
 }
 
 ens_status ens_net_build(ens_net *net, const ens_variant_def *v, const ens_variant_dims *dims,
@@ -195,12 +204,12 @@ ens_status ens_net_build(ens_net *net, const ens_variant_def *v, const ens_varia
   }
   layout(net, net->weights);
 
-  ens_status st = conv_bn(src, "conv_stem", "bn1", PACK_STEM, net->stem_chs, 3, 3, net->stem_w,
-                          net->stem_b, err);
+  ens_status st = conv_bn(src, "conv_stem", "bn1", PACK_STEM, net->stem_chs, 3, 3, THEN_SILU,
+                          net->stem_w, net->stem_b, err);
   for (int b = 0; st == ENS_OK && b < net->num_blocks; b++)
     st = build_block(src, &net->blocks[b], err);
   if (st == ENS_OK)
-    st = conv_bn(src, "conv_head", "bn2", PACK_POINTWISE, net->head_chs, net->head_in, 1,
+    st = conv_bn(src, "conv_head", "bn2", PACK_POINTWISE, net->head_chs, net->head_in, 1, THEN_SILU,
                  net->head_w, net->head_b, err);
   if (st == ENS_OK)
     st = dense(src, "classifier", 0, 1, num_classes, net->head_chs, net->cls_w, net->cls_b, err);

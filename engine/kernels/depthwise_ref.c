@@ -1,8 +1,6 @@
 /* depthwise_ref.c - reference depthwise k x k convolution over NHWC rows. */
 #include "kernels.h"
 
-#include <math.h>
-
 void ens_depthwise_ref(const ens_dw_args *a, int begin, int end)
 {
   const int c = a->c, k = a->k, s = a->stride;
@@ -36,7 +34,7 @@ void ens_depthwise_ref(const ens_dw_args *a, int begin, int end)
       }
       if (a->act == ENS_ACT_SILU)
         for (int ch = c0; ch < c1; ch++)
-          o[ch] = o[ch] / (1.0f + expf(-o[ch]));
+          o[ch] = ens_silu_prescaled(o[ch]);
       if (sums)
         for (int ch = c0; ch < c1; ch++)
           sums[ch] += o[ch];

@@ -47,7 +47,7 @@ void ens_pointwise_ref(const ens_pw_args *a, int begin, int end)
     for (int c = c0; c < c1; c++) {
       float *o = out + (size_t)r * cout + c;
       if (a->act == ENS_ACT_SILU)
-        *o = *o / (1.0f + expf(-*o));
+        *o = ens_silu_prescaled(*o);
       else if (a->act == ENS_ACT_SIGMOID)
         *o = 1.0f / (1.0f + expf(-*o));
       if (res)

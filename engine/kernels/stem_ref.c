@@ -1,8 +1,6 @@
 /* stem_ref.c - reference stem convolution: NCHW network input to NHWC activations. */
 #include "kernels.h"
 
-#include <math.h>
-
 void ens_stem_ref(const ens_stem_args *a, int begin, int end)
 {
   const int k = a->k, s = a->stride, cin = a->cin, cout = a->cout;
@@ -33,7 +31,7 @@ void ens_stem_ref(const ens_stem_args *a, int begin, int end)
       }
       if (a->act == ENS_ACT_SILU)
         for (int co = 0; co < cout; co++)
-          o[co] = o[co] / (1.0f + expf(-o[co]));
+          o[co] = ens_silu_prescaled(o[co]);
     }
   }
 }
