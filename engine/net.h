@@ -1,8 +1,10 @@
 /* net.h - the network as the forward pass sees it (internal).
  *
  * Plain structs of packed float32 weights with every BatchNorm folded into the preceding
- * convolution (weight * gamma / sqrt(var + eps), bias = beta - mean * that scale). Layouts are
- * the ones kernels/kernels.h documents:
+ * convolution (weight * gamma / sqrt(var + eps), bias = beta - mean * that scale). The convs
+ * followed by a SiLU (stem, expansions, depthwise, conv_head) are also scaled by
+ * ENS_SILU_PRESCALE = -log2(e), which ENS_ACT_SILU expects (kernels.h): their raw outputs are
+ * not the network's pre-activations. Layouts are the ones kernels/kernels.h documents:
  *   stem      [3, 3, 3, stem_chs]       (ky, kx, cin, cout)
  *   1x1 conv  [cin, cout]               (GEMM B operand, in column panels: ens_pw_index)
  *   depthwise [k * k, chs]              (tap-major)
