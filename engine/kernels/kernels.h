@@ -25,6 +25,7 @@
  * 2^v needs no multiply and no Cody-Waite steps (v - round(v) is exact), which takes three of
  * the eight FMA-unit operations out of the vector SiLU (silu_avx512.h). */
 #define ENS_SILU_PRESCALE (-1.44269504088896340736)
+#define ENS_SILU_UNSCALE (-0.693147180559945309f) /* 1 / ENS_SILU_PRESCALE = -ln 2 */
 
 typedef enum {
   ENS_ACT_NONE = 0,
@@ -35,7 +36,7 @@ typedef enum {
 /* ENS_ACT_SILU in portable C: silu(x) for v = x * ENS_SILU_PRESCALE. */
 static inline float ens_silu_prescaled(float v)
 {
-  return v * -0.693147180559945309f / (1.0f + exp2f(v));
+  return v * ENS_SILU_UNSCALE / (1.0f + exp2f(v));
 }
 
 /* Pointwise (1x1) convolution = GEMM over NHWC rows, with a fused epilogue:

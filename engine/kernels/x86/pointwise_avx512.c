@@ -137,6 +137,19 @@ static __attribute__((noinline)) void tile_multiply(int mr, int nv, int half, co
   }
 }
 
+#define STORE_CASE(MR, NV)                                                                         \
+  case MR:                                                                                         \
+    ens_pw_tile_store(MR, NV, acc, out, cout, res, act, mask);                                     \
+    break;
+
+/* The epilogue of a micro-tile whose sums tile_multiply() left in memory. */
+static __attribute__((noinline)) void tile_store(int mr, int nv, __m512 *acc, float *out, int cout,
+                                                 const float *res, ens_act act,
+                                                 const __mmask16 *mask)
+{
+  ENS_PW_TILE_SWITCH(mr, nv, STORE_CASE)
+}
+
 /* Rows [begin, end) of the input times their image's SE scale, in place. */
 static void se_scale_rows(const ens_pw_args *a, int begin, int end)
 {
@@ -221,9 +234,8 @@ void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
         __m512 sums[MAX_ACC];
         tile_multiply(mr, nv, half, a->in + (size_t)r * cin, cin, wp, a->bias + c0, mask, &pf,
                       sums);
-        ens_pw_tile_store_dispatch(mr, nv, sums, a->out + (size_t)r * cout + c0, cout,
-                                   a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act,
-                                   mask);
+        tile_store(mr, nv, sums, a->out + (size_t)r * cout + c0, cout,
+                   a->residual ? a->residual + (size_t)r * cout + c0 : NULL, a->act, mask);
         r += mr;
       }
     }

@@ -98,17 +98,4 @@ static inline __mmask16 ens_pw_mask(int left)
   }
 /* clang-format on */
 
-#define ENS_PW_STORE_CASE(MR, NV)                                                                  \
-  case MR:                                                                                         \
-    ens_pw_tile_store(MR, NV, acc, out, cout, res, act, mask);                                     \
-    break;
-
-/* The epilogue of a micro-tile whose sums are in memory (see the float32 kernel). */
-static __attribute__((noinline, unused)) void
-ens_pw_tile_store_dispatch(int mr, int nv, __m512 *acc, float *out, int cout, const float *res,
-                           ens_act act, const __mmask16 *mask)
-{
-  ENS_PW_TILE_SWITCH(mr, nv, ENS_PW_STORE_CASE)
-}
-
 #endif

@@ -20,6 +20,8 @@
 
 #include <immintrin.h>
 
+#include "../kernels.h" /* ENS_SILU_UNSCALE */
+
 /* exp(-x), for x clamped as described above. */
 static inline __m512 ens_exp_neg_avx512(__m512 x)
 {
@@ -59,7 +61,7 @@ static inline __m512 ens_silu_avx512(__m512 v)
   q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(0.6931470036506653f));
   q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0000001192092896f));
   const __m512 e = _mm512_scalef_ps(q, n);
-  const __m512 x = _mm512_mul_ps(v, _mm512_set1_ps(-0.693147180559945309f));
+  const __m512 x = _mm512_mul_ps(v, _mm512_set1_ps(ENS_SILU_UNSCALE));
   return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
 }
 
