@@ -16,7 +16,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "../../net_bf16.h"
+#include "net_bf16.h"
 #include "silu_avx512.h"
 #include "pointwise_store_avx512.h"
 

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ens-train - training on the box: one binary, one subcommand per job (train_cmds.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "train_cmds.h"
+
+/* Subcommands register here: one line each, in the order --help lists them. */
+const ens_train_cmd ens_train_cmds[] = {
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+  fprintf(f, "usage: ens-train COMMAND [OPTIONS]\n\ncommands:\n");
+  for (const ens_train_cmd *c = ens_train_cmds; c->name; c++)
+    fprintf(f, "  %-14s %s\n", c->name, c->summary);
+  fprintf(f, "\n`ens-train COMMAND --help` describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("ens-train %s\n", ENS_VERSION);
+    return 0;
+  }
+  for (const ens_train_cmd *c = ens_train_cmds; c->name; c++)
+    if (!strcmp(argv[1], c->name))
+      return c->run(argc - 1, argv + 1);
+  fprintf(stderr, "ens-train: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

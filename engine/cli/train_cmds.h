@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* train_cmds.h - the subcommands of ens-train, one file each (train_cmd_<name>.c).
+ * Each takes the arguments after its name (argv[0] is the subcommand name) and returns the
+ * process exit code: 0 success, 1 failure (message on stderr), 2 usage error. */
+#ifndef ENS_TRAIN_CMDS_H
+#define ENS_TRAIN_CMDS_H
+
+typedef int (*ens_train_cmd_fn)(int argc, char **argv);
+
+typedef struct {
+  const char *name;
+  const char *summary; /* one line for `ens-train --help` */
+  ens_train_cmd_fn run;
+} ens_train_cmd;
+
+/* Defined in ens-train.c: the table, terminated by {NULL}. */
+extern const ens_train_cmd ens_train_cmds[];
+
+#endif
