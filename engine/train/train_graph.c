@@ -277,6 +277,11 @@ const float *ens_tg_logits(const ens_train_graph *g)
   return g->logits;
 }
 
+const float *ens_tg_features(const ens_train_graph *g)
+{
+  return g->pooled;
+}
+
 static const tg_bn *find_bn(const ens_train_graph *g, const char *name)
 {
   if (!strcmp(name, g->bn_stem.name))

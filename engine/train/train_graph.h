@@ -77,6 +77,8 @@ void ens_tg_backward(ens_train_graph *g, float *input_grad);
 
 /* logits [batch, K] of the last forward. */
 const float *ens_tg_logits(const ens_train_graph *g);
+/* Pooled features [batch, head_chs] of the last forward (before dropout). */
+const float *ens_tg_features(const ens_train_graph *g);
 
 /* BN statistics of the last train forward by BN name prefix (e.g. "blocks.1.0.bn2"):
  * batch mean and biased var ([C]); NULL if no such BN. */
