@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* op_silu.c - SiLU (x * sigmoid(x)) forward and backward, elementwise. */
-#include <math.h>
-
+#include "train_math.h"
 #include "train_ops.h"
 
 #define SILU_CHUNK 4096
@@ -12,17 +11,12 @@ typedef struct {
   size_t n;
 } silu_ctx;
 
-static float sigmoidf(float v)
-{
-  return 1.0f / (1.0f + expf(-v));
-}
-
 static void fwd_chunks(void *vctx, int c0, int c1)
 {
   const silu_ctx *c = vctx;
   size_t end = (size_t)c1 * SILU_CHUNK < c->n ? (size_t)c1 * SILU_CHUNK : c->n;
   for (size_t i = (size_t)c0 * SILU_CHUNK; i < end; i++)
-    c->y[i] = c->x[i] * sigmoidf(c->x[i]);
+    c->y[i] = c->x[i] * ens_tg_sigmoid(c->x[i]);
 }
 
 /* y = x * s(x) */
@@ -37,7 +31,7 @@ static void bwd_chunks(void *vctx, int c0, int c1)
   const silu_ctx *c = vctx;
   size_t end = (size_t)c1 * SILU_CHUNK < c->n ? (size_t)c1 * SILU_CHUNK : c->n;
   for (size_t i = (size_t)c0 * SILU_CHUNK; i < end; i++) {
-    float s = sigmoidf(c->x[i]);
+    float s = ens_tg_sigmoid(c->x[i]);
     c->y[i] = c->dy[i] * s * (1.0f + c->x[i] * (1.0f - s));
   }
 }

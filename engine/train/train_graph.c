@@ -131,6 +131,9 @@ static void plan_block(ens_train_graph *g, planner *pl, tg_block *b, int H, int 
   b->se.r = take(pl, (size_t)N * d->se_rd);
   b->se.ra = take(pl, (size_t)N * d->se_rd);
   b->se.g = take(pl, (size_t)N * d->mid);
+  b->se.de = take(pl, (size_t)N * d->mid);
+  b->se.dr = take(pl, (size_t)N * d->se_rd);
+  b->se.acc = (double *)take(pl, (size_t)N * d->mid * 2); /* 64-byte aligned, 2 floats each */
   b->se_out = take(pl, Pout * d->mid);
   b->x_proj = take(pl, Pout * d->out);
   b->y_proj = take(pl, Pout * d->out);

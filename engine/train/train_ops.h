@@ -78,14 +78,17 @@ void silu_backward(ens_threadpool *pool, float *dx, const float *dy, const float
 /* ---- squeeze-excite on a [N, HW, C]: m = mean_hw(a) [N,C]; r = m.wr^T + br [N,rd];
  * ra = silu(r); e = ra.we^T + be [N,C]; g = sigmoid(e); y = a * g. wr [rd,C], we [C,rd]. */
 typedef struct {
-  float *m, *r, *ra, *g; /* saved for backward */
+  float *m, *r, *ra, *g; /* saved for backward: [N,C], [N,rd], [N,rd], [N,C] */
+  float *de, *dr;        /* backward scratch: [N,C], [N,rd] */
+  double *acc;           /* scratch: [N,C] doubles */
 } ens_se_saved;
-void se_forward(float *y, ens_se_saved *sv, const float *a, const float *wr, const float *br,
-                const float *we, const float *be, int N, int HW, int C, int rd);
+void se_forward(ens_threadpool *pool, float *y, const ens_se_saved *sv, const float *a,
+                const float *wr, const float *br, const float *we, const float *be, int N, int HW,
+                int C, int rd);
 /* da may equal dy. */
-void se_backward(float *da, float *dwr, float *dbr, float *dwe, float *dbe, const float *dy,
-                 const float *a, const ens_se_saved *sv, const float *wr, const float *we, int N,
-                 int HW, int C, int rd);
+void se_backward(ens_threadpool *pool, float *da, float *dwr, float *dbr, float *dwe, float *dbe,
+                 const float *dy, const float *a, const ens_se_saved *sv, const float *wr,
+                 const float *we, int N, int HW, int C, int rd);
 
 /* ---- residual with per-sample drop-path: y = shortcut + mask[n] * branch ([N, HW*C]).
  * mask NULL = all ones. y may equal branch. */

@@ -99,7 +99,7 @@ static void block_forward(ens_train_graph *g, tg_block *b, const float *in, int 
   dwconv_forward(g->pool, b->x_dw, dw_in, b->dw_w, &b->dws);
   bn_forward(g, &b->bn_dw, b->y_dw, b->x_dw, Pout, train);
   silu_forward(g->pool, b->a_dw, b->y_dw, Pout * d->mid);
-  se_forward(b->se_out, &b->se, b->a_dw, b->ser_w, b->ser_b, b->see_w, b->see_b, g->N,
+  se_forward(g->pool, b->se_out, &b->se, b->a_dw, b->ser_w, b->ser_b, b->see_w, b->see_b, g->N,
              b->OH * b->OW, d->mid, d->se_rd);
   conv1x1_forward(g->pool, b->x_proj, b->se_out, b->proj_w, (int)Pout, d->mid, d->out);
   bn_forward(g, &b->bn_proj, b->y_proj, b->x_proj, Pout, train);
@@ -165,8 +165,8 @@ static void block_backward(ens_train_graph *g, tg_block *b, const float *in, int
   }
   bn_backward(g, &b->bn_proj, A, b->x_proj, Pout);
   conv1x1_backward(g->pool, C, b->proj_dw, A, b->se_out, b->proj_w, (int)Pout, d->mid, d->out, 0);
-  se_backward(C, b->ser_dw, b->ser_db, b->see_dw, b->see_db, C, b->a_dw, &b->se, b->ser_w, b->see_w,
-              g->N, b->OH * b->OW, d->mid, d->se_rd);
+  se_backward(g->pool, C, b->ser_dw, b->ser_db, b->see_dw, b->see_db, C, b->a_dw, &b->se, b->ser_w,
+              b->see_w, g->N, b->OH * b->OW, d->mid, d->se_rd);
   silu_backward(g->pool, C, C, b->y_dw, Pout * d->mid);
   bn_backward(g, &b->bn_dw, C, b->x_dw, Pout);
   if (d->type == ENS_BLOCK_IR) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ens_test.h"
+#include "train_math.h"
 #include "train_ops.h"
 
 typedef void (*forward_fn)(void *ctx, float *y);
@@ -238,7 +239,7 @@ typedef struct {
 static void se_fwd(void *v, float *y)
 {
   se_ctx *c = v;
-  se_forward(y, &c->sv, c->a, c->wr, c->br, c->we, c->be, c->N, c->HW, c->C, c->rd);
+  se_forward(pool, y, &c->sv, c->a, c->wr, c->br, c->we, c->be, c->N, c->HW, c->C, c->rd);
 }
 static void test_se(void)
 {
@@ -250,20 +251,23 @@ static void test_se(void)
   c.we = ens_test_randv(nr, 1), c.be = ens_test_randv(c.C, 1);
   c.sv.m = malloc(c.N * c.C * 4), c.sv.g = malloc(c.N * c.C * 4);
   c.sv.r = malloc(c.N * c.rd * 4), c.sv.ra = malloc(c.N * c.rd * 4);
+  c.sv.de = malloc(c.N * c.C * 4), c.sv.dr = malloc(c.N * c.rd * 4);
+  c.sv.acc = malloc(c.N * c.C * sizeof(double));
   float *y = malloc(n * 4), *r = ens_test_randv(n, 1), *da = malloc(n * 4);
   float *dwr = malloc(nr * 4), *dbr = malloc(c.rd * 4), *dwe = malloc(nr * 4),
         *dbe = malloc(c.C * 4);
   fd_case fc = {se_fwd, &c, y, r, n};
   loss_of(&fc);
   memcpy(da, r, n * 4);
-  se_backward(da, dwr, dbr, dwe, dbe, da, c.a, &c.sv, c.wr, c.we, c.N, c.HW, c.C, c.rd);
+  se_backward(pool, da, dwr, dbr, dwe, dbe, da, c.a, &c.sv, c.wr, c.we, c.N, c.HW, c.C, c.rd);
   fd_check("se da (in place)", &fc, c.a, n, da, 1e-2f);
   fd_check("se conv_reduce.weight", &fc, c.wr, nr, dwr, 1e-2f);
   fd_check("se conv_reduce.bias", &fc, c.br, c.rd, dbr, 1e-2f);
   fd_check("se conv_expand.weight", &fc, c.we, nr, dwe, 1e-2f);
   fd_check("se conv_expand.bias", &fc, c.be, c.C, dbe, 1e-2f);
   free(c.a), free(c.wr), free(c.br), free(c.we), free(c.be);
-  free(c.sv.m), free(c.sv.g), free(c.sv.r), free(c.sv.ra);
+  free(c.sv.m), free(c.sv.g), free(c.sv.r), free(c.sv.ra), free(c.sv.de), free(c.sv.dr);
+  free(c.sv.acc);
   free(y), free(r), free(da), free(dwr), free(dbr), free(dwe), free(dbe);
 }
 
@@ -357,11 +361,28 @@ static void test_linear_loss(void)
   free(c.x), free(c.w), free(c.b), free(y), free(r), free(dx), free(dw), free(db), free(x.z);
 }
 
+/* the vectorizable exp used by SiLU / sigmoid: relative error vs double exp */
+static void test_expf(void)
+{
+  double worst = 0;
+  for (float x = -87.0f; x <= 88.0f; x += 0.00137f) {
+    double want = exp((double)x), got = ens_tg_expf(x);
+    double rel = fabs(got - want) / want;
+    worst = rel > worst ? rel : worst;
+  }
+  printf("ens_tg_expf on [-87, 88]: worst relative error %.3g\n", worst);
+  CHECK(worst <= 2e-7, "ens_tg_expf relative error %.3g", worst);
+  CHECK(ens_tg_expf(-1000.0f) > 0.0f && ens_tg_expf(-1000.0f) < 1e-37f &&
+            ens_tg_expf(1000.0f) > 1e38f && ens_tg_sigmoid(-1000.0f) == ens_tg_sigmoid(-1000.0f),
+        "ens_tg_expf clamping");
+}
+
 int main(void)
 {
   ens_error err;
   CHECK_OK(ens_threadpool_new(2, &pool, &err), &err);
   ens_test_seed(3);
+  test_expf();
   test_conv1x1();
   test_conv1x1_split();
   test_stem(9, 8); /* odd / even sizes: pads (0,1) and (1,1) */
