@@ -15,8 +15,10 @@ static void fwd_chunks(void *vctx, int c0, int c1)
 {
   const silu_ctx *c = vctx;
   size_t end = (size_t)c1 * SILU_CHUNK < c->n ? (size_t)c1 * SILU_CHUNK : c->n;
+  float *y = c->y;
+  const float *x = c->x; /* locals: stores through c->y must not look like they move c->x */
   for (size_t i = (size_t)c0 * SILU_CHUNK; i < end; i++)
-    c->y[i] = c->x[i] * ens_tg_sigmoid(c->x[i]);
+    y[i] = x[i] * ens_tg_sigmoid(x[i]);
 }
 
 /* y = x * s(x) */
@@ -30,9 +32,11 @@ static void bwd_chunks(void *vctx, int c0, int c1)
 {
   const silu_ctx *c = vctx;
   size_t end = (size_t)c1 * SILU_CHUNK < c->n ? (size_t)c1 * SILU_CHUNK : c->n;
+  float *dx = c->y;
+  const float *x = c->x, *dy = c->dy;
   for (size_t i = (size_t)c0 * SILU_CHUNK; i < end; i++) {
-    float s = ens_tg_sigmoid(c->x[i]);
-    c->y[i] = c->dy[i] * s * (1.0f + c->x[i] * (1.0f - s));
+    float s = ens_tg_sigmoid(x[i]);
+    dx[i] = dy[i] * s * (1.0f + x[i] * (1.0f - s));
   }
 }
 

@@ -16,6 +16,13 @@ static double now_ms(void)
   return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
 }
 
+static double cpu_ms(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
 static int cmp(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
@@ -44,18 +51,23 @@ int main(int argc, char **argv)
   for (int b = 0; b < batch; b++)
     t[b * k + b % k] = 1.0f;
   double *ms = malloc((size_t)(steps + 1) * sizeof(double));
+  double cpu0 = 0;
   for (int s = 0; s <= steps; s++) { /* step 0 warms up */
+    if (s == 1)
+      cpu0 = cpu_ms();
     double t0 = now_ms();
     ens_tg_draw_masks(g, 1, (uint64_t)s);
     ens_tg_forward(g, x, t, 0.1f, 1);
     ens_tg_backward(g, NULL);
     ms[s] = now_ms() - t0;
   }
+  double cpu = (cpu_ms() - cpu0) / steps;
   qsort(ms + 1, (size_t)steps, sizeof(double), cmp);
   double med = ms[1 + steps / 2];
   printf("train step w%g d%g k%d batch %d @%d, %d threads: median %.1f ms/step (min %.1f), "
-         "%.2f ms/image\n",
-         w, d, k, batch, size, threads, med, ms[1], med / batch);
+         "%.2f ms/image; CPU time %.1f ms/step (all threads; on a busy machine wall time / "
+         "(CPU time / threads) shows the contention)\n",
+         w, d, k, batch, size, threads, med, ms[1], med / batch, cpu);
   free(x);
   free(t);
   free(ms);
