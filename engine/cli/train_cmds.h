@@ -13,6 +13,9 @@ typedef struct {
   ens_train_cmd_fn run;
 } ens_train_cmd;
 
+/* train_cmd_grad.c: one forward + backward, gradients to .safetensors */
+int ens_train_cmd_grad(int argc, char **argv);
+
 /* Defined in ens-train.c: the table, terminated by {NULL}. */
 extern const ens_train_cmd ens_train_cmds[];
 
