@@ -1,4 +1,4 @@
-/* ens-classify - classify still images (JPEG, PNM) with a timm Noisy Student EfficientNet.
+/* ens-classify - classify still images (JPEG, PNG, PNM) with a timm Noisy Student EfficientNet.
  *
  * Loads the model once, decodes and preprocesses the images exactly as timm's eval transform
  * does, runs them through the network in batches of at most ENS_CLI_BATCH images (bounds the
@@ -64,7 +64,7 @@ static void print_usage(FILE *f)
   fprintf(
       f,
       "Usage: " PROG " --model PATH|DIR [OPTION]... IMAGE...\n"
-      "Classify JPEG / PNM images with a timm tf_efficientnet_*_ns model.\n"
+      "Classify JPEG / PNG / PNM images with a timm tf_efficientnet_*_ns model.\n"
       "\n"
       "  -m, --model PATH|DIR       timm .safetensors file, or a hub directory holding\n"
       "                             model.safetensors and config.json\n"

@@ -192,8 +192,10 @@ typedef struct {
   uint8_t *rgb;
 } ens_rgb_image;
 
-/* Decode a JPEG (libjpeg-turbo, default settings: identical to PIL's decode) or a binary /
- * ASCII PNM (P2, P3, P5, P6; maxval <= 255 or rescaled). */
+/* Decode a JPEG (libjpeg-turbo, default settings: identical to PIL's decode), a PNG (libpng:
+ * every colour type and bit depth, interlaced or not; identical to PIL's convert('RGB') but
+ * for 16-bit gray, see io/image_png.c) or a binary / ASCII PNM (P2, P3, P5, P6; maxval <= 255
+ * or rescaled). */
 ens_status ens_image_load(const char *path, ens_rgb_image *out, ens_error *err);
 ens_status ens_image_decode(const uint8_t *data, size_t len, const char *name_for_errors,
                             ens_rgb_image *out, ens_error *err);

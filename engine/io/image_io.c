@@ -1,4 +1,5 @@
-/* image_io.c - JPEG (libjpeg-turbo) and PNM decoding to packed 8-bit RGB.
+/* image_io.c - JPEG (libjpeg-turbo), PNM and PNG (libpng, image_png.c) decoding to packed
+ * 8-bit RGB.
  *
  * JPEG: libjpeg's default decompression settings (JDCT_ISLOW, fancy upsampling), output
  * JCS_RGB, which is what PIL gets from the same library: byte-identical to
@@ -27,6 +28,7 @@
 
 #include "ens.h"
 #include "error.h"
+#include "image_png.h"
 #include "read_file.h"
 
 #define MAX_PIXELS ((uint64_t)1 << 27)       /* 134 Mpixel, 402 MB of RGB */
@@ -281,8 +283,8 @@ ens_status ens_image_decode(const uint8_t *data, size_t len, const char *name_fo
   if (len >= 2 && data[0] == 'P' && data[1] >= '1' && data[1] <= '7')
     return decode_pnm(data, len, name, out, err);
   if (len >= 8 && memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0)
-    return ens_fail(err, ENS_ERR_UNSUPPORTED, "%s: PNG is not supported (JPEG and PNM are)", name);
-  return ens_fail(err, ENS_ERR_FORMAT, "%s: not a JPEG or PNM image (%zu bytes)", name, len);
+    return ens_decode_png(data, len, name, MAX_PIXELS, out, err);
+  return ens_fail(err, ENS_ERR_FORMAT, "%s: not a JPEG, PNG or PNM image (%zu bytes)", name, len);
 }
 
 ens_status ens_image_load(const char *path, ens_rgb_image *out, ens_error *err)

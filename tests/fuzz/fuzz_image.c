@@ -1,6 +1,6 @@
 /* fuzz_image.c - libFuzzer target: ens_image_decode on arbitrary bytes (JPEG via libjpeg-turbo,
- * PNM). Any status is fine; crashes, leaks, sanitizer reports and an inconsistent result
- * (success without pixels, failure with pixels) are not. */
+ * PNG via libpng, PNM). Any status is fine; crashes, leaks, sanitizer reports and an inconsistent
+ * result (success without pixels, failure with pixels) are not. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -246,8 +246,8 @@ static void test_pnm(void)
       {"pbm.pbm", "P1 1 1\n1\n", ENS_ERR_UNSUPPORTED, "PBM"},
       {"pam.pam", "P7\nWIDTH 1\n", ENS_ERR_FORMAT, NULL},
       {"bad-magic.ppm", "P6x 1 1 255\n\x00\x00\x00", ENS_ERR_FORMAT, NULL},
-      {"png.png", "\x89PNG\r\n\x1a\n\x00\x00", ENS_ERR_UNSUPPORTED, "PNG"},
-      {"garbage.bin", "hello, world", ENS_ERR_FORMAT, "not a JPEG or PNM"},
+      {"png.png", "\x89PNG\r\n\x1a\n\x00\x00", ENS_ERR_FORMAT, "truncated PNG"},
+      {"garbage.bin", "hello, world", ENS_ERR_FORMAT, "not a JPEG, PNG or PNM"},
       {"empty.bin", "", ENS_ERR_FORMAT, NULL},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
