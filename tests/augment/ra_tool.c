@@ -5,6 +5,8 @@
  *   ra_tool op NAME ARG nearest|bilinear|bicubic FILL W H C IN.raw OUT.raw
  *       applies op NAME (timm's name) with the explicit argument ARG; FILL is one byte value
  *       or R,G,B; IN / OUT are packed rows of W x H x C bytes.
+ *   ra_tool batch
+ *       reads lines of the 9 `op` arguments on stdin and runs each (one process for many).
  *   ra_tool levels TRANSLATE_CONST TRANSLATE_PCT
  *       reads "NAME LEVEL NEGATE" lines on stdin, prints ens_ra_level_to_arg as %.17g.
  * Exit 0 on success, 1 with a message otherwise. */
@@ -80,6 +82,22 @@ static int run_op(char **argv)
   return ok ? 0 : (fprintf(stderr, "cannot write %s\n", argv[8]), 1);
 }
 
+static int run_batch(void)
+{
+  char line[4096];
+  while (fgets(line, sizeof line, stdin)) {
+    char *args[9];
+    int n = 0;
+    for (char *tok = strtok(line, " \n"); tok && n < 9; tok = strtok(NULL, " \n"))
+      args[n++] = tok;
+    if (n != 9)
+      return fprintf(stderr, "batch: need 9 fields per line\n"), 1;
+    if (run_op(args))
+      return 1;
+  }
+  return 0;
+}
+
 static int run_levels(char **argv)
 {
   ens_ra_hparams hp;
@@ -102,9 +120,12 @@ int main(int argc, char **argv)
 {
   if (argc == 11 && !strcmp(argv[1], "op"))
     return run_op(argv + 2);
+  if (argc == 2 && !strcmp(argv[1], "batch"))
+    return run_batch();
   if (argc == 4 && !strcmp(argv[1], "levels"))
     return run_levels(argv + 2);
   fprintf(stderr, "usage: ra_tool op NAME ARG RESAMPLE FILL W H C IN OUT\n"
+                  "       ra_tool batch < lines of the op arguments\n"
                   "       ra_tool levels TRANSLATE_CONST TRANSLATE_PCT < lines\n");
   return 1;
 }
