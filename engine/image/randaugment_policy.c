@@ -176,9 +176,12 @@ ens_status ens_randaugment_parse(const char *config, const ens_ra_hparams *hp, e
     int ok = 0, iv;
     double dv;
 #define KEY(k) (klen == strlen(k) && !memcmp(sec, k, klen))
-    if (!vlen) {
-      ok = 0;
-    } else if (KEY("mstd")) {
+    if (!vlen)
+      return ens_fail(err, ENS_ERR_ARG,
+                      "randaugment: section '%.*s' of policy '%s' has no number (timm skips such "
+                      "sections silently; ens refuses them)",
+                      (int)len, sec, config);
+    if (KEY("mstd")) {
       ok = parse_float(val, vlen, &dv);
       if (ok && !have_mstd) { /* timm: hparams.setdefault, the first one wins */
         out->magnitude_std = dv > 100 ? INFINITY : dv;
