@@ -13,6 +13,9 @@ typedef struct {
   ens_train_cmd_fn run;
 } ens_train_cmd;
 
+/* The subcommands (train_cmd_<name>.c). */
+int ens_train_cmd_augment(int argc, char **argv);
+
 /* Defined in ens-train.c: the table, terminated by {NULL}. */
 extern const ens_train_cmd ens_train_cmds[];
 
