@@ -324,8 +324,8 @@ static void shortest(double v, char *buf, size_t cap)
   }
 }
 
-/* Appends " Op(arg[ resample])" or " Op(skipped)" to the description line; the argument is
- * printed exactly, so the line reproduces the picture. */
+/* Appends " Op(arg[ resample])", " Op" (no argument) or " Op(skipped)" to the description line; the
+ * argument is printed exactly, so the line reproduces the picture. */
 static void describe(char *line, size_t cap, const ens_ra_draw *d)
 {
   size_t used = strlen(line);
@@ -335,6 +335,8 @@ static void describe(char *line, size_t cap, const ens_ra_draw *d)
     return;
   if (!d->applied)
     snprintf(line + used, cap - used, " %s(skipped)", ens_ra_op_name(d->op));
+  else if (d->op == ENS_RA_AUTOCONTRAST || d->op == ENS_RA_EQUALIZE || d->op == ENS_RA_INVERT)
+    snprintf(line + used, cap - used, " %s", ens_ra_op_name(d->op));
   else if (ens_ra_op_is_geometric(d->op))
     snprintf(line + used, cap - used, " %s(%s %s)", ens_ra_op_name(d->op), arg,
              resample_name(d->rs));
