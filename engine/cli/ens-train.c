@@ -8,6 +8,7 @@
 /* Subcommands register here: one line each, in the order --help lists them. */
 const ens_train_cmd ens_train_cmds[] = {
     {"grad", "one forward + backward: loss, logits and gradients (timm names)", ens_train_cmd_grad},
+    {"augment", "write what RandAugment does to images", ens_train_cmd_augment},
     {NULL, NULL, NULL},
 };
 

@@ -15,6 +15,8 @@ typedef struct {
 
 /* train_cmd_grad.c: one forward + backward, gradients to .safetensors */
 int ens_train_cmd_grad(int argc, char **argv);
+/* The subcommands (train_cmd_<name>.c). */
+int ens_train_cmd_augment(int argc, char **argv);
 
 /* Defined in ens-train.c: the table, terminated by {NULL}. */
 extern const ens_train_cmd ens_train_cmds[];
