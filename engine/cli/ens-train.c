@@ -9,6 +9,11 @@
 const ens_train_cmd ens_train_cmds[] = {
     {"grad", "one forward + backward: loss, logits and gradients (timm names)", ens_train_cmd_grad},
     {"augment", "write what RandAugment does to images", ens_train_cmd_augment},
+    {"fit", "train from scratch or finetune a new head; writes a hub model directory",
+     ens_train_cmd_fit},
+    {"eval", "top-1 / top-5 and the confusion matrix of a trained model", ens_train_cmd_eval},
+    {"noisy-student", "teacher -> pseudo-labels -> noised student, iterated",
+     ens_train_cmd_noisy_student},
     {NULL, NULL, NULL},
 };
 

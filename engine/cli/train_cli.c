@@ -371,7 +371,7 @@ int ens_train_cli_fit_export(const ens_train_cli *c, ens_train_graph *g, const e
             phase, ckpt);
     return 130;
   }
-  ens_hub_export h = {.width = width,
+  ens_hub_export_info h = {.width = width,
                       .depth = depth,
                       .class_names = (const char *const *)train->class_names,
                       .tag = d->tag,

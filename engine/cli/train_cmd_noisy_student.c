@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli_args.h"
+#include "error.h"
 #include "pseudo_label.h"
 #include "safetensors.h"
 #include "safetensors_write.h"

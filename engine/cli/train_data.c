@@ -168,7 +168,7 @@ ens_status ens_data_load(const ens_data_args *a, ens_data *d, ens_error *err)
       ens_data_free(d);
       return st;
     }
-    d->input_size = a->input_size ? a->input_size : (d->train.width + 3) / 4 * 4;
+    d->input_size = a->input_size ? a->input_size : (d->train.width + 31) / 32 * 32;
     if (d->train.height != d->train.width || d->input_size < d->train.width ||
         (d->input_size - d->train.width) % 2) {
       ens_data_free(d);

@@ -56,7 +56,7 @@ static void json_string(FILE *f, const char *s)
 }
 
 static ens_status write_config(const char *path, const ens_train_arch *a,
-                               const ens_hub_export *h, ens_error *err)
+                               const ens_hub_export_info *h, ens_error *err)
 {
   char tmp[4096];
   if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
@@ -92,8 +92,8 @@ static ens_status write_config(const char *path, const ens_train_arch *a,
   json_string(f, h->tag ? h->tag : "ens_train");
   fprintf(f,
           ",\n    \"input_size\": [3, %d, %d],\n    \"interpolation\": \"%s\",\n"
-          "    \"crop_pct\": %.9g,\n    \"crop_mode\": \"center\",\n"
-          "    \"mean\": [%.9g, %.9g, %.9g],\n    \"std\": [%.9g, %.9g, %.9g],\n"
+          "    \"crop_pct\": %.7g,\n    \"crop_mode\": \"center\",\n"
+          "    \"mean\": [%.6g, %.6g, %.6g],\n    \"std\": [%.6g, %.6g, %.6g],\n"
           "    \"num_classes\": %d\n  }",
           h->input_size, h->input_size,
           h->interpolation == ENS_INTERP_BILINEAR ? "bilinear" : "bicubic", (double)h->crop_pct,
@@ -120,7 +120,7 @@ static ens_status write_config(const char *path, const ens_train_arch *a,
   return ENS_OK;
 }
 
-ens_status ens_hub_export(const char *dir, const ens_train_graph *g, const ens_hub_export *h,
+ens_status ens_hub_export(const char *dir, const ens_train_graph *g, const ens_hub_export_info *h,
                           ens_error *err)
 {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST)

@@ -15,11 +15,11 @@ typedef struct {
   ens_interp interpolation;
   float mean[3], std[3];
   const char *extra_json; /* NULL, or more top-level members ("key": value, ...) */
-} ens_hub_export;
+} ens_hub_export_info;
 
 /* Creates dir if needed and writes dir/model.safetensors (timm names, F32, BN buffers and
  * num_batches_tracked) and dir/config.json, each atomically. */
-ens_status ens_hub_export(const char *dir, const ens_train_graph *g, const ens_hub_export *h,
+ens_status ens_hub_export(const char *dir, const ens_train_graph *g, const ens_hub_export_info *h,
                           ens_error *err);
 
 /* "tf_efficientnet_b0" ... "tf_efficientnet_l2" when a has exactly that shape, else NULL. */

@@ -259,6 +259,11 @@ const ens_train_arch *ens_tg_arch(const ens_train_graph *g)
   return &g->arch;
 }
 
+ens_threadpool *ens_tg_pool(ens_train_graph *g)
+{
+  return g->pool;
+}
+
 int ens_tg_batch(const ens_train_graph *g)
 {
   return g->N;

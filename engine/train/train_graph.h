@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "param.h"
+#include "threadpool.h"
 #include "train_arch.h"
 
 typedef struct ens_train_graph ens_train_graph;
@@ -32,6 +33,8 @@ ens_status ens_tg_new(const ens_train_arch *arch, int batch, int height, int wid
 void ens_tg_free(ens_train_graph *g);
 
 const ens_train_arch *ens_tg_arch(const ens_train_graph *g);
+/* The graph's thread pool, for work around a step (batch assembly, optimizer). */
+ens_threadpool *ens_tg_pool(ens_train_graph *g);
 int ens_tg_batch(const ens_train_graph *g);
 
 /* Trainable tensors and BN running buffers in timm state_dict order (timm names and shapes;
