@@ -62,6 +62,8 @@ enum {
   O_THREADS,
   O_LOG,
   O_NO_PROGRESS,
+  O_LIMIT,
+  O_VAL_LIMIT,
 };
 
 static const struct option common[] = {
@@ -94,6 +96,8 @@ static const struct option common[] = {
     {"threads", required_argument, 0, O_THREADS},
     {"log", required_argument, 0, O_LOG},
     {"no-progress", no_argument, 0, O_NO_PROGRESS},
+    {"limit", required_argument, 0, O_LIMIT},
+    {"val-limit", required_argument, 0, O_VAL_LIMIT},
 };
 
 void ens_train_cli_defaults(ens_train_cli *c)
@@ -265,6 +269,10 @@ int ens_train_cli_option(ens_train_cli *c, int opt, const char *arg, const char 
   case O_NO_PROGRESS:
     c->progress = 0;
     return 1;
+  case O_LIMIT:
+    return parse_int(cmd, "limit", arg, 1, 1 << 30, &c->data.limit);
+  case O_VAL_LIMIT:
+    return parse_int(cmd, "val-limit", arg, 1, 1 << 30, &c->data.val_limit);
   default:
     fprintf(stderr, "ens-train %s: unknown option (see --help)\n", cmd);
     return 0;
@@ -286,6 +294,7 @@ void ens_train_cli_usage_common(FILE *f)
       "  --subset labeled|unlabeled  Fashion-MNIST's 6,000-label split of the reference recipe\n"
       "  --input-size S       network input (default 32 for 28x28 IDX images, 224 for folders)\n"
       "  --skip-bad           skip unreadable images (counted) instead of failing\n"
+      "  --limit N, --val-limit N   only the first N training / validation images\n"
       "recipe (defaults: timm's EfficientNet recipe at batch 128):\n"
       "  --epochs N (20)  --batch B (128)  --opt rmsproptf|sgd|adamw (rmsproptf: alpha 0.9,\n"
       "  eps 1e-3, momentum 0.9)  --lr LR (0.016)  --wd WD (1e-5, not on 1-D tensors)\n"

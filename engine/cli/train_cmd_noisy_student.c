@@ -27,6 +27,7 @@ typedef struct {
   ens_train_cli c;
   ens_model_args teacher, student;
   const char *out, *unlabeled, *unlabeled_labels;
+  int unlabeled_limit;
   int rounds, teacher_epochs, student_epochs, baseline_epochs, resume;
   ens_pseudo_config pl;
   int balance; /* 1: per_class = unlabeled / K when not given */
@@ -46,6 +47,7 @@ static void usage(FILE *f)
           "  --unlabeled DATA       unlabeled images (IDX images file; --unlabeled-labels FILE only\n"
           "                         measures pseudo-label accuracy). With --data fashion-mnist\n"
           "                         --subset labeled it defaults to the other 54,000 images\n"
+          "  --unlabeled-limit N    only the first N unlabeled images (quick runs)\n"
           "  --rounds N (1)         iterations: the student becomes the next teacher\n"
           "  --teacher-epochs N (--epochs)  --student-epochs N (4)\n"
           "  --hard                 one-hot pseudo-labels (default: the teacher's softmax)\n"
@@ -73,7 +75,7 @@ static int parse_args(int argc, char **argv, ns_args *a)
   enum {
     O_OUT = 1000, O_TEACHER, O_ARCH, O_WIDTH, O_DEPTH, O_S_ARCH, O_S_WIDTH, O_S_DEPTH,
     O_UNLABELED, O_UNLABELED_LABELS, O_ROUNDS, O_T_EPOCHS, O_S_EPOCHS, O_HARD, O_THRESHOLD,
-    O_PER_CLASS, O_NO_BALANCE, O_S_RA, O_S_DROP, O_S_DROP_PATH, O_B_EPOCHS, O_RESUME, O_HELP
+    O_PER_CLASS, O_NO_BALANCE, O_S_RA, O_S_DROP, O_S_DROP_PATH, O_B_EPOCHS, O_RESUME, O_HELP, O_U_LIMIT
   };
   struct option extra[] = {{"out", required_argument, 0, O_OUT},
                            {"teacher", required_argument, 0, O_TEACHER},
@@ -97,6 +99,7 @@ static int parse_args(int argc, char **argv, ns_args *a)
                            {"student-drop-path", required_argument, 0, O_S_DROP_PATH},
                            {"baseline-epochs", required_argument, 0, O_B_EPOCHS},
                            {"resume", no_argument, 0, O_RESUME},
+                           {"unlabeled-limit", required_argument, 0, O_U_LIMIT},
                            {"help", no_argument, 0, O_HELP},
                            {0, 0, 0, 0}};
   struct option *opts = ens_train_cli_options(extra);
@@ -179,6 +182,10 @@ static int parse_args(int argc, char **argv, ns_args *a)
       break;
     case O_RESUME:
       a->resume = 1;
+      break;
+    case O_U_LIMIT:
+      ip = &a->unlabeled_limit;
+      hi = 1 << 30;
       break;
     case O_HELP:
       usage(stdout);
@@ -353,6 +360,7 @@ static ens_status load_unlabeled(const ns_args *a, const ens_data *d, ens_datase
 {
   ens_data_args ua = a->c.data;
   ua.no_val = 1;
+  ua.limit = a->unlabeled_limit;
   ua.val_data = NULL;
   if (a->unlabeled) {
     ua.data = a->unlabeled;

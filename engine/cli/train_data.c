@@ -149,7 +149,41 @@ static void set_idx_batches(ens_data *d, int fashion)
   d->interp = ENS_INTERP_BICUBIC;
 }
 
+/* The first n images of d (n <= 0 or >= d->n: all). */
+static ens_status truncate_to(ens_dataset *d, int n, ens_error *err)
+{
+  if (n <= 0 || n >= d->n)
+    return ENS_OK;
+  int *idx = malloc((size_t)n * sizeof *idx);
+  if (!idx)
+    return ens_fail(err, ENS_ERR_NOMEM, "out of memory");
+  for (int i = 0; i < n; i++)
+    idx[i] = i;
+  ens_dataset sub;
+  ens_status st = ens_dataset_subset(d, idx, n, &sub, err);
+  free(idx);
+  if (st == ENS_OK) {
+    ens_dataset_free(d);
+    *d = sub;
+  }
+  return st;
+}
+
+static ens_status load_any(const ens_data_args *a, ens_data *d, ens_error *err);
+
 ens_status ens_data_load(const ens_data_args *a, ens_data *d, ens_error *err)
+{
+  ens_status st = load_any(a, d, err);
+  if (st == ENS_OK)
+    st = truncate_to(&d->train, a->limit, err);
+  if (st == ENS_OK && d->has_val)
+    st = truncate_to(&d->val, a->val_limit, err);
+  if (st != ENS_OK)
+    ens_data_free(d);
+  return st;
+}
+
+static ens_status load_any(const ens_data_args *a, ens_data *d, ens_error *err)
 {
   memset(d, 0, sizeof *d);
   if (!a->data)

@@ -21,7 +21,9 @@ typedef struct {
   float crop_pct;         /* folders: 0 = 1.0 (the whole picture) */
   int skip_bad;
   uint64_t seed;
-  int no_val; /* 1: do not load a validation set */
+  int no_val;    /* 1: do not load a validation set */
+  int limit;     /* > 0: only the first `limit` training images (quick runs, tests) */
+  int val_limit; /* > 0: only the first `val_limit` validation images */
 } ens_data_args;
 
 typedef struct {
