@@ -51,6 +51,7 @@ struct _EnsMqttSender {
   GQueue inflight; /* Msg*, handed to it, waiting for acknowledgement, oldest first */
   EnsMqttStats stats;
   gboolean stopping;
+  gboolean flush_cancelled;
   gint wake_fds[2]; /* [0] read by the sender thread, [1] written by push() / free() */
 
   GThread *thread;
@@ -553,12 +554,20 @@ guint ens_mqtt_sender_flush(EnsMqttSender *s, guint timeout_ms)
 {
   gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
   g_mutex_lock(&s->lock);
-  while (s->pending.length + s->inflight.length > 0 &&
+  while (s->pending.length + s->inflight.length > 0 && !s->flush_cancelled &&
          g_cond_wait_until(&s->drained, &s->lock, deadline))
     ;
   guint left = s->pending.length + s->inflight.length;
   g_mutex_unlock(&s->lock);
   return left;
+}
+
+void ens_mqtt_sender_cancel_flush(EnsMqttSender *s)
+{
+  g_mutex_lock(&s->lock);
+  s->flush_cancelled = TRUE;
+  g_cond_broadcast(&s->drained);
+  g_mutex_unlock(&s->lock);
 }
 
 void ens_mqtt_sender_get_stats(EnsMqttSender *s, EnsMqttStats *out)

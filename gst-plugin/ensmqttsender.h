@@ -66,6 +66,10 @@ void ens_mqtt_sender_push(EnsMqttSender *s, gchar *payload, gsize len);
  * still held. */
 guint ens_mqtt_sender_flush(EnsMqttSender *s, guint timeout_ms);
 
+/* Makes a running (and any later) ens_mqtt_sender_flush return at once: shutting down must not
+ * wait for flush-timeout. */
+void ens_mqtt_sender_cancel_flush(EnsMqttSender *s);
+
 void ens_mqtt_sender_get_stats(EnsMqttSender *s, EnsMqttStats *out);
 
 /* Stops and joins the sender thread (sending DISCONNECT if connected), frees everything. Messages

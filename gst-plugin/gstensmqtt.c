@@ -236,6 +236,21 @@ static gboolean gst_ens_mqtt_stop(GstBaseTransform *trans)
   return TRUE;
 }
 
+/* Going down while the streaming thread waits in the EOS flush: end the wait first, otherwise
+ * deactivating the sink pad would wait for flush-timeout. */
+static GstStateChangeReturn gst_ens_mqtt_change_state(GstElement *element,
+                                                      GstStateChange transition)
+{
+  GstEnsMqtt *self = GST_ENS_MQTT(element);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    GST_OBJECT_LOCK(self);
+    if (self->sender)
+      ens_mqtt_sender_cancel_flush(self->sender);
+    GST_OBJECT_UNLOCK(self);
+  }
+  return GST_ELEMENT_CLASS(parent_class)->change_state(element, transition);
+}
+
 /* Replaces a string property under the object lock. */
 static void set_string(GstEnsMqtt *self, gchar **field, const GValue *value)
 {
@@ -461,6 +476,7 @@ static void gst_ens_mqtt_class_init(GstEnsMqttClass *klass)
   gobject_class->get_property = gst_ens_mqtt_get_property;
   gobject_class->finalize = gst_ens_mqtt_finalize;
   install_properties(gobject_class);
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_ens_mqtt_change_state);
 
   gst_element_class_set_static_metadata(
       element_class, "ens MQTT publisher", "Filter/Analyzer/Video",

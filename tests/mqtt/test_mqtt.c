@@ -294,8 +294,15 @@ GST_START_TEST(test_queue_overflow_drops_oldest)
 }
 GST_END_TEST;
 
+static gpointer push_eos(gpointer data)
+{
+  gst_harness_push_event(data, gst_event_new_eos());
+  return NULL;
+}
+
 /* (d) Nothing listens on the port: buffers flow, one warning, EOS gives up after flush-timeout
- * and says how many were left, shutdown does not hang. Then an address that never answers
+ * and says how many were left, shutdown does not hang (also not in the middle of the EOS
+ * flush). Then an address that never answers
  * (TEST-NET-1): shutdown with a connect in progress does not hang either. */
 GST_START_TEST(test_unreachable_broker)
 {
@@ -325,6 +332,19 @@ GST_START_TEST(test_unreachable_broker)
   gint64 t2 = g_get_monotonic_time();
   harness_teardown(h, bus);
   fail_unless(g_get_monotonic_time() - t2 < G_USEC_PER_SEC, "shutdown took over 1 s");
+
+  /* Shutting down while the EOS flush waits (flush-timeout 20 s) ends the wait. */
+  h = mqtt_harness(test_broker_port(b), "flush-timeout=20000", &bus);
+  push_one(h, result_buffer(0));
+  GThread *eos = g_thread_new("eos", push_eos, h);
+  g_usleep(300000);
+  t2 = g_get_monotonic_time();
+  fail_unless_equals_int(gst_element_set_state(h->element, GST_STATE_NULL),
+                         GST_STATE_CHANGE_SUCCESS);
+  g_thread_join(eos);
+  fail_unless(g_get_monotonic_time() - t2 < G_USEC_PER_SEC, "shutdown during the EOS flush took "
+                                                            "over 1 s");
+  harness_teardown(h, bus);
   test_broker_free(b);
 
   GError *perr = NULL;
