@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +87,13 @@ guint test_broker_port(const TestBroker *b)
   return b->port;
 }
 
+/* In the broker process before exec: die with the test (a failing check leaves no broker). */
+static void die_with_parent(gpointer data)
+{
+  (void)data;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 void test_broker_start(TestBroker *b)
 {
   fail_unless(b->pid == 0);
@@ -94,7 +102,7 @@ void test_broker_start(TestBroker *b)
   fail_unless(g_spawn_async(NULL, argv, NULL,
                             G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL |
                                 G_SPAWN_STDERR_TO_DEV_NULL,
-                            NULL, NULL, &b->pid, &err),
+                            die_with_parent, NULL, &b->pid, &err),
               "cannot run %s: %s", TEST_MOSQUITTO, err ? err->message : "");
   gint64 deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
   while (!port_accepts(b->port)) {
