@@ -26,6 +26,7 @@
 #define CONNECT_TIMEOUT_US (5 * G_USEC_PER_SEC)
 /* Longest poll() sleep while connected: mosquitto_loop_misc sends keepalive PINGREQs. */
 #define POLL_MAX_MS 500
+#define PUBLISH_BATCH 64
 
 typedef struct {
   gchar *payload;
@@ -198,11 +199,16 @@ static void start_attempt(EnsMqttSender *s)
   }
 }
 
-/* Moves the queue head to the connection, in order, while the client accepts messages. One
- * message per lock hold: publishing only queues a packet and tries a non-blocking write. */
+/* Moves the queue head to the connection, in order, while the client accepts messages, at most
+ * PUBLISH_BATCH per round so acknowledgements are read in between. One message per lock hold:
+ * publishing only queues a packet and tries a non-blocking write. */
 static int publish_pending(EnsMqttSender *s)
 {
-  for (;;) {
+  for (guint n = 0;; n++) {
+    if (n == PUBLISH_BATCH) {
+      wake(s); /* more to do: come back right after the next read / write */
+      return MOSQ_ERR_SUCCESS;
+    }
     g_mutex_lock(&s->lock);
     Msg *m = g_queue_peek_head(&s->pending);
     if (!m) {
