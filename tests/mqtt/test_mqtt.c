@@ -128,7 +128,7 @@ GST_START_TEST(test_payload_equals_ensjson)
   gchar *out = g_build_filename(g_get_tmp_dir(), "ens-mqtt-json-XXXXXX", NULL);
   close(g_mkstemp(out));
   gchar *desc = g_strdup_printf("ensclassify " TEST_ELEMENT_PROPS " mode=sync top-k=3 "
-                                "inference-interval=50 ! ensjson location=\"%s\" ! ensmqtt "
+                                "inference-interval=50 ! ensjson location=\"%s\" ! ensmqtt name=m "
                                 "host=127.0.0.1 port=%u topic=" TOPIC,
                                 out, test_broker_port(b));
   GstHarness *h = gst_harness_new_parse(desc);
@@ -145,7 +145,7 @@ GST_START_TEST(test_payload_equals_ensjson)
     push_one(h, buf);
   }
   fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
-  GstElement *mqtt = gst_bin_get_by_name(GST_BIN(h->element), "ensmqtt0");
+  GstElement *mqtt = gst_bin_get_by_name(GST_BIN(h->element), "m");
   fail_unless(mqtt != NULL);
   fail_unless_equals_uint64(stat_u64(mqtt, "acked"), n);
   gst_object_unref(mqtt);
