@@ -36,8 +36,8 @@ gboolean test_broker_available(void)
   return g_file_test(TEST_MOSQUITTO, G_FILE_TEST_IS_EXECUTABLE);
 }
 
-/* A port nobody listens on right now (the kernel's pick for an ephemeral bind). */
-static guint free_port(void)
+/* The kernel's pick for an ephemeral bind. */
+guint test_free_port(void)
 {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   fail_unless(fd >= 0);
@@ -62,10 +62,15 @@ static gboolean port_accepts(guint port)
 
 TestBroker *test_broker_new(void)
 {
+  return test_broker_new_with("");
+}
+
+TestBroker *test_broker_new_with(const gchar *extra_conf)
+{
   TestBroker *b = g_new0(TestBroker, 1);
   b->dir = g_dir_make_tmp("ens-mqtt-broker-XXXXXX", NULL);
   fail_unless(b->dir != NULL);
-  b->port = free_port();
+  b->port = test_free_port();
   b->conf = g_build_filename(b->dir, "mosquitto.conf", NULL);
   /* persistence: a restarted broker still has the subscriber's session and the messages queued
    * for it (saved at SIGTERM). user: stay the current user (as root mosquitto would switch to
@@ -75,8 +80,9 @@ TestBroker *test_broker_new(void)
                                 "persistence true\n"
                                 "persistence_location %s/\n"
                                 "log_dest file %s/broker.log\n"
-                                "user %s\n",
-                                b->port, b->dir, b->dir, g_get_user_name());
+                                "user %s\n"
+                                "%s",
+                                b->port, b->dir, b->dir, g_get_user_name(), extra_conf);
   fail_unless(g_file_set_contents(b->conf, text, -1, NULL));
   g_free(text);
   return b;

@@ -17,6 +17,10 @@ gboolean test_broker_available(void);
 
 /* A broker on a free 127.0.0.1 port, not started yet. */
 TestBroker *test_broker_new(void);
+/* Same with extra configuration lines appended (e.g. a second, TLS listener). */
+TestBroker *test_broker_new_with(const gchar *extra_conf);
+/* A 127.0.0.1 TCP port nobody listens on right now. */
+guint test_free_port(void);
 guint test_broker_port(const TestBroker *b);
 /* Starts it (same port every time) and waits until it accepts connections (fails after 5 s). */
 void test_broker_start(TestBroker *b);

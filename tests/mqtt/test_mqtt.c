@@ -2,7 +2,8 @@
 /* test_mqtt.c - ensmqtt against a real mosquitto broker started by the test: every message
  * arrives in order with the payload ensjson writes; with QoS 1 a broker restart mid-stream loses
  * nothing that fit in the queue and never stalls the stream; a full queue drops the oldest; an
- * unreachable broker only warns; bad settings are element errors at start. Skips (exit 77)
+ * unreachable broker only warns; TLS with the right CA delivers, with a wrong one warns; bad
+ * settings are element errors at start. Skips (exit 77)
  * without /usr/sbin/mosquitto, fails instead under CI=true. */
 #include "gst_test_util.h"
 #include "mqtt_test_broker.h"
@@ -361,6 +362,105 @@ GST_START_TEST(test_unreachable_broker)
 }
 GST_END_TEST;
 
+/* Runs openssl with args (space-separated, no quoting needed) in dir. */
+static void run_openssl(const gchar *dir, const gchar *args)
+{
+  gchar *cmd = g_strconcat("/usr/bin/openssl ", args, NULL);
+  gchar **argv = g_strsplit(cmd, " ", -1);
+  gchar *err = NULL;
+  gint status = 0;
+  fail_unless(g_spawn_sync(dir, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                           &status, NULL),
+              "cannot run %s", cmd);
+  fail_unless(g_spawn_check_wait_status(status, NULL), "%s failed: %s", cmd, err);
+  g_free(err);
+  g_strfreev(argv);
+  g_free(cmd);
+}
+
+/* A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated CA, in dir. */
+static void make_certificates(const gchar *dir)
+{
+  const gchar *ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  gchar *args = g_strdup_printf("req -x509 %s -keyout ca.key -out ca.pem -days 2 "
+                                "-subj /CN=ens-test-ca",
+                                ec);
+  run_openssl(dir, args);
+  g_free(args);
+  args = g_strdup_printf("req -x509 %s -keyout other.key -out other.pem -days 2 "
+                         "-subj /CN=ens-other-ca",
+                         ec);
+  run_openssl(dir, args);
+  g_free(args);
+  args = g_strdup_printf("req %s -keyout server.key -out server.csr -subj /CN=127.0.0.1", ec);
+  run_openssl(dir, args);
+  g_free(args);
+  gchar *ext = g_build_filename(dir, "ext.cnf", NULL);
+  fail_unless(g_file_set_contents(ext, "subjectAltName=IP:127.0.0.1\n", -1, NULL));
+  g_free(ext);
+  run_openssl(dir, "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                   "-out server.pem -days 2 -extfile ext.cnf");
+}
+
+/* (f) TLS: a broker with a second, TLS listener (certificate from a test CA). With tls-ca-file =
+ * that CA the messages arrive (the subscriber uses the plain listener); with an unrelated CA the
+ * handshake fails: a warning, nothing delivered. */
+GST_START_TEST(test_tls)
+{
+  if (!g_file_test("/usr/bin/openssl", G_FILE_TEST_IS_EXECUTABLE)) {
+    fail_if(g_strcmp0(g_getenv("CI"), "true") == 0, "/usr/bin/openssl missing under CI");
+    g_print("SKIP test_tls: /usr/bin/openssl not found\n");
+    return;
+  }
+  gchar *dir = g_dir_make_tmp("ens-mqtt-tls-XXXXXX", NULL);
+  make_certificates(dir);
+  guint tls_port = test_free_port();
+  gchar *conf = g_strdup_printf("listener %u 127.0.0.1\ncafile %s/ca.pem\ncertfile %s/server.pem\n"
+                                "keyfile %s/server.key\n",
+                                tls_port, dir, dir, dir);
+  TestBroker *b = test_broker_new_with(conf);
+  g_free(conf);
+  test_broker_start(b);
+  TestSub *sub = test_sub_new(test_broker_port(b), TOPIC);
+
+  gchar *extra = g_strdup_printf("tls-ca-file=%s/ca.pem flush-timeout=10000", dir);
+  GstBus *bus;
+  GstHarness *h = mqtt_harness(tls_port, extra, &bus);
+  g_free(extra);
+  for (guint i = 0; i < 20; i++)
+    push_one(h, result_buffer(i));
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  fail_unless_equals_uint64(stat_u64(h->element, "acked"), 20);
+  fail_unless_equals_int(count_messages(bus, GST_MESSAGE_WARNING), 0);
+  harness_teardown(h, bus);
+  fail_unless_equals_int(test_sub_wait(sub, 20, 10000), 20);
+
+  extra = g_strdup_printf("tls-ca-file=%s/other.pem flush-timeout=300", dir);
+  h = mqtt_harness(tls_port, extra, &bus);
+  g_free(extra);
+  push_one(h, result_buffer(100));
+  GstMessage *w = gst_bus_timed_pop_filtered(bus, 5 * GST_SECOND, GST_MESSAGE_WARNING);
+  fail_unless(w != NULL, "no warning with a CA that did not sign the broker's certificate");
+  gst_message_unref(w);
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  fail_unless_equals_uint64(stat_u64(h->element, "acked"), 0);
+  harness_teardown(h, bus);
+  fail_unless_equals_int(test_sub_wait(sub, 21, 300), 20);
+
+  test_sub_free(sub);
+  test_broker_free(b);
+  const gchar *files[] = {"ca.key",     "ca.pem",     "ca.srl",     "other.key", "other.pem",
+                          "server.key", "server.csr", "server.pem", "ext.cnf"};
+  for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+    gchar *p = g_build_filename(dir, files[i], NULL);
+    g_unlink(p);
+    g_free(p);
+  }
+  fail_unless(g_rmdir(dir) == 0, "%s not empty", dir);
+  g_free(dir);
+}
+GST_END_TEST;
+
 /* Starting e must fail with an element error whose message contains want. */
 static void expect_start_error(const gchar *desc, const gchar *want)
 {
@@ -420,6 +520,7 @@ int main(int argc, char **argv)
       TEST_ENTRY(test_queue_overflow_drops_oldest),
       TEST_ENTRY(test_unreachable_broker),
       TEST_ENTRY(test_bad_settings),
+      TEST_ENTRY(test_tls),
   };
   return test_run_suite("ensmqtt", 120, tests, NULL, NULL);
 }
