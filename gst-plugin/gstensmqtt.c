@@ -102,9 +102,10 @@ static void on_sender_event(EnsMqttEvent event, gboolean after_outage, const gch
   GstEnsMqtt *self = user_data;
   if (event == ENS_MQTT_UNREACHABLE) {
     GST_ELEMENT_WARNING(self, RESOURCE, WRITE,
-                        ("MQTT broker unreachable; queueing messages (oldest dropped when "
-                         "max-queue is reached) and reconnecting"),
-                        ("%s", detail));
+                        ("MQTT broker unreachable (%s); queueing messages (oldest dropped when "
+                         "max-queue is reached) and reconnecting",
+                         detail),
+                        (NULL));
     post_event_message(self, "disconnected", detail, st);
   } else if (after_outage) {
     GST_ELEMENT_INFO(

@@ -73,26 +73,34 @@ static guint64 stat_u64(GstElement *e, const gchar *field)
   return v;
 }
 
-/* Counts the messages of type on bus (popping everything); texts of warnings go to the log. */
-static guint count_messages(GstBus *bus, GstMessageType type)
+/* Pops every message on bus; returns the number of warnings and sets *infos to the number of
+ * INFO messages and *connected to the `ens-mqtt` element messages with event=connected. */
+static guint count_messages(GstBus *bus, guint *infos, guint *connected)
 {
-  guint n = 0;
+  guint warnings = 0, n_infos = 0, n_connected = 0;
   GstMessage *m;
   while ((m = gst_bus_pop(bus))) {
-    if (GST_MESSAGE_TYPE(m) & type) {
-      n++;
-      if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING) {
-        GError *err = NULL;
-        gchar *dbg = NULL;
-        gst_message_parse_warning(m, &err, &dbg);
-        GST_INFO("warning: %s (%s)", err->message, dbg);
-        g_error_free(err);
-        g_free(dbg);
-      }
+    const GstStructure *st = gst_message_get_structure(m);
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_WARNING) {
+      GError *err = NULL;
+      gst_message_parse_warning(m, &err, NULL);
+      GST_INFO("warning: %s", err->message);
+      g_error_free(err);
+      warnings++;
+    } else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_INFO) {
+      n_infos++;
+    } else if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
+               gst_structure_has_name(st, "ens-mqtt") &&
+               g_strcmp0(gst_structure_get_string(st, "event"), "connected") == 0) {
+      n_connected++;
     }
     gst_message_unref(m);
   }
-  return n;
+  if (infos)
+    *infos = n_infos;
+  if (connected)
+    *connected = n_connected;
+  return warnings;
 }
 
 /* Checks the received frame numbers: strictly increasing except re-deliveries of a frame seen
@@ -253,7 +261,11 @@ GST_START_TEST(test_broker_restart)
    * well under 10 ms, the margin is for a loaded machine and ASan). */
   fail_unless(down_s < 2.0, "outage lasted %.2f s: pushes were held up", down_s);
   fail_unless(worst_push < 100000, "a push took %.1f ms", worst_push / 1000.0);
-  fail_unless_equals_int(count_messages(bus, GST_MESSAGE_WARNING), 1);
+  /* one outage: one warning; connected twice, the second time also as INFO */
+  guint infos = 0, connected = 0;
+  fail_unless_equals_int(count_messages(bus, &infos, &connected), 1);
+  fail_unless_equals_int(infos, 1);
+  fail_unless_equals_int(connected, 2);
   g_ptr_array_unref(msgs);
   harness_teardown(h, bus);
   test_sub_free(sub);
@@ -287,7 +299,7 @@ GST_START_TEST(test_queue_overflow_drops_oldest)
   fail_unless_equals_int(msgs->len, 10);
   for (guint i = 0; i < 10; i++)
     fail_unless_equals_int(test_json_frame(g_ptr_array_index(msgs, i)), 40 + i);
-  fail_unless(count_messages(bus, GST_MESSAGE_WARNING) >= 1);
+  fail_unless(count_messages(bus, NULL, NULL) >= 1);
   g_ptr_array_unref(msgs);
   harness_teardown(h, bus);
   test_sub_free(sub);
@@ -431,7 +443,7 @@ GST_START_TEST(test_tls)
     push_one(h, result_buffer(i));
   fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
   fail_unless_equals_uint64(stat_u64(h->element, "acked"), 20);
-  fail_unless_equals_int(count_messages(bus, GST_MESSAGE_WARNING), 0);
+  fail_unless_equals_int(count_messages(bus, NULL, NULL), 0);
   harness_teardown(h, bus);
   fail_unless_equals_int(test_sub_wait(sub, 20, 10000), 20);
 
