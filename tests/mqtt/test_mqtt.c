@@ -374,6 +374,43 @@ GST_START_TEST(test_unreachable_broker)
 }
 GST_END_TEST;
 
+/* Start / stop cycles: counters restart at each start and stay readable after stop; the sender
+ * thread is joined each time (ASan would report leaks). retain + client-id + credentials: a
+ * subscriber arriving later gets the last message from the broker. */
+GST_START_TEST(test_lifecycle_and_retain)
+{
+  TestBroker *b = test_broker_new();
+  test_broker_start(b);
+  gchar *desc = g_strdup_printf("ensmqtt host=127.0.0.1 port=%u topic=ens/retained retain=true "
+                                "client-id=ens-test-pub username=u password=p",
+                                test_broker_port(b));
+  GError *perr = NULL;
+  GstElement *e = gst_parse_launch(desc, &perr);
+  fail_unless(e != NULL);
+  g_free(desc);
+  for (guint cycle = 0; cycle < 3; cycle++) {
+    GstHarness *h = gst_harness_new_with_element(e, "sink", "src");
+    gst_harness_set_src_caps_str(h, "video/x-raw,format=RGB,width=2,height=2");
+    for (guint i = 0; i <= cycle; i++)
+      push_one(h, result_buffer(10 * cycle + i));
+    fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+    gst_harness_teardown(h); /* to NULL: sender joined */
+    fail_unless_equals_uint64(stat_u64(e, "messages"), cycle + 1);
+    fail_unless_equals_uint64(stat_u64(e, "acked"), cycle + 1);
+    fail_unless_equals_uint64(stat_u64(e, "queued"), 0);
+  }
+  gst_object_unref(e);
+  TestSub *late = test_sub_new(test_broker_port(b), "ens/retained");
+  fail_unless_equals_int(test_sub_wait(late, 1, 5000), 1);
+  GPtrArray *msgs = test_sub_messages(late);
+  fail_unless_equals_int(test_json_frame(g_ptr_array_index(msgs, 0)), 2); /* last of cycle 2 */
+  fail_unless(strstr(g_ptr_array_index(msgs, 0), "\"label\":\"frame 22\"") != NULL);
+  g_ptr_array_unref(msgs);
+  test_sub_free(late);
+  test_broker_free(b);
+}
+GST_END_TEST;
+
 /* Runs openssl with args (space-separated, no quoting needed) in dir. */
 static void run_openssl(const gchar *dir, const gchar *args)
 {
@@ -533,6 +570,7 @@ int main(int argc, char **argv)
       TEST_ENTRY(test_unreachable_broker),
       TEST_ENTRY(test_bad_settings),
       TEST_ENTRY(test_tls),
+      TEST_ENTRY(test_lifecycle_and_retain),
   };
   return test_run_suite("ensmqtt", 120, tests, NULL, NULL);
 }
