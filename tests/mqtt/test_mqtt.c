@@ -2,8 +2,9 @@
 /* test_mqtt.c - ensmqtt against a real mosquitto broker started by the test: every message
  * arrives in order with the payload ensjson writes; with QoS 1 a broker restart mid-stream loses
  * nothing that fit in the queue and never stalls the stream; a full queue drops the oldest; an
- * unreachable broker only warns; TLS with the right CA delivers, with a wrong one warns; bad
- * settings are element errors at start. Skips (exit 77)
+ * unreachable broker only warns; TLS with the right CA delivers, with a wrong one warns; QoS 0
+ * delivers in order; start/stop cycles and retain work; bad settings are element errors at
+ * start. Skips (exit 77)
  * without /usr/sbin/mosquitto, fails instead under CI=true. */
 #include "gst_test_util.h"
 #include "mqtt_test_broker.h"
@@ -374,6 +375,30 @@ GST_START_TEST(test_unreachable_broker)
 }
 GST_END_TEST;
 
+/* QoS 0: acknowledged = written; with the broker up all 50 arrive, in order. */
+GST_START_TEST(test_qos0)
+{
+  TestBroker *b = test_broker_new();
+  test_broker_start(b);
+  TestSub *sub = test_sub_new(test_broker_port(b), TOPIC);
+  GstBus *bus;
+  GstHarness *h = mqtt_harness(test_broker_port(b), "qos=0", &bus);
+  for (guint i = 0; i < 50; i++)
+    push_one(h, result_buffer(i));
+  fail_unless(gst_harness_push_event(h, gst_event_new_eos()));
+  fail_unless_equals_uint64(stat_u64(h->element, "acked"), 50);
+  fail_unless_equals_uint64(stat_u64(h->element, "queued"), 0);
+  harness_teardown(h, bus);
+  fail_unless_equals_int(test_sub_wait(sub, 50, 10000), 50);
+  GPtrArray *msgs = test_sub_messages(sub);
+  for (guint i = 0; i < 50; i++)
+    fail_unless_equals_int(test_json_frame(g_ptr_array_index(msgs, i)), i);
+  g_ptr_array_unref(msgs);
+  test_sub_free(sub);
+  test_broker_free(b);
+}
+GST_END_TEST;
+
 /* Start / stop cycles: counters restart at each start and stay readable after stop; the sender
  * thread is joined each time (ASan would report leaks). retain + client-id + credentials: a
  * subscriber arriving later gets the last message from the broker. */
@@ -571,6 +596,7 @@ int main(int argc, char **argv)
       TEST_ENTRY(test_bad_settings),
       TEST_ENTRY(test_tls),
       TEST_ENTRY(test_lifecycle_and_retain),
+      TEST_ENTRY(test_qos0),
   };
   return test_run_suite("ensmqtt", 120, tests, NULL, NULL);
 }
