@@ -1,6 +1,7 @@
 /* gstensjson.c - ensjson: a passthrough element writing one JSON object per buffer (JSON
  * Lines) with the GstEnsClassificationMeta results. Each line is written with one fwrite and
- * flushed, so a killed pipeline leaves only whole lines. Schema: docs in the README. */
+ * flushed, so a killed pipeline leaves only whole lines. The object is built by gstensjsonfmt.c
+ * (shared with ensmqtt); schema: docs in the README. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -8,10 +9,9 @@
 #include "gstensjson.h"
 
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 
-#include "gstensmeta.h"
+#include "gstensjsonfmt.h"
 
 GST_DEBUG_CATEGORY_STATIC(ens_json_debug);
 #define GST_CAT_DEFAULT ens_json_debug
@@ -27,123 +27,17 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
 G_DEFINE_TYPE(GstEnsJson, gst_ens_json, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE(ensjson, "ensjson", GST_RANK_NONE, GST_TYPE_ENS_JSON);
 
-/* Appends s as a JSON string literal (RFC 8259 escaping; bytes >= 0x80 pass through, labels
- * are UTF-8; invalid UTF-8 is replaced so the line stays valid JSON). */
-static void append_json_string(GString *out, const gchar *s)
-{
-  if (!s) {
-    g_string_append(out, "null");
-    return;
-  }
-  gchar *valid = g_utf8_make_valid(s, -1);
-  g_string_append_c(out, '"');
-  for (const guchar *p = (const guchar *)valid; *p; p++) {
-    switch (*p) {
-      case '"':
-        g_string_append(out, "\\\"");
-        break;
-      case '\\':
-        g_string_append(out, "\\\\");
-        break;
-      case '\n':
-        g_string_append(out, "\\n");
-        break;
-      case '\r':
-        g_string_append(out, "\\r");
-        break;
-      case '\t':
-        g_string_append(out, "\\t");
-        break;
-      case '\b':
-        g_string_append(out, "\\b");
-        break;
-      case '\f':
-        g_string_append(out, "\\f");
-        break;
-      default:
-        if (*p < 0x20)
-          g_string_append_printf(out, "\\u%04x", *p);
-        else
-          g_string_append_c(out, (gchar)*p);
-    }
-  }
-  g_string_append_c(out, '"');
-  g_free(valid);
-}
-
-static void append_time(GString *out, GstClockTime t)
-{
-  if (GST_CLOCK_TIME_IS_VALID(t))
-    g_string_append_printf(out, "%" G_GUINT64_FORMAT, (guint64)t);
-  else
-    g_string_append(out, "null");
-}
-
-static void append_score(GString *out, gfloat v)
-{
-  if (!isfinite(v)) {
-    g_string_append(out, "null");
-    return;
-  }
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-  /* Locale-independent, shortest exact float representation. */
-  g_ascii_formatd(buf, sizeof buf, "%.9g", (gdouble)v);
-  g_string_append(out, buf);
-}
-
-static void build_line(GstEnsJson *self, GstBuffer *buf, GString *out)
-{
-  GstEnsClassificationMeta *first = gst_buffer_get_ens_classification_meta(buf);
-  g_string_truncate(out, 0);
-  g_string_append(out, "{\"pts\":");
-  append_time(out, GST_BUFFER_PTS(buf));
-  g_string_append_printf(out, ",\"frame\":%" G_GUINT64_FORMAT ",\"width\":%d,\"height\":%d",
-                         self->frame, self->width, self->height);
-  g_string_append_printf(out, ",\"fresh\":%s", first && first->fresh ? "true" : "false");
-  g_string_append(out, ",\"source_pts\":");
-  if (first)
-    append_time(out, first->source_pts);
-  else
-    g_string_append(out, "null");
-  g_string_append(out, ",\"source_frame\":");
-  if (first)
-    g_string_append_printf(out, "%" G_GUINT64_FORMAT, first->source_frame);
-  else
-    g_string_append(out, "null");
-  g_string_append(out, ",\"model\":");
-  append_json_string(out, first ? first->model_name : NULL);
-  g_string_append(out, ",\"results\":[");
-  gpointer state = NULL;
-  GstEnsClassificationMeta *m;
-  gboolean first_region = TRUE;
-  while ((m = gst_buffer_iterate_ens_classification_meta(buf, &state))) {
-    if (!first_region)
-      g_string_append_c(out, ',');
-    first_region = FALSE;
-    g_string_append_c(out, '{');
-    if (!m->full_frame)
-      g_string_append_printf(out, "\"box\":{\"x\":%d,\"y\":%d,\"w\":%d,\"h\":%d},\"roi_id\":%d,",
-                             m->x, m->y, m->width, m->height, m->roi_id);
-    g_string_append(out, "\"classes\":[");
-    for (guint i = 0; i < m->n_entries; i++) {
-      if (i)
-        g_string_append_c(out, ',');
-      g_string_append_printf(out, "{\"id\":%d,\"label\":", m->entries[i].class_id);
-      append_json_string(out, m->entries[i].label);
-      g_string_append(out, ",\"score\":");
-      append_score(out, m->entries[i].score);
-      g_string_append_c(out, '}');
-    }
-    g_string_append(out, "]}");
-  }
-  g_string_append(out, "]}\n");
-}
-
 static GstFlowReturn gst_ens_json_transform_ip(GstBaseTransform *trans, GstBuffer *buf)
 {
   GstEnsJson *self = GST_ENS_JSON(trans);
-  build_line(self, buf, self->line);
-  self->frame++;
+  GstEnsJsonFrame frame = {
+      .running_time = gst_ens_json_running_time(&trans->segment, buf),
+      .frame = self->frame++,
+      .width = self->width,
+      .height = self->height,
+  };
+  gst_ens_json_format(self->line, buf, &frame);
+  g_string_append_c(self->line, '\n');
   if (fwrite(self->line->str, 1, self->line->len, self->file) != self->line->len ||
       fflush(self->file) != 0) {
     GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not write JSON output"),
@@ -157,10 +51,7 @@ static gboolean gst_ens_json_set_caps(GstBaseTransform *trans, GstCaps *incaps, 
 {
   (void)outcaps;
   GstEnsJson *self = GST_ENS_JSON(trans);
-  GstStructure *s = gst_caps_get_structure(incaps, 0);
-  self->width = self->height = 0;
-  gst_structure_get_int(s, "width", &self->width);
-  gst_structure_get_int(s, "height", &self->height);
+  gst_ens_json_caps_size(incaps, &self->width, &self->height);
   return TRUE;
 }
 
@@ -255,12 +146,12 @@ static void gst_ens_json_class_init(GstEnsJsonClass *klass)
 
   g_object_class_install_property(
       gobject_class, PROP_LOCATION,
-      g_param_spec_string("location", "Location",
-                          "File to write JSON Lines to (one object per frame: pts, frame, width, "
-                          "height, fresh, source_pts, source_frame, model, results); unset or "
-                          "\"-\" = stdout",
-                          NULL,
-                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+      g_param_spec_string(
+          "location", "Location",
+          "File to write JSON Lines to (one object per frame: pts, running_time, "
+          "frame, width, height, fresh, source_pts, source_frame, model, results); unset or "
+          "\"-\" = stdout",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
 
   gst_element_class_set_static_metadata(
       element_class, "ens JSON writer", "Filter/Analyzer/Video",

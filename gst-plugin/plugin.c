@@ -8,6 +8,9 @@
 #include "gstensclassify.h"
 #include "gstensjson.h"
 #include "gstensoverlay.h"
+#ifdef ENS_HAVE_MQTT
+#include "gstensmqtt.h"
+#endif
 
 static gboolean plugin_init(GstPlugin *plugin)
 {
@@ -15,6 +18,9 @@ static gboolean plugin_init(GstPlugin *plugin)
   ok &= GST_ELEMENT_REGISTER(ensclassify, plugin);
   ok &= GST_ELEMENT_REGISTER(ensoverlay, plugin);
   ok &= GST_ELEMENT_REGISTER(ensjson, plugin);
+#ifdef ENS_HAVE_MQTT
+  ok &= GST_ELEMENT_REGISTER(ensmqtt, plugin);
+#endif
   return ok;
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """ensjson output of a real gst-launch-1.0 pipeline parses as JSON Lines with the documented
 schema: every line a JSON object with the expected fields and types, fresh exactly on inferred
-frames (inference-interval), source_pts of the inferring frame, labels round-tripping through
-escaping. Exit 77 (skip) if gst-launch-1.0 is missing."""
+frames (inference-interval), source_pts of the inferring frame, running_time from the segment,
+labels round-tripping through escaping, and with two chained ensclassify elements (b0 then b1)
+two results per frame, each naming its model. Exit 77 (skip) if gst-launch-1.0 is missing."""
 import json
 import os
 import shutil
@@ -27,6 +28,8 @@ def main():
            "video/x-raw,format=NV12,width=97,height=61,framerate=25/1", "!",
            "ensclassify", "model=random:b0", "input-size=64", "threads=1", "mode=sync",
            f"inference-interval={interval}", f"labels={labels_path}", "top-k=3", "!",
+           "ensclassify", "model=random:b1", "input-size=64", "threads=1", "mode=sync",
+           f"inference-interval={interval}", f"labels={labels_path}", "top-k=3", "!",
            "ensjson", f"location={out}", "!", "fakesink"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     if r.returncode != 0:
@@ -37,7 +40,7 @@ def main():
     assert text.endswith("\n"), "output does not end with a newline"
     lines = text.splitlines()
     assert len(lines) == frames, f"{len(lines)} lines for {frames} frames"
-    keys = ["pts", "frame", "width", "height", "fresh", "source_pts", "source_frame", "model",
+    keys = ["pts", "running_time", "frame", "width", "height", "fresh", "source_pts", "source_frame", "model",
             "results"]
     frame_ns = 1_000_000_000 // 25
     for i, line in enumerate(lines):
@@ -46,18 +49,23 @@ def main():
         assert obj["frame"] == i
         assert obj["width"] == 97 and obj["height"] == 61
         assert abs(obj["pts"] - i * frame_ns) <= 1, obj["pts"]
+        assert obj["running_time"] == obj["pts"], obj  # videotestsrc's segment starts at 0
         src = i - i % interval
         assert obj["fresh"] is (i % interval == 0), (i, obj["fresh"])
         assert obj["source_frame"] == src
         assert abs(obj["source_pts"] - src * frame_ns) <= 1
-        assert isinstance(obj["model"], str) and obj["model"]
-        assert len(obj["results"]) == 1 and "box" not in obj["results"][0]
-        classes = obj["results"][0]["classes"]
-        assert len(classes) == 3
-        scores = [c["score"] for c in classes]
-        assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
-        for c in classes:
-            assert c["label"] == labels[c["id"]], (c, labels[c["id"]])
+        models = [r.get("model") for r in obj["results"]]
+        assert models == ["tf_efficientnet_b0 (random weights)",
+                          "tf_efficientnet_b1 (random weights)"], models
+        assert obj["model"] == models[0]
+        for res in obj["results"]:
+            assert list(res.keys()) == ["model", "classes"], res.keys()
+            classes = res["classes"]
+            assert len(classes) == 3
+            scores = [c["score"] for c in classes]
+            assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
+            for c in classes:
+                assert c["label"] == labels[c["id"]], (c, labels[c["id"]])
     print(f"{frames} JSON lines OK; first: {lines[0][:160]}")
     shutil.rmtree(tmp)
     return 0

@@ -12,13 +12,15 @@ Every line must be a JSON object with the ensjson keys; frames count up from 0, 
                     source_frame never goes back, and at least half of the lines have results
   --top-k K         each result has K classes (scores descending, in [0, 1], labels set)
   --model-has S / --model-lacks S   substring of the model name (lines with results)
+Always: each result names its model (the first one's is the top-level model); running_time is
+null or a non-negative integer that increases with pts.
 Prints a one-line summary; exits 1 with the reason on the first failure.
 """
 import argparse
 import json
 import sys
 
-KEYS = {"pts", "frame", "width", "height", "fresh", "source_pts", "source_frame", "model", "results"}
+KEYS = {"pts", "running_time", "frame", "width", "height", "fresh", "source_pts", "source_frame", "model", "results"}
 
 
 def fail(msg):
@@ -81,8 +83,18 @@ def main():
             fail(f"line {i + 1}: pts {o['pts']} does not increase")
         if a.size and f"{o['width']}x{o['height']}" != a.size:
             fail(f"line {i + 1}: size {o['width']}x{o['height']}, want {a.size}")
+        rt = o["running_time"]
+        if rt is not None and (not isinstance(rt, int) or rt < 0):
+            fail(f"line {i + 1}: bad running_time {rt!r}")
+        if i > 0 and rt is not None and objs[-1]["running_time"] is not None \
+                and not rt > objs[-1]["running_time"]:
+            fail(f"line {i + 1}: running_time {rt} does not increase")
         for r in o["results"]:
+            if not isinstance(r.get("model"), str) or not r["model"]:
+                fail(f"line {i + 1}: result without model: {r}")
             check_classes(f"line {i + 1}", r, a.top_k)
+        if o["results"] and o["results"][0]["model"] != o["model"]:
+            fail(f"line {i + 1}: top-level model {o['model']!r} is not the first result's")
         if o["results"]:
             if a.model_has and a.model_has not in (o["model"] or ""):
                 fail(f"line {i + 1}: model {o['model']!r} lacks {a.model_has!r}")
