@@ -9,7 +9,9 @@
 #          loss, logits, every parameter gradient, BN running statistics. This is what makes
 #          the timing below a timing of timm's network.
 #   bench: time full train steps; prints one JSON line
-#          {"ms_per_step", "ms_per_image", "images_per_s", "peak_rss_mb", ...}.
+#          {"ms_per_step", "ms_per_image", "images_per_s", "peak_rss_mb", "cpu_ms_per_image",
+#          ...} (wall times over --steps after --warmup untimed steps; cpu_ms_per_image is the CPU
+#          time of all threads, which a busy machine distorts less).
 #
 # Run with Debian's /usr/bin/python3 (torch 1.13). Threads as the reference recipe:
 # torch.set_num_threads(N), OMP_WAIT_POLICY=PASSIVE, torch.set_flush_denormal(True).
@@ -515,16 +517,19 @@ def cmd_bench(args):
 
     for _ in range(args.warmup):
         step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(args.steps):
         step()
     dt = (time.perf_counter() - t0) / args.steps
+    # CPU time of all threads: on a busy machine wall time mostly measures the other processes
+    cpu = (time.process_time() - c0) / args.steps
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
     print(json.dumps({
         "ms_per_step": round(dt * 1e3, 3),
         "ms_per_image": round(dt * 1e3 / args.batch, 4),
         "images_per_s": round(args.batch / dt, 2),
         "peak_rss_mb": round(rss, 1),
+        "cpu_ms_per_image": round(cpu * 1e3 / args.batch, 4),
         "peer": "torch %s" % torch.__version__,
         "variant": args.variant,
         "batch": args.batch,
