@@ -15,6 +15,7 @@
 #ifndef ENS_TRAIN_GRAPH_H
 #define ENS_TRAIN_GRAPH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "param.h"
@@ -32,6 +33,8 @@ ens_status ens_tg_new(const ens_train_arch *arch, int batch, int height, int wid
 void ens_tg_free(ens_train_graph *g);
 
 const ens_train_arch *ens_tg_arch(const ens_train_graph *g);
+/* Bytes of the one arena (parameters, gradients, activations, scratch). */
+size_t ens_tg_arena_bytes(const ens_train_graph *g);
 int ens_tg_batch(const ens_train_graph *g);
 
 /* Trainable tensors and BN running buffers in timm state_dict order (timm names and shapes;

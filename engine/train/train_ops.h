@@ -46,6 +46,10 @@ void stem_backward(ens_threadpool *pool, float *dx, float *dcol, float *dw, cons
 #define ENS_DW_MAX_K 7
 typedef struct {
   int N, H, W, C, OH, OW, k, s, pt, pl; /* k <= ENS_DW_MAX_K */
+  /* Optional scratch for the CPU kernels (NULL: reference loops only): zeros [C] (a zero
+   * bias for the inference depthwise kernel), wflip [k*k, C] (flipped taps for dx). */
+  const float *zeros;
+  float *wflip;
 } ens_dw_shape;
 void dwconv_forward(ens_threadpool *pool, float *y, const float *x, const float *w,
                     const ens_dw_shape *sh);
