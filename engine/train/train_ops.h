@@ -15,6 +15,13 @@
 
 #include "threadpool.h"
 
+/* Hot loops get an AVX-512 clone chosen at load time where the CPU has it (gcc ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ENS_TG_CLONES __attribute__((target_clones("avx512f", "default")))
+#else
+#define ENS_TG_CLONES
+#endif
+
 /* Runs fn over [0, n) split over the pool's threads (fixed split), or inline without pool. */
 void ens_tg_parallel(ens_threadpool *pool, int n, ens_range_fn fn, void *ctx);
 
