@@ -25,7 +25,7 @@ static void channel_range(const bn_ctx *c, int blk, int *c0, int *cn)
 }
 
 /* mean, biased var (two passes in double), running-stat update. */
-static void stats_blocks(void *vctx, int b0, int b1)
+ENS_TG_CLONES static void stats_blocks(void *vctx, int b0, int b1)
 {
   const bn_ctx *c = vctx;
   for (int blk = b0; blk < b1; blk++) {
@@ -64,7 +64,7 @@ static void stats_blocks(void *vctx, int b0, int b1)
 }
 
 /* y = (x - mean) * invstd * gamma + beta, rows split */
-static void normalize_rows(void *vctx, int p0, int p1)
+ENS_TG_CLONES static void normalize_rows(void *vctx, int p0, int p1)
 {
   const bn_ctx *c = vctx;
   for (int p = p0; p < p1; p++) {
@@ -119,7 +119,7 @@ void batchnorm_eval_forward(ens_threadpool *pool, float *y, const float *x, cons
 }
 
 /* dgamma = sum dy*xhat, dbeta = sum dy (double, channel blocks) */
-static void grad_sums_blocks(void *vctx, int b0, int b1)
+ENS_TG_CLONES static void grad_sums_blocks(void *vctx, int b0, int b1)
 {
   const bn_ctx *c = vctx;
   for (int blk = b0; blk < b1; blk++) {
@@ -143,7 +143,7 @@ static void grad_sums_blocks(void *vctx, int b0, int b1)
 }
 
 /* dx = gamma*invstd*(dy - dbeta/P - xhat*dgamma/P), rows split */
-static void dx_rows(void *vctx, int p0, int p1)
+ENS_TG_CLONES static void dx_rows(void *vctx, int p0, int p1)
 {
   const bn_ctx *c = vctx;
   float inv_p = 1.0f / (float)c->P;

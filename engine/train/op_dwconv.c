@@ -3,7 +3,14 @@
  * Weights are tap-major w[k*k, C] so the channel loop is contiguous everywhere. */
 #include <string.h>
 
+#include "kernels/kernels.h"
+#include "train_kernels.h"
 #include "train_ops.h"
+
+int ens_tg_use_avx512(void)
+{
+  return !strcmp(ens_kernels_get()->name, "avx512");
+}
 
 typedef struct {
   const ens_dw_shape *sh;
@@ -42,9 +49,35 @@ static void fwd_rows(void *vctx, int r0, int r1)
   }
 }
 
+typedef struct {
+  ens_dw_args a;
+  ens_depthwise_fn fn;
+} fast_ctx;
+
+static void fast_rows(void *vctx, int r0, int r1)
+{
+  const fast_ctx *c = vctx;
+  c->fn(&c->a, r0, r1);
+}
+
+/* The inference engine's depthwise kernel (bias = zeros, no activation) on rows. */
+static void fast_conv(ens_threadpool *pool, float *out, const float *in, const float *w,
+                      const float *zeros, int N, int ih, int iw, int C, int oh, int ow, int k,
+                      int s, int pt, int pl)
+{
+  fast_ctx c = {{in, w, zeros, out, NULL, N, ih, iw, C, oh, ow, k, s, pt, pl, 0, 0, ENS_ACT_NONE},
+                ens_kernels_get()->depthwise};
+  ens_tg_parallel(pool, N * oh, fast_rows, &c);
+}
+
 void dwconv_forward(ens_threadpool *pool, float *y, const float *x, const float *w,
                     const ens_dw_shape *sh)
 {
+  if (sh->zeros && ens_tg_use_avx512()) {
+    fast_conv(pool, y, x, w, sh->zeros, sh->N, sh->H, sh->W, sh->C, sh->OH, sh->OW, sh->k, sh->s,
+              sh->pt, sh->pl);
+    return;
+  }
   dw_ctx c = {sh, y, x, NULL, w, 0};
   ens_tg_parallel(pool, sh->N * sh->OH, fwd_rows, &c);
 }
@@ -131,11 +164,40 @@ static void bwd_dw_blocks(void *vctx, int b0, int b1)
   }
 }
 
+typedef struct {
+  const ens_dw_shape *sh;
+  const float *dy, *x;
+  float *dw;
+} wgrad_ctx;
+
+static void wgrad_avx512_blocks(void *vctx, int b0, int b1)
+{
+  const wgrad_ctx *c = vctx;
+  ens_tg_dw_wgrad_avx512(c->sh, c->dy, c->x, c->dw, b0, b1);
+}
+
 void dwconv_backward(ens_threadpool *pool, float *dx, float *dw, const float *dy, const float *x,
                      const float *w, const ens_dw_shape *sh, int accumulate)
 {
-  dw_ctx cw = {sh, dw, dy, x, w, 0};
-  ens_tg_parallel(pool, (sh->C + DW_CBLOCK - 1) / DW_CBLOCK, bwd_dw_blocks, &cw);
+  int fast = sh->zeros && sh->wflip && ens_tg_use_avx512();
+  if (fast && ens_tg_dw_wgrad_avx512) {
+    wgrad_ctx cw = {sh, dy, x, dw};
+    ens_tg_parallel(pool, (sh->C + 15) / 16, wgrad_avx512_blocks, &cw);
+  } else {
+    dw_ctx cw = {sh, dw, dy, x, w, 0};
+    ens_tg_parallel(pool, (sh->C + DW_CBLOCK - 1) / DW_CBLOCK, bwd_dw_blocks, &cw);
+  }
+  if (dx && fast && sh->s == 1 && !accumulate) {
+    /* stride 1: dx is the forward convolution of dy with the taps flipped and the pads
+     * mirrored (k-1-pt before) */
+    int kk = sh->k * sh->k;
+    for (int t = 0; t < kk; t++)
+      memcpy(sh->wflip + (size_t)(kk - 1 - t) * sh->C, w + (size_t)t * sh->C,
+             (size_t)sh->C * sizeof *w);
+    fast_conv(pool, dx, dy, sh->wflip, sh->zeros, sh->N, sh->OH, sh->OW, sh->C, sh->H, sh->W, sh->k,
+              1, sh->k - 1 - sh->pt, sh->k - 1 - sh->pl);
+    return;
+  }
   if (dx) {
     dw_ctx cx = {sh, dx, dy, NULL, w, accumulate};
     ens_tg_parallel(pool, sh->N * sh->H, bwd_dx_rows, &cx);

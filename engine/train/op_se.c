@@ -16,7 +16,7 @@ typedef struct {
 } se_ctx;
 
 /* a [N,HW,C] -> m [N,C] -> r [N,rd] -> ra -> e [N,C] -> g -> y = a * g */
-static void fwd_samples(void *vctx, int n0, int n1)
+ENS_TG_CLONES static void fwd_samples(void *vctx, int n0, int n1)
 {
   const se_ctx *c = vctx;
   int C = c->C, rd = c->rd, HW = c->HW;
@@ -62,7 +62,7 @@ void se_forward(ens_threadpool *pool, float *y, const ens_se_saved *sv, const fl
 
 /* per sample: dg = sum_hw dy*a; de = dg*g*(1-g); dra = de.we; dr = dra * silu'(r);
  * dm = dr.wr; da = dy*g + dm/HW. de and dr are kept for the weight gradients. */
-static void bwd_samples(void *vctx, int n0, int n1)
+ENS_TG_CLONES static void bwd_samples(void *vctx, int n0, int n1)
 {
   const se_ctx *c = vctx;
   int C = c->C, rd = c->rd, HW = c->HW;

@@ -92,7 +92,9 @@ static void plan_block(ens_train_graph *g, planner *pl, tg_block *b, int H, int 
   b->W = W;
   b->OH = ens_same_pad(H, d->k, d->stride, &pt, &pb);
   b->OW = ens_same_pad(W, d->k, d->stride, &pl_, &pr);
-  b->dws = (ens_dw_shape){N, H, W, d->mid, b->OH, b->OW, d->k, d->stride, pt, pl_};
+  b->dws = (ens_dw_shape){N, H, W, d->mid, b->OH, b->OW, d->k, d->stride, pt, pl_, NULL, NULL};
+  b->dws.zeros = take(pl, (size_t)d->mid); /* never written: the arena starts zeroed */
+  b->dws.wflip = take(pl, (size_t)d->k * d->k * d->mid);
   size_t Pin = (size_t)N * H * W, Pout = (size_t)N * b->OH * b->OW;
   int ir = d->type == ENS_BLOCK_IR;
   if (ir) {
@@ -262,6 +264,9 @@ const ens_train_arch *ens_tg_arch(const ens_train_graph *g)
 ens_threadpool *ens_tg_pool(ens_train_graph *g)
 {
   return g->pool;
+size_t ens_tg_arena_bytes(const ens_train_graph *g)
+{
+  return g->arena_floats * sizeof(float);
 }
 
 int ens_tg_batch(const ens_train_graph *g)

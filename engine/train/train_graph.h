@@ -15,6 +15,7 @@
 #ifndef ENS_TRAIN_GRAPH_H
 #define ENS_TRAIN_GRAPH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "param.h"
@@ -35,6 +36,8 @@ void ens_tg_free(ens_train_graph *g);
 const ens_train_arch *ens_tg_arch(const ens_train_graph *g);
 /* The graph's thread pool, for work around a step (batch assembly, optimizer). */
 ens_threadpool *ens_tg_pool(ens_train_graph *g);
+/* Bytes of the one arena (parameters, gradients, activations, scratch). */
+size_t ens_tg_arena_bytes(const ens_train_graph *g);
 int ens_tg_batch(const ens_train_graph *g);
 
 /* Trainable tensors and BN running buffers in timm state_dict order (timm names and shapes;

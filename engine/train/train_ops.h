@@ -15,6 +15,13 @@
 
 #include "threadpool.h"
 
+/* Hot loops get an AVX-512 clone chosen at load time where the CPU has it (gcc ifunc). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ENS_TG_CLONES __attribute__((target_clones("avx512f", "default")))
+#else
+#define ENS_TG_CLONES
+#endif
+
 /* Runs fn over [0, n) split over the pool's threads (fixed split), or inline without pool. */
 void ens_tg_parallel(ens_threadpool *pool, int n, ens_range_fn fn, void *ctx);
 
@@ -46,6 +53,10 @@ void stem_backward(ens_threadpool *pool, float *dx, float *dcol, float *dw, cons
 #define ENS_DW_MAX_K 7
 typedef struct {
   int N, H, W, C, OH, OW, k, s, pt, pl; /* k <= ENS_DW_MAX_K */
+  /* Optional scratch for the CPU kernels (NULL: reference loops only): zeros [C] (a zero
+   * bias for the inference depthwise kernel), wflip [k*k, C] (flipped taps for dx). */
+  const float *zeros;
+  float *wflip;
 } ens_dw_shape;
 void dwconv_forward(ens_threadpool *pool, float *y, const float *x, const float *w,
                     const ens_dw_shape *sh);

@@ -44,6 +44,7 @@ int main(int argc, char **argv)
   CHECK_OK(ens_train_arch_from_mult(w, d, k, &arch, &err), &err);
   CHECK_OK(ens_tg_new(&arch, batch, size, size, threads, &g, &err), &err);
   ens_tg_init(g, 1);
+  printf("arena %.1f MB\n", ens_tg_arena_bytes(g) / 1e6);
   ens_tg_set_regularization(g, 0.2f, 0.2f);
   ens_test_seed(5);
   float *x = ens_test_randv((size_t)batch * 3 * size * size, 1.5f);

@@ -147,7 +147,7 @@ static void dw_fwd(void *v, float *y)
   dw_ctx *c = v;
   dwconv_forward(pool, y, c->x, c->w, &c->sh);
 }
-static void test_dw(int k, int s, int H, int W, int C)
+static void test_dw(int k, int s, int H, int W, int C, int fast)
 {
   dw_ctx c;
   int OH, OW, pt, pl;
@@ -158,7 +158,9 @@ static void test_dw(int k, int s, int H, int W, int C)
     int ph = (OH - 1) * s + k - H, pw = (OW - 1) * s + k - W;
     pt = ph > 0 ? ph / 2 : 0, pl = pw > 0 ? pw / 2 : 0;
   }
-  c.sh = (ens_dw_shape){2, H, W, C, OH, OW, k, s, pt, pl};
+  /* fast: scratch given, so the CPU kernels run when the machine has them */
+  float *zeros = calloc((size_t)C, 4), *wflip = malloc((size_t)k * k * C * 4);
+  c.sh = (ens_dw_shape){2, H, W, C, OH, OW, k, s, pt, pl, fast ? zeros : NULL, fast ? wflip : NULL};
   size_t nx = (size_t)2 * H * W * C, nw = (size_t)k * k * C, ny = (size_t)2 * OH * OW * C;
   c.x = ens_test_randv(nx, 1);
   c.w = ens_test_randv(nw, 1);
@@ -166,15 +168,16 @@ static void test_dw(int k, int s, int H, int W, int C)
   float *dx0 = malloc(nx * 4), *dw = malloc(nw * 4);
   memcpy(dx0, dx, nx * 4);
   fd_case fc = {dw_fwd, &c, y, r, ny};
-  dwconv_backward(pool, dx, dw, r, c.x, c.w, &c.sh, 1);
-  for (size_t i = 0; i < nx; i++)
-    dx[i] -= dx0[i];
+  dwconv_backward(pool, dx, dw, r, c.x, c.w, &c.sh, !fast);
+  if (!fast) /* accumulate mode added the gradient */
+    for (size_t i = 0; i < nx; i++)
+      dx[i] -= dx0[i];
   char name[64];
-  snprintf(name, sizeof name, "dw k%d s%d %dx%d dx", k, s, H, W);
+  snprintf(name, sizeof name, "dw%s k%d s%d %dx%d dx", fast ? " fast" : "", k, s, H, W);
   fd_check(name, &fc, c.x, nx, dx, 1e-2f);
-  snprintf(name, sizeof name, "dw k%d s%d %dx%d dw", k, s, H, W);
+  snprintf(name, sizeof name, "dw%s k%d s%d %dx%d dw", fast ? " fast" : "", k, s, H, W);
   fd_check(name, &fc, c.w, nw, dw, 1e-2f);
-  free(c.x), free(c.w), free(y), free(r), free(dx), free(dx0), free(dw);
+  free(c.x), free(c.w), free(y), free(r), free(dx), free(dx0), free(dw), free(zeros), free(wflip);
 }
 
 /* ---------------------------------------------------------------- batchnorm (train) */
@@ -387,11 +390,13 @@ int main(void)
   test_conv1x1_split();
   test_stem(9, 8); /* odd / even sizes: pads (0,1) and (1,1) */
   test_stem(8, 11);
-  test_dw(3, 1, 5, 6, 19);
-  test_dw(5, 1, 6, 5, 17);
-  test_dw(3, 2, 8, 7, 18); /* SAME pads (0,1) and (1,1) */
-  test_dw(5, 2, 7, 8, 20); /* (2,2) and (1,2) */
-  test_bn(50, 70);         /* two channel blocks */
+  for (int fast = 0; fast < 2; fast++) {
+    test_dw(3, 1, 5, 6, 19, fast);
+    test_dw(5, 1, 6, 5, 17, fast);
+    test_dw(3, 2, 8, 7, 18, fast); /* SAME pads (0,1) and (1,1) */
+    test_dw(5, 2, 7, 8, 20, fast); /* (2,2) and (1,2) */
+  }
+  test_bn(50, 70); /* two channel blocks */
   test_bn(2, 3);
   test_silu();
   test_se();
