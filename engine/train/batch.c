@@ -190,9 +190,9 @@ ens_status ens_batch_fill(const ens_batch_config *c, const ens_dataset *d, const
     if (!j.scratch)
       return ens_fail(err, ENS_ERR_NOMEM, "batch: cannot allocate %d images of scratch", b);
   }
-  if (pool)
+  if (pool && b > 1)
     ens_threadpool_run(pool, b, fill_range, &j);
-  else
+  else if (b > 0)
     fill_range(&j, 0, b);
   free(j.scratch);
   return ENS_OK;

@@ -3,8 +3,10 @@
  * targets and class names (see dataset.h). */
 #include "dataset.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "idx.h"
@@ -80,6 +82,42 @@ ens_status ens_dataset_from_idx(const char *images_path, const char *labels_path
 done:
   ens_idx_free(&im);
   ens_idx_free(&lab);
+  return st;
+}
+
+/* dir/name, or dir/name.gz when only that exists. */
+static char *idx_path(const char *dir, const char *name)
+{
+  char *p = NULL;
+  if (asprintf(&p, "%s/%s", dir, name) < 0)
+    return NULL;
+  if (access(p, F_OK) == 0)
+    return p;
+  free(p);
+  return asprintf(&p, "%s/%s.gz", dir, name) < 0 ? NULL : p;
+}
+
+ens_status ens_dataset_fashion_mnist(const char *dir, int train, ens_dataset *out, ens_error *err)
+{
+  if (!dir || !out)
+    return ens_fail(err, ENS_ERR_ARG, "ens_dataset_fashion_mnist: NULL argument");
+  memset(out, 0, sizeof *out);
+  const char *set = train ? "train" : "t10k";
+  char images[32], labels[32];
+  snprintf(images, sizeof images, "%s-images-idx3-ubyte", set);
+  snprintf(labels, sizeof labels, "%s-labels-idx1-ubyte", set);
+  char *ip = idx_path(dir, images), *lp = idx_path(dir, labels);
+  ens_status st = ip && lp ? ens_dataset_from_idx(ip, lp, 10, out, err)
+                           : ens_fail(err, ENS_ERR_NOMEM, "%s: out of memory", dir);
+  if (st == ENS_OK && (out->height != 28 || out->width != 28))
+    st = ens_fail(err, ENS_ERR_FORMAT, "%s: Fashion-MNIST images are 28x28, not %dx%d", ip,
+                  out->height, out->width);
+  if (st == ENS_OK)
+    st = ens_dataset_set_class_names(out, ens_fashion_mnist_classes, err);
+  if (st != ENS_OK)
+    ens_dataset_free(out);
+  free(ip);
+  free(lp);
   return st;
 }
 

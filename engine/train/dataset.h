@@ -49,6 +49,11 @@ ens_status ens_dataset_alloc(ens_dataset *d, int n, int height, int width, int c
 ens_status ens_dataset_from_idx(const char *images_path, const char *labels_path, int num_classes,
                                 ens_dataset *out, ens_error *err);
 
+/* Fashion-MNIST from a directory holding {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
+ * (Debian's dataset-fashion-mnist: /usr/share/datasets/fashion-mnist): the 60,000 training
+ * images (train 1) or the 10,000 test images (train 0), 10 classes with their names. */
+ens_status ens_dataset_fashion_mnist(const char *dir, int train, ens_dataset *out, ens_error *err);
+
 /* Copies of class names (names[0..num_classes)) into d->class_names. */
 ens_status ens_dataset_set_class_names(ens_dataset *d, const char *const *names, ens_error *err);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fmnist_path.h - where the tests find Debian's dataset-fashion-mnist package
- * ($ENS_FASHION_MNIST_DIR overrides); skips the test when it is absent. */
+ * ($ENS_FASHION_MNIST_DIR overrides); skips the test when it is absent. fmnist_file() returns a
+ * static buffer: copy one path before asking for the next. */
 #ifndef ENS_FMNIST_PATH_H
 #define ENS_FMNIST_PATH_H
 

@@ -187,6 +187,22 @@ static void fmnist(void)
   printf("  Fashion-MNIST test: %d images %dx%d, 1000 per class, mean pixel %.4f\n", d.n, d.height,
          d.width, mean);
   CHECK(mean > 0.27 && mean < 0.30, "mean pixel %.4f far from the recipe's 0.2860", mean);
+
+  /* the directory loader finds the .gz files and names the classes */
+  ens_dataset t;
+  char *dir = strdup(images);
+  *strrchr(dir, '/') = 0;
+  CHECK_OK(ens_dataset_fashion_mnist(dir, 0, &t, &err), &err);
+  CHECK(t.n == d.n && !memcmp(t.pixels, d.pixels, (size_t)d.n * 784) &&
+            !memcmp(t.labels, d.labels, (size_t)d.n * sizeof *d.labels) &&
+            !strcmp(t.class_names[0], "T-shirt/top"),
+        "ens_dataset_fashion_mnist differs from the IDX files");
+  CHECK(ens_dataset_fashion_mnist(ens_test_gen_dir(), 0, &t, &err) == ENS_ERR_IO &&
+            strstr(err.message, "t10k-images-idx3-ubyte.gz"),
+        "missing Fashion-MNIST: %s", err.message);
+  printf("  no data: %s\n", err.message);
+  free(dir);
+  ens_dataset_free(&t);
   ens_dataset_free(&d);
 }
 
