@@ -3,7 +3,8 @@
 timm's _LEVEL_TO_ARG (written out below from timm's auto_augment.py).
 
 Images: dog.jpg from ../shared downscaled (RGB and L), a synthetic gradient + noise picture
-(RGB and L, odd size), and a 28x28 Fashion-MNIST-like L picture (black background). Every op
+(RGB and L, odd size), a 28x28 Fashion-MNIST-like L picture (black background), and edge cases
+(1x1, 2x3, 3x3, 5x1, flat, two-level, few-level pictures). Every op
 of timm's lists at levels 0, 3, 5, 9, 10, 15 with both signs; geometric ops with nearest,
 bilinear and bicubic, fill 0 and a colour; exact quarter / half turns of Rotate.
 
@@ -52,6 +53,19 @@ def make_images():
     blob = np.zeros((28, 28), np.uint8)
     blob[6:22, 8:20] = np.clip(rng.normal(150, 40, (16, 12)), 0, 255).astype(np.uint8)
     ims['fmnist_l'] = Image.fromarray(blob, 'L')
+    # edge cases: pictures smaller than the 3x3 filter and the 4x4 bicubic window, a flat
+    # picture (AutoContrast / Equalize leave it alone), two levels per channel, and few
+    # levels with one dominant (Equalize's table runs past 255 and is clipped)
+    ims['tiny1x1_rgb'] = Image.fromarray(np.array([[[10, 200, 30]]], np.uint8), 'RGB')
+    ims['tiny2x3_l'] = Image.fromarray(rng.integers(0, 256, (3, 2), dtype=np.uint8), 'L')
+    ims['tiny3x3_rgb'] = Image.fromarray(rng.integers(0, 256, (3, 3, 3), dtype=np.uint8), 'RGB')
+    ims['row5x1_l'] = Image.fromarray(rng.integers(0, 256, (1, 5), dtype=np.uint8), 'L')
+    ims['flat_l'] = Image.new('L', (16, 16), 77)
+    ims['twolevel_rgb'] = Image.fromarray(
+        (rng.integers(0, 2, (15, 20, 3)) * 255).astype(np.uint8), 'RGB')
+    few = np.full(400, 250, np.uint8)  # 300 dark values + 100 at 250: step 1, table to 300
+    few[:300] = rng.integers(0, 100, 300, dtype=np.uint8)
+    ims['few_l'] = Image.fromarray(rng.permutation(few).reshape(20, 20), 'L')
     return ims
 
 
@@ -124,6 +138,10 @@ def case_args(name):
             out.append(level_to_arg(name, float(level), neg, HP))
     if name == 'Rotate':  # Pillow's transpose shortcuts and the modulo
         out += [90.0, -90.0, 180.0, 270.0, 360.0, -360.0, 45.0, -0.0, 450.0, 1e-9]
+    if name in ('ShearX', 'ShearY'):  # nearest: corners beyond 16.16 fixed point -> doubles
+        out += [1000.0, -1000.0, 2.5]
+    if name in ('TranslateX', 'TranslateY'):  # all fill; fractional shifts
+        out += [1e5, -0.5, 0.5, 2.25]
     if name in ('Color', 'Contrast', 'Brightness', 'Sharpness'):
         out += [0.0, 1.0, 2.5, -0.5, 0.999, 1.001]
     return out or [None]
