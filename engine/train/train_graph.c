@@ -264,6 +264,8 @@ const ens_train_arch *ens_tg_arch(const ens_train_graph *g)
 ens_threadpool *ens_tg_pool(ens_train_graph *g)
 {
   return g->pool;
+}
+
 size_t ens_tg_arena_bytes(const ens_train_graph *g)
 {
   return g->arena_floats * sizeof(float);
