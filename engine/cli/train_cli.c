@@ -371,6 +371,10 @@ int ens_train_cli_fit_export(const ens_train_cli *c, ens_train_graph *g, const e
                      .progress = c->progress < 0 ? isatty(2) : c->progress,
                      .checkpoint = ckpt,
                      .interrupt = &ens_train_cli_interrupted};
+  /* Test hook: behave as if Ctrl-C came after N steps (tests of --resume). */
+  const char *stop = getenv("ENS_TRAIN_STOP_AFTER_STEPS");
+  if (stop)
+    io.stop_after_steps = atoll(stop);
   if (ens_train_fit(g, r, train, d->has_val ? &d->val : NULL, &io, resume, res, &err) != ENS_OK) {
     fprintf(stderr, "ens-train %s: %s\n", phase, err.message);
     return 1;

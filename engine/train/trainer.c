@@ -299,7 +299,8 @@ ens_status ens_train_fit(ens_train_graph *g, const ens_train_recipe *r, const en
                       loss_sum / loss_n, lr, eta);
         last_print = now;
       }
-      if (io->interrupt && *io->interrupt) {
+      if ((io->interrupt && *io->interrupt) ||
+          (io->stop_after_steps > 0 && images / B >= io->stop_after_steps)) {
         if (io->checkpoint)
           st = ens_checkpoint_save(io->checkpoint, g, s.opt, s.ema, &pos, err);
         res->interrupted = 1;

@@ -47,6 +47,8 @@ typedef struct {
   int progress;                     /* nonzero: a progress line on stderr (TTY) */
   const char *checkpoint;           /* path written after every epoch, or NULL */
   volatile sig_atomic_t *interrupt; /* set by a signal handler: save and stop */
+  long long stop_after_steps;       /* > 0: stop as if interrupted after this many steps of
+                                       this call (tests of --resume) */
 } ens_train_io;
 
 typedef struct {
