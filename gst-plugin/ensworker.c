@@ -1,6 +1,7 @@
 /* ensworker.c - see ensworker.h. */
 #include "ensworker.h"
 
+#include <math.h>
 #include <string.h>
 
 void ens_worker_init(EnsWorker *w)
@@ -193,9 +194,20 @@ static void smooth(EnsWorker *w, EnsResult *res, EnsSmoothing mode, gfloat alpha
   memcpy(res->probs, w->ema, (gsize)n * sizeof(float));
 }
 
+static gboolean all_finite(const float *v, gsize n)
+{
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite(v[i]))
+      return FALSE;
+  return TRUE;
+}
+
 /* Preprocesses every region of job and runs the forward pass (no lock held). On failure,
- * *msg describes it. */
-static ens_status process(EnsWorker *w, EnsJob *job, gboolean debug_fail, gchar **msg)
+ * *msg describes it. *finite is FALSE when some logits were NaN or infinite: softmax would
+ * turn them into invented probabilities, so the caller drops the result.
+ * TODO: switch to the engine's ens_softmax_checked once it exists. */
+static ens_status process(EnsWorker *w, EnsJob *job, gboolean debug_fail, gboolean *finite,
+                          gchar **msg)
 {
   EnsResult *res = &job->res;
   ens_error err = {0};
@@ -223,7 +235,8 @@ static ens_status process(EnsWorker *w, EnsJob *job, gboolean debug_fail, gchar 
                            debug_fail ? " [ENS_DEBUG_INFER_FAIL_AFTER]" : "");
     return st;
   }
-  for (guint r = 0; r < res->n_regions; r++) {
+  *finite = all_finite(res->probs, (gsize)res->n_regions * (gsize)w->num_classes);
+  for (guint r = 0; r < res->n_regions && *finite; r++) {
     float *p = res->probs + (gsize)r * (gsize)w->num_classes;
     ens_softmax(p, w->num_classes, p);
   }
@@ -249,8 +262,9 @@ static gpointer worker_main(gpointer data)
     g_mutex_unlock(&w->lock);
 
     gchar *msg = NULL;
-    ens_status st = process(w, job, debug_fail, &msg);
-    if (st == ENS_OK)
+    gboolean finite = TRUE;
+    ens_status st = process(w, job, debug_fail, &finite, &msg);
+    if (st == ENS_OK && finite)
       smooth(w, &job->res, smoothing, alpha);
 
     g_mutex_lock(&w->lock);
@@ -260,7 +274,14 @@ static gpointer worker_main(gpointer data)
       else
         g_free(msg);
     }
-    if (st == ENS_OK && job->res.generation == w->generation) {
+    if (st == ENS_OK && !finite && job->res.generation == w->generation) {
+      guint64 count = ++w->nonfinite;
+      if (w->on_nonfinite) {
+        g_mutex_unlock(&w->lock);
+        w->on_nonfinite(&job->res, count, w->user_data);
+        g_mutex_lock(&w->lock);
+      }
+    } else if (st == ENS_OK && job->res.generation == w->generation) {
       result_copy(&w->latest, &job->res, w->num_classes);
       w->has_latest = TRUE;
       w->inferred++;
@@ -300,7 +321,7 @@ gboolean ens_worker_start(EnsWorker *w, ens_model *model, guint delay_ms, gint64
   w->quit = FALSE;
   w->next_seq = 1;
   w->done_seq = 0;
-  w->inferred = w->replaced = 0;
+  w->inferred = w->replaced = w->nonfinite = 0;
   w->latency_sum_ms = 0;
   w->ema = g_new0(gfloat, w->num_classes);
   w->ema_valid = FALSE;
@@ -362,7 +383,7 @@ static void drop_pending(EnsWorker *w)
   w->pending = NULL;
 }
 
-gboolean ens_worker_submit(EnsWorker *w, EnsJob *job)
+gboolean ens_worker_submit(EnsWorker *w, EnsJob *job, guint64 *seq)
 {
   gboolean replaced = FALSE;
   g_mutex_lock(&w->lock);
@@ -373,6 +394,8 @@ gboolean ens_worker_submit(EnsWorker *w, EnsJob *job)
     replaced = TRUE;
   }
   queue_job(w, job);
+  if (seq)
+    *seq = job->res.seq;
   g_mutex_unlock(&w->lock);
   return replaced;
 }
@@ -398,6 +421,35 @@ void ens_worker_drain(EnsWorker *w)
   g_mutex_lock(&w->lock);
   while ((w->pending || w->inflight) && !w->quit && w->thread)
     g_cond_wait(&w->cond, &w->lock);
+  g_mutex_unlock(&w->lock);
+}
+
+gboolean ens_worker_drain_until(EnsWorker *w, gint64 end_time)
+{
+  g_mutex_lock(&w->lock);
+  while ((w->pending || w->inflight) && !w->quit && w->thread)
+    if (!g_cond_wait_until(&w->cond, &w->lock, end_time))
+      break;
+  gboolean drained = !(w->pending || w->inflight);
+  g_mutex_unlock(&w->lock);
+  return drained;
+}
+
+gboolean ens_worker_wait_done(EnsWorker *w, guint64 seq, gint64 end_time)
+{
+  g_mutex_lock(&w->lock);
+  while (w->done_seq < seq && !w->quit && w->thread)
+    if (!g_cond_wait_until(&w->cond, &w->lock, end_time))
+      break;
+  gboolean done = w->done_seq >= seq;
+  g_mutex_unlock(&w->lock);
+  return done;
+}
+
+void ens_worker_set_nonfinite_func(EnsWorker *w, EnsNonfiniteFunc func)
+{
+  g_mutex_lock(&w->lock);
+  w->on_nonfinite = func;
   g_mutex_unlock(&w->lock);
 }
 

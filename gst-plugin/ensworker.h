@@ -25,9 +25,10 @@
 typedef struct {
   ens_rect box;
   gboolean full_frame;
-  gint roi_id;     /* GstVideoRegionOfInterestMeta id, -1 for full frame */
-  gint roi_index;  /* position among the frame's ROI metas (ids need not be unique) */
-  GQuark roi_type; /* ROI label of the detector, 0 for full frame */
+  gint roi_id;      /* GstVideoRegionOfInterestMeta id, -1 for full frame */
+  gint roi_index;   /* position among the frame's ROI metas (ids need not be unique) */
+  GQuark roi_type;  /* ROI label of the detector, 0 for full frame */
+  gboolean clipped; /* the ROI reached outside the frame; box is the part inside */
 } EnsRegion;
 
 /* What one inference produced, and of which frame. */
@@ -58,6 +59,10 @@ typedef enum { ENS_SMOOTHING_NONE = 0, ENS_SMOOTHING_EMA = 1 } EnsSmoothing;
 /* Called from the worker thread, without the lock held, for each published result. */
 typedef void (*EnsResultFunc)(const EnsResult *res, gpointer user_data);
 
+/* Called from the worker thread, without the lock held, for an inference whose logits were not
+ * all finite (its result is not published); count: such inferences so far, this one included. */
+typedef void (*EnsNonfiniteFunc)(const EnsResult *res, guint64 count, gpointer user_data);
+
 #define ENS_WORKER_SPARE_JOBS 3
 
 typedef struct {
@@ -71,6 +76,7 @@ typedef struct {
   guint delay_ms;     /* debug: sleep per inference (ENS_DEBUG_INFER_DELAY_MS) */
   gint64 fail_after;  /* debug: forwards after this many inferences fail (-1 = never) */
   EnsResultFunc on_result;
+  EnsNonfiniteFunc on_nonfinite;
   gpointer user_data;
 
   /* under lock */
@@ -93,6 +99,7 @@ typedef struct {
 
   /* stats, under lock */
   guint64 inferred, replaced;
+  guint64 nonfinite; /* inferences dropped for non-finite logits */
   gdouble latency_sum_ms;
 } EnsWorker;
 
@@ -117,8 +124,9 @@ void ens_worker_job_release(EnsWorker *w, EnsJob *job);
 void ens_job_copy_image(EnsJob *job, const ens_image *src);
 
 /* Async: queue job (takes ownership), replacing a pending one. Returns TRUE if one was
- * replaced. Never waits for preprocessing or inference. */
-gboolean ens_worker_submit(EnsWorker *w, EnsJob *job);
+ * replaced; *seq (if not NULL) receives the job's seq. Never waits for preprocessing or
+ * inference. */
+gboolean ens_worker_submit(EnsWorker *w, EnsJob *job, guint64 *seq);
 
 /* Sync: queue job (takes ownership) and wait until the worker is done with it, so a borrowed
  * frame may be unmapped on return. Returns its seq (to compare with latest). */
@@ -126,6 +134,16 @@ guint64 ens_worker_run(EnsWorker *w, EnsJob *job);
 
 /* Waits until nothing is pending or in flight. */
 void ens_worker_drain(EnsWorker *w);
+
+/* Same, but gives up at end_time (g_get_monotonic_time() clock); returns TRUE if drained. */
+gboolean ens_worker_drain_until(EnsWorker *w, gint64 end_time);
+
+/* Waits until the job of seq is done (published, dropped or discarded) or end_time
+ * (g_get_monotonic_time() clock) passes; returns TRUE if it is done. */
+gboolean ens_worker_wait_done(EnsWorker *w, guint64 seq, gint64 end_time);
+
+/* Sets the callback for inferences with non-finite logits (before ens_worker_start). */
+void ens_worker_set_nonfinite_func(EnsWorker *w, EnsNonfiniteFunc func);
 
 /* Flush / caps change: drops the pending job and the latest result, resets smoothing; a job in
  * flight is discarded when it completes. */

@@ -31,7 +31,7 @@ struct _GstEnsClassify {
   /* properties, under the object lock */
   gchar *model_path;
   gchar *labels_path;
-  guint input_size;
+  guint input_height, input_width; /* 0x0 = the variant's pretrained size */
   guint interval;
   GstEnsClassifyMode mode;
   guint threads;
@@ -44,9 +44,21 @@ struct _GstEnsClassify {
   gchar *object_class;
   gboolean attach_roi_meta;
   gboolean post_messages;
+  guint max_latency_ms; /* async: how long a scheduled frame may wait for its own result */
 
   /* stats, under the object lock (inferred / replaced / latency live in the worker) */
   guint64 frames_seen, frames_skipped;
+  guint64 qos_skipped;   /* scheduled frames not inferred because downstream reported lateness */
+  guint64 rois_dropped;  /* ROIs not classified: empty or entirely outside the frame */
+  guint64 rois_clipped;  /* ROIs classified clipped to the frame */
+  guint64 eos_delivered; /* async: results completed after the last buffer, posted at EOS */
+  guint64 eos_lost;      /* async: inferences still unfinished when the EOS wait gave up */
+
+  /* under the object lock */
+  gboolean model_in_use;         /* between start() and stop(): model-defining properties fixed */
+  GstClockTime qos_earliest;     /* running time before which a frame is late (QoS), or NONE */
+  GstClockTime upstream_latency; /* min latency upstream of us (last LATENCY query) */
+  gboolean top_k_clamped;        /* the clamp of top-k to the class count was logged */
 
   /* state between start() and stop(), streaming thread */
   ens_model *model;

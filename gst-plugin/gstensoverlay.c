@@ -26,6 +26,7 @@
 #include <pango/pangocairo.h>
 
 #include "gstensmeta.h"
+#include "gstensplugin.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_ens_overlay_debug);
 #define GST_CAT_DEFAULT gst_ens_overlay_debug
@@ -646,7 +647,7 @@ static void gst_ens_overlay_class_init(GstEnsOverlayClass *klass)
 
   gst_element_class_set_static_metadata(
       element_class, "ens result overlay", "Filter/Effect/Video",
-      "Draws ens classification results (top-k labels, region boxes) on the video", "ens project");
+      "Draws ens classification results (top-k labels, region boxes) on the video", GST_ENS_AUTHOR);
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
 
