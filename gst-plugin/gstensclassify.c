@@ -261,6 +261,7 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   self->qos_earliest = GST_CLOCK_TIME_NONE;
   self->top_k_clamped = FALSE;
   self->model_in_use = TRUE;
+  self->at_eos = FALSE;
   GST_OBJECT_UNLOCK(self);
 
   ens_worker_set_smoothing(&self->worker, smoothing, alpha);
@@ -394,12 +395,16 @@ static void finish_at_eos(GstEnsClassify *self)
   g_mutex_unlock(&w->lock);
   if (!outstanding)
     return;
+  GST_OBJECT_LOCK(self);
+  self->at_eos = TRUE;
+  GST_OBJECT_UNLOCK(self);
   gboolean drained =
       ens_worker_drain_until(w, g_get_monotonic_time() + EOS_DRAIN_TIMEOUT_S * G_USEC_PER_SEC);
   g_mutex_lock(&w->lock);
   guint64 done = w->inferred + w->nonfinite - before;
   g_mutex_unlock(&w->lock);
   GST_OBJECT_LOCK(self);
+  self->at_eos = FALSE;
   self->eos_delivered += done;
   if (!drained)
     self->eos_lost += outstanding > done ? outstanding - done : 0;
@@ -546,6 +551,7 @@ static void on_result(const EnsResult *res, gpointer user_data)
   gboolean post = self->post_messages;
   guint k = clamp_top_k(self);
   gfloat threshold = self->threshold;
+  gboolean after_eos = self->at_eos;
   GST_OBJECT_UNLOCK(self);
   if (!post)
     return;
@@ -602,6 +608,9 @@ static void on_result(const EnsResult *res, gpointer user_data)
     gst_structure_free(first);
   }
   gst_structure_take_value(msg, "regions", &results);
+  /* async EOS: the frame has left without this result; the message is where it goes */
+  if (after_eos)
+    gst_structure_set(msg, "after-eos", G_TYPE_BOOLEAN, TRUE, NULL);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), msg));
 }
 

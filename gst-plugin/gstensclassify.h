@@ -59,6 +59,7 @@ struct _GstEnsClassify {
   GstClockTime qos_earliest;     /* running time before which a frame is late (QoS), or NONE */
   GstClockTime upstream_latency; /* min latency upstream of us (last LATENCY query) */
   gboolean top_k_clamped;        /* the clamp of top-k to the class count was logged */
+  gboolean at_eos;               /* async EOS wait: results posted now have no buffer to go to */
 
   /* state between start() and stop(), streaming thread */
   ens_model *model;
