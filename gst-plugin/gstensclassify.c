@@ -9,8 +9,12 @@
  *    buffer carries the most recent completed result (fresh=FALSE, with its source PTS).
  *  - sync: the worker preprocesses straight from the mapped frame while the streaming thread
  *    waits.
- * At EOS, async mode waits for the frame in flight / pending so its element message is posted
- * and the stats are final; its result cannot be attached (every buffer has been pushed).
+ * At EOS, async mode waits (bounded) for the frame in flight / pending so its element message
+ * is posted (with after-eos) and the stats are final; its result cannot be attached (every
+ * buffer has been pushed).
+ * Sync mode handles downstream QoS: a late scheduled frame skips inference and carries the last
+ * result. Async mode with max-latency lets a frame wait (bounded, declared in the LATENCY query)
+ * for its own result. Non-finite logits give no result (one warning message, then a count).
  *
  * Debug: the environment variable ENS_DEBUG_INFER_DELAY_MS (read in start) makes the worker
  * sleep that many milliseconds per inference, to test async behaviour with a slow model;
