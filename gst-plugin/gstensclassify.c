@@ -42,7 +42,7 @@ GST_DEBUG_CATEGORY_STATIC(ens_classify_debug);
 #define DEFAULT_THREADS 0
 #define DEFAULT_TOP_K 5
 #define DEFAULT_THRESHOLD 0.0f
-#define DEFAULT_SMOOTHING ENS_SMOOTHING_NONE
+#define DEFAULT_SMOOTHING GST_ENS_SMOOTHING_NONE
 #define DEFAULT_SMOOTHING_ALPHA 0.3f
 #define DEFAULT_REGION GST_ENS_CLASSIFY_REGION_FULL_FRAME
 #define DEFAULT_ATTACH_ROI_META TRUE
@@ -130,8 +130,8 @@ static GType gst_ens_classify_smoothing_get_type(void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-      {ENS_SMOOTHING_NONE, "no temporal smoothing", "none"},
-      {ENS_SMOOTHING_EMA,
+      {GST_ENS_SMOOTHING_NONE, "no temporal smoothing", "none"},
+      {GST_ENS_SMOOTHING_EMA,
        "exponential moving average of the class probabilities over inferred frames (full-frame "
        "only)",
        "ema"},
@@ -186,8 +186,8 @@ static void post_engine_error(GstEnsClassify *self, const char *what, const char
   }
 }
 
-static void on_result(const EnsResult *res, gpointer user_data);
-static void on_nonfinite(const EnsResult *res, guint64 count, gpointer user_data);
+static void on_result(const GstEnsResult *res, gpointer user_data);
+static void on_nonfinite(const GstEnsResult *res, guint64 count, gpointer user_data);
 
 static gboolean gst_ens_classify_start(GstBaseTransform *trans)
 {
@@ -202,7 +202,7 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   opt.precision = self->precision;
   opt.input_height = (int)self->input_height;
   opt.input_width = (int)self->input_width;
-  EnsSmoothing smoothing = self->smoothing;
+  GstEnsSmoothing smoothing = self->smoothing;
   gfloat alpha = self->smoothing_alpha;
   GST_OBJECT_UNLOCK(self);
   opt.labels_path = labels;
@@ -268,10 +268,11 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   self->at_eos = FALSE;
   GST_OBJECT_UNLOCK(self);
 
-  ens_worker_set_smoothing(&self->worker, smoothing, alpha);
-  ens_worker_set_nonfinite_func(&self->worker, on_nonfinite);
+  self->num_classes = mi->num_classes;
+  gst_ens_worker_set_smoothing(self->worker, smoothing, alpha);
   gchar *msg = NULL;
-  if (!ens_worker_start(&self->worker, model, delay_ms, fail_after, on_result, self, &msg)) {
+  if (!gst_ens_worker_start(self->worker, model, delay_ms, fail_after, on_result, on_nonfinite,
+                            self, &msg)) {
     GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Could not start the inference thread"),
                       ("%s", msg));
     g_free(msg);
@@ -290,7 +291,7 @@ static gboolean gst_ens_classify_stop(GstBaseTransform *trans)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
   /* Joins the worker: an inference in flight finishes before the model is freed. */
-  ens_worker_stop(&self->worker);
+  gst_ens_worker_stop(self->worker);
   if (self->model) {
     ens_model_free(self->model);
     self->model = NULL;
@@ -373,8 +374,10 @@ static gboolean gst_ens_classify_set_caps(GstBaseTransform *trans, GstCaps *inca
   }
   self->yuv_matrix = map_matrix(&GST_VIDEO_INFO_COLORIMETRY(&info));
   self->vinfo = info;
+  gst_video_info_set_format(&self->packed, GST_VIDEO_INFO_FORMAT(&info),
+                            GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info));
   /* Results computed at the old size (and the smoothing history) no longer apply. */
-  ens_worker_reset(&self->worker);
+  gst_ens_worker_reset(self->worker);
   GST_OBJECT_LOCK(self);
   self->since_schedule = 0;
   GST_OBJECT_UNLOCK(self);
@@ -392,21 +395,20 @@ static GstFlowReturn post_worker_error(GstEnsClassify *self);
  * about, never dropped silently. */
 static void finish_at_eos(GstEnsClassify *self)
 {
-  EnsWorker *w = &self->worker;
-  g_mutex_lock(&w->lock);
-  guint64 before = w->inferred + w->nonfinite;
-  guint64 outstanding = (w->pending != NULL) + (w->inflight != NULL);
-  g_mutex_unlock(&w->lock);
+  GstEnsWorker *w = self->worker;
+  GstEnsWorkerStats st;
+  gst_ens_worker_get_stats(w, &st);
+  guint64 before = st.inferred + st.nonfinite;
+  guint64 outstanding = gst_ens_worker_outstanding(w);
   if (!outstanding)
     return;
   GST_OBJECT_LOCK(self);
   self->at_eos = TRUE;
   GST_OBJECT_UNLOCK(self);
   gboolean drained =
-      ens_worker_drain_until(w, g_get_monotonic_time() + EOS_DRAIN_TIMEOUT_S * G_USEC_PER_SEC);
-  g_mutex_lock(&w->lock);
-  guint64 done = w->inferred + w->nonfinite - before;
-  g_mutex_unlock(&w->lock);
+      gst_ens_worker_drain_until(w, g_get_monotonic_time() + EOS_DRAIN_TIMEOUT_S * G_USEC_PER_SEC);
+  gst_ens_worker_get_stats(w, &st);
+  guint64 done = st.inferred + st.nonfinite - before;
   GST_OBJECT_LOCK(self);
   self->at_eos = FALSE;
   self->eos_delivered += done;
@@ -485,10 +487,10 @@ static gboolean gst_ens_classify_sink_event(GstBaseTransform *trans, GstEvent *e
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_FLUSH_START:
       /* Not serialized: may arrive while a frame is in flight. The worker discards it. */
-      ens_worker_reset(&self->worker);
+      gst_ens_worker_reset(self->worker);
       break;
     case GST_EVENT_FLUSH_STOP:
-      ens_worker_reset(&self->worker);
+      gst_ens_worker_reset(self->worker);
       GST_OBJECT_LOCK(self);
       self->since_schedule = 0;
       self->qos_earliest = GST_CLOCK_TIME_NONE;
@@ -516,7 +518,7 @@ static gboolean gst_ens_classify_sink_event(GstBaseTransform *trans, GstEvent *e
  * that once per start. Caller holds the object lock. */
 static guint clamp_top_k(GstEnsClassify *self)
 {
-  guint k = self->top_k, n = (guint)MAX(self->worker.num_classes, 1);
+  guint k = self->top_k, n = (guint)MAX(self->num_classes, 1);
   if (k <= n)
     return k;
   if (!self->top_k_clamped) {
@@ -529,7 +531,7 @@ static guint clamp_top_k(GstEnsClassify *self)
 /* An inference whose logits were NaN or infinite (worker thread): no result is attached or
  * posted for it. The first one is a warning message on the bus; later ones are counted in
  * frames-nonfinite (and logged). */
-static void on_nonfinite(const EnsResult *res, guint64 count, gpointer user_data)
+static void on_nonfinite(const GstEnsResult *res, guint64 count, gpointer user_data)
 {
   GstEnsClassify *self = user_data;
   if (count == 1)
@@ -547,8 +549,22 @@ static void on_nonfinite(const EnsResult *res, guint64 count, gpointer user_data
         res->frame, count);
 }
 
+/* The classes reported for region r of res (the element message and the meta alike): the top k,
+ * highest first, cut at threshold. Writes them to out (room for k; labels owned by the model)
+ * and returns how many. */
+static guint top_classes(GstEnsClassify *self, const GstEnsResult *res, guint r, guint k,
+                         gfloat threshold, ens_class_score *out)
+{
+  gint n = self->num_classes;
+  int got = ens_topk(self->model, res->probs + (gsize)r * n, n, (int)k, out);
+  guint kept = 0;
+  while (kept < (guint)MAX(got, 0) && out[kept].prob >= threshold)
+    kept++; /* sorted: the rest are lower */
+  return kept;
+}
+
 /* Posts the element message of one completed inference (worker thread). */
-static void on_result(const EnsResult *res, gpointer user_data)
+static void on_result(const GstEnsResult *res, gpointer user_data)
 {
   GstEnsClassify *self = user_data;
   GST_OBJECT_LOCK(self);
@@ -560,19 +576,18 @@ static void on_result(const EnsResult *res, gpointer user_data)
   if (!post)
     return;
 
-  gint n = self->worker.num_classes;
   ens_class_score *top = g_new(ens_class_score, MAX(k, 1));
   GValue results = G_VALUE_INIT;
   gst_value_list_init(&results, res->n_regions);
   GstStructure *first = NULL;
   for (guint r = 0; r < res->n_regions; r++) {
-    const EnsRegion *reg = &res->regions[r];
-    int got = ens_topk(self->model, res->probs + (gsize)r * n, n, (int)k, top);
+    const GstEnsRegion *reg = &res->regions[r];
+    guint got = top_classes(self, res, r, k, threshold, top);
     GValue labels = G_VALUE_INIT, scores = G_VALUE_INIT, ids = G_VALUE_INIT;
     gst_value_array_init(&labels, got);
     gst_value_array_init(&scores, got);
     gst_value_array_init(&ids, got);
-    for (int i = 0; i < got && top[i].prob >= threshold; i++) {
+    for (guint i = 0; i < got; i++) {
       GValue v = G_VALUE_INIT;
       g_value_init(&v, G_TYPE_STRING);
       g_value_set_string(&v, top[i].label);
@@ -631,22 +646,17 @@ static gdouble iou(const ens_rect *a, const ens_rect *b)
 
 /* Attaches the classification of one region. roi: the ROI meta of this buffer it belongs to
  * (NULL: full frame, a new ROI meta is added when attach_roi_meta). */
-static void attach_region(GstEnsClassify *self, GstBuffer *buf, const EnsResult *res, guint r,
+static void attach_region(GstEnsClassify *self, GstBuffer *buf, const GstEnsResult *res, guint r,
                           const ens_rect *box, GstVideoRegionOfInterestMeta *roi, gboolean fresh,
                           guint k, gfloat threshold, gboolean attach_roi)
 {
-  gint n = self->worker.num_classes;
   ens_class_score *top = g_new(ens_class_score, MAX(k, 1));
-  int got = ens_topk(self->model, res->probs + (gsize)r * n, n, (int)k, top);
-  GstEnsClassEntry *entries = g_new(GstEnsClassEntry, MAX(got, 1));
-  guint kept = 0;
-  for (int i = 0; i < got; i++) {
-    if (top[i].prob < threshold)
-      break; /* sorted: the rest are lower */
-    entries[kept].class_id = top[i].id;
-    entries[kept].label = (gchar *)top[i].label;
-    entries[kept].score = top[i].prob;
-    kept++;
+  guint kept = top_classes(self, res, r, k, threshold, top);
+  GstEnsClassEntry *entries = g_new(GstEnsClassEntry, MAX(kept, 1));
+  for (guint i = 0; i < kept; i++) {
+    entries[i].class_id = top[i].id;
+    entries[i].label = (gchar *)top[i].label;
+    entries[i].score = top[i].prob;
   }
 
   GstEnsClassificationMeta *m =
@@ -682,16 +692,14 @@ static void attach_region(GstEnsClassify *self, GstBuffer *buf, const EnsResult 
   g_free(top);
 }
 
-/* Attaches job's result to buf. fresh: buf is the frame job was computed on. Carried ROI
- * results go to this buffer's ROI of the same type that overlaps most (IoU >= 0.5). Called with
- * the worker lock held, so it must not take the object lock (set_property takes both in the
- * other order). */
-static void attach_result(GstEnsClassify *self, GstBuffer *buf, const EnsResult *res,
+/* Attaches a result to buf. fresh: buf is the frame it was computed on. Carried ROI results go
+ * to this buffer's ROI of the same type that overlaps most (IoU >= 0.5). */
+static void attach_result(GstEnsClassify *self, GstBuffer *buf, const GstEnsResult *res,
                           gboolean fresh, guint k, gfloat threshold, gboolean attach_roi)
 {
   gint fw = GST_VIDEO_INFO_WIDTH(&self->vinfo), fh = GST_VIDEO_INFO_HEIGHT(&self->vinfo);
   for (guint r = 0; r < res->n_regions; r++) {
-    const EnsRegion *reg = &res->regions[r];
+    const GstEnsRegion *reg = &res->regions[r];
     if (reg->full_frame) {
       ens_rect box = {0, 0, fw, fh};
       attach_region(self, buf, res, r, &box, NULL, fresh, k, threshold, attach_roi);
@@ -759,7 +767,7 @@ static void collect_regions(GstEnsClassify *self, GstBuffer *buf, GstEnsClassify
   gint w = GST_VIDEO_INFO_WIDTH(&self->vinfo), h = GST_VIDEO_INFO_HEIGHT(&self->vinfo);
   g_array_set_size(out, 0);
   if (mode == GST_ENS_CLASSIFY_REGION_FULL_FRAME) {
-    EnsRegion r = {{0, 0, w, h}, TRUE, -1, 0, 0, FALSE};
+    GstEnsRegion r = {{0, 0, w, h}, TRUE, -1, 0, 0, FALSE};
     g_array_append_val(out, r);
     return;
   }
@@ -788,7 +796,7 @@ static void collect_regions(GstEnsClassify *self, GstBuffer *buf, GstEnsClassify
     gboolean was_clipped = x0 != rx0 || y0 != ry0 || x1 != rx1 || y1 != ry1;
     if (was_clipped)
       (*clipped)++;
-    EnsRegion r = {
+    GstEnsRegion r = {
         {x0, y0, x1 - x0, y1 - y0}, FALSE, roi->id, index - 1, roi->roi_type, was_clipped};
     g_array_append_val(out, r);
   }
@@ -816,7 +824,7 @@ static void resolve_mode(GstEnsClassify *self)
 
 static GstFlowReturn post_worker_error(GstEnsClassify *self)
 {
-  gchar *e = ens_worker_take_error(&self->worker);
+  gchar *e = gst_ens_worker_take_error(self->worker);
   if (!e)
     return GST_FLOW_OK;
   GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Inference failed: %s", e), (NULL));
@@ -824,10 +832,35 @@ static GstFlowReturn post_worker_error(GstEnsClassify *self)
   return GST_FLOW_ERROR;
 }
 
+/* Copies the mapped frame's planes into job's own pixel buffer, laid out as GStreamer lays out
+ * an unpadded frame of these caps (self->packed), and points img at the copy. The plane
+ * geometry comes from GstVideoInfo. */
+static void copy_frame_to_job(GstEnsClassify *self, const GstVideoFrame *frame, GstEnsJob *job,
+                              ens_image *img)
+{
+  const GstVideoInfo *packed = &self->packed;
+  guint8 *dst = gst_ens_job_pixels(job, GST_VIDEO_INFO_SIZE(packed));
+  for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES(packed) && p < 3; p++) {
+    gint comp[GST_VIDEO_MAX_COMPONENTS];
+    gst_video_format_info_component(packed->finfo, p, comp);
+    gsize row_bytes = (gsize)GST_VIDEO_INFO_COMP_WIDTH(packed, comp[0]) *
+                      (gsize)GST_VIDEO_INFO_COMP_PSTRIDE(packed, comp[0]);
+    gint rows = GST_VIDEO_INFO_COMP_HEIGHT(packed, comp[0]);
+    const guint8 *s = GST_VIDEO_FRAME_PLANE_DATA(frame, p);
+    gint s_stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
+    guint8 *d = dst + GST_VIDEO_INFO_PLANE_OFFSET(packed, p);
+    gint d_stride = GST_VIDEO_INFO_PLANE_STRIDE(packed, p);
+    for (gint y = 0; y < rows; y++)
+      memcpy(d + (gsize)y * d_stride, s + (gsize)y * s_stride, row_bytes);
+    img->planes[p] = d;
+    img->strides[p] = d_stride;
+  }
+}
+
 /* Hands the scheduled frame's regions to the worker, which preprocesses and classifies them.
  * Async: the frame's pixels are copied into a recycled job (the buffer goes downstream at
  * once); sync: the job borrows the mapped frame and this waits for its result (*own_seq). */
-static GstFlowReturn submit_frame(GstEnsClassify *self, GstBuffer *buf, const EnsRegion *regions,
+static GstFlowReturn submit_frame(GstEnsClassify *self, GstBuffer *buf, const GstEnsRegion *regions,
                                   guint n, guint64 frame_index, guint64 *own_seq)
 {
   gint64 t0 = g_get_monotonic_time();
@@ -846,19 +879,21 @@ static GstFlowReturn submit_frame(GstEnsClassify *self, GstBuffer *buf, const En
   }
   img.yuv_matrix = self->yuv_matrix;
 
-  EnsJob *job = ens_worker_job_acquire(&self->worker, n);
-  memcpy(job->res.regions, regions, sizeof(EnsRegion) * n);
-  job->res.pts = GST_BUFFER_PTS(buf);
-  job->res.frame = frame_index;
-  job->res.frame_width = img.width;
-  job->res.frame_height = img.height;
+  GstEnsJob *job = gst_ens_worker_job_acquire(self->worker, n);
+  GstEnsResult *res = gst_ens_job_result(job);
+  memcpy(res->regions, regions, sizeof(GstEnsRegion) * n);
+  res->pts = GST_BUFFER_PTS(buf);
+  res->frame = frame_index;
+  res->frame_width = img.width;
+  res->frame_height = img.height;
 
   if (self->async) {
-    ens_job_copy_image(job, &img);
+    copy_frame_to_job(self, &frame, job, &img);
+    gst_ens_job_set_image(job, &img);
     gst_video_frame_unmap(&frame);
-    job->res.preprocess_us = g_get_monotonic_time() - t0; /* the copy; the worker adds its part */
+    res->preprocess_us = g_get_monotonic_time() - t0; /* the copy; the worker adds its part */
     guint64 seq = 0;
-    if (ens_worker_submit(&self->worker, job, &seq))
+    if (gst_ens_worker_submit(self->worker, job, &seq))
       GST_LOG_OBJECT(self, "replaced a pending frame");
     GST_OBJECT_LOCK(self);
     /* only with max-latency does an async frame look for its own result */
@@ -867,8 +902,8 @@ static GstFlowReturn submit_frame(GstEnsClassify *self, GstBuffer *buf, const En
     GST_OBJECT_UNLOCK(self);
     return GST_FLOW_OK;
   }
-  job->img = img;
-  *own_seq = ens_worker_run(&self->worker, job);
+  gst_ens_job_set_image(job, &img);
+  *own_seq = gst_ens_worker_run(self->worker, job);
   gst_video_frame_unmap(&frame);
   return post_worker_error(self);
 }
@@ -977,25 +1012,26 @@ static GstFlowReturn gst_ens_classify_transform_ip(GstBaseTransform *trans, GstB
 
   guint64 own_seq = 0;
   if (n > 0) {
-    ret = submit_frame(self, buf, (const EnsRegion *)self->regions->data, n, frame_index, &own_seq);
+    ret = submit_frame(self, buf, (const GstEnsRegion *)self->regions->data, n, frame_index,
+                       &own_seq);
     if (ret != GST_FLOW_OK)
       return ret;
     /* async + max-latency: wait (bounded) for this frame's own result */
     if (self->async && own_seq && max_latency_ms > 0 &&
-        !ens_worker_wait_done(&self->worker, own_seq, latency_deadline(self, buf, max_latency_ms)))
+        !gst_ens_worker_wait_done(self->worker, own_seq,
+                                  latency_deadline(self, buf, max_latency_ms)))
       GST_LOG_OBJECT(self, "frame %" G_GUINT64_FORMAT ": own result not ready in time",
                      frame_index);
   }
 
-  g_mutex_lock(&self->worker.lock);
-  const EnsResult *latest = self->worker.has_latest ? &self->worker.latest : NULL;
+  const GstEnsResult *latest =
+      gst_ens_worker_copy_latest(self->worker, &self->carried) ? &self->carried : NULL;
   gboolean fresh = latest && own_seq != 0 && latest->seq == own_seq;
   /* A sync frame whose own inference published nothing (non-finite logits) gets no result
    * rather than an older one passed off as its answer. */
   gboolean own_failed = !self->async && own_seq != 0 && !fresh;
   if (latest && !own_failed)
     attach_result(self, buf, latest, fresh, k, threshold, attach_roi);
-  g_mutex_unlock(&self->worker.lock);
   return GST_FLOW_OK;
 }
 
@@ -1093,11 +1129,11 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
       break;
     case PROP_SMOOTHING:
       self->smoothing = g_value_get_enum(value);
-      ens_worker_set_smoothing(&self->worker, self->smoothing, self->smoothing_alpha);
+      gst_ens_worker_set_smoothing(self->worker, self->smoothing, self->smoothing_alpha);
       break;
     case PROP_SMOOTHING_ALPHA:
       self->smoothing_alpha = g_value_get_float(value);
-      ens_worker_set_smoothing(&self->worker, self->smoothing, self->smoothing_alpha);
+      gst_ens_worker_set_smoothing(self->worker, self->smoothing, self->smoothing_alpha);
       break;
     case PROP_REGION:
       self->region = g_value_get_enum(value);
@@ -1126,27 +1162,23 @@ static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue
                                           GParamSpec *pspec)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
-  EnsWorker *w = &self->worker;
+  GstEnsWorkerStats st;
   switch (prop_id) {
     case PROP_FRAMES_INFERRED:
-      g_mutex_lock(&w->lock);
-      g_value_set_uint64(value, w->inferred);
-      g_mutex_unlock(&w->lock);
+      gst_ens_worker_get_stats(self->worker, &st);
+      g_value_set_uint64(value, st.inferred);
       return;
     case PROP_FRAMES_REPLACED:
-      g_mutex_lock(&w->lock);
-      g_value_set_uint64(value, w->replaced);
-      g_mutex_unlock(&w->lock);
+      gst_ens_worker_get_stats(self->worker, &st);
+      g_value_set_uint64(value, st.replaced);
       return;
     case PROP_MEAN_LATENCY_MS:
-      g_mutex_lock(&w->lock);
-      g_value_set_double(value, w->inferred ? w->latency_sum_ms / (gdouble)w->inferred : 0.0);
-      g_mutex_unlock(&w->lock);
+      gst_ens_worker_get_stats(self->worker, &st);
+      g_value_set_double(value, st.inferred ? st.latency_sum_ms / (gdouble)st.inferred : 0.0);
       return;
     case PROP_FRAMES_NONFINITE:
-      g_mutex_lock(&w->lock);
-      g_value_set_uint64(value, w->nonfinite);
-      g_mutex_unlock(&w->lock);
+      gst_ens_worker_get_stats(self->worker, &st);
+      g_value_set_uint64(value, st.nonfinite);
       return;
     default:
       break;
@@ -1232,7 +1264,8 @@ static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue
 static void gst_ens_classify_finalize(GObject *object)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
-  ens_worker_clear(&self->worker);
+  gst_ens_worker_free(self->worker);
+  gst_ens_result_clear(&self->carried);
   g_array_unref(self->regions);
   if (self->model)
     ens_model_free(self->model);
@@ -1454,9 +1487,9 @@ static void gst_ens_classify_init(GstEnsClassify *self)
   self->max_latency_ms = DEFAULT_MAX_LATENCY_MS;
   self->qos_earliest = GST_CLOCK_TIME_NONE;
   self->upstream_latency = GST_CLOCK_TIME_NONE;
-  self->regions = g_array_new(FALSE, TRUE, sizeof(EnsRegion));
-  ens_worker_init(&self->worker);
-  ens_worker_set_smoothing(&self->worker, self->smoothing, self->smoothing_alpha);
+  self->regions = g_array_new(FALSE, TRUE, sizeof(GstEnsRegion));
+  self->worker = gst_ens_worker_new();
+  gst_ens_worker_set_smoothing(self->worker, self->smoothing, self->smoothing_alpha);
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
   gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), FALSE);
   /* late sync frames skip inference (see qos_late); the qos property turns that off */

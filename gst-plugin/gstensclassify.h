@@ -38,7 +38,7 @@ struct _GstEnsClassify {
   ens_precision precision;
   guint top_k;
   gfloat threshold;
-  EnsSmoothing smoothing;
+  GstEnsSmoothing smoothing;
   gfloat smoothing_alpha;
   GstEnsClassifyRegion region;
   gchar *object_class;
@@ -65,13 +65,16 @@ struct _GstEnsClassify {
   ens_model *model;
   gchar *model_name;
   GstVideoInfo vinfo;
+  GstVideoInfo packed; /* vinfo's format and size without padding: the layout of async copies */
   ens_pixel_format pixel_format;
   ens_yuv_matrix yuv_matrix;
   gboolean async;
   gboolean mode_resolved;
   guint64 since_schedule; /* frames since the schedule (re)started; under the object lock */
-  GArray *regions;        /* of EnsRegion: the scheduled frame's, reused across frames */
-  EnsWorker worker;
+  GArray *regions;        /* of GstEnsRegion: the scheduled frame's, reused across frames */
+  GstEnsWorker *worker;
+  gint num_classes;     /* of the loaded model */
+  GstEnsResult carried; /* streaming thread: copy of the latest result, attached to buffers */
 };
 
 GST_ELEMENT_REGISTER_DECLARE(ensclassify);
