@@ -951,16 +951,17 @@ static gint64 latency_deadline(GstEnsClassify *self, GstBuffer *buf, guint max_l
     return fallback;
   GstClockTime rt =
       gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+  GST_OBJECT_LOCK(self);
+  gboolean playing = GST_STATE(self) == GST_STATE_PLAYING;
+  GstClockTime upstream =
+      GST_CLOCK_TIME_IS_VALID(self->upstream_latency) ? self->upstream_latency : 0;
+  GST_OBJECT_UNLOCK(self);
   GstClock *clock = gst_element_get_clock(GST_ELEMENT(self));
-  if (!clock || !GST_CLOCK_TIME_IS_VALID(rt) || GST_STATE(self) != GST_STATE_PLAYING) {
+  if (!clock || !GST_CLOCK_TIME_IS_VALID(rt) || !playing) {
     if (clock)
       gst_object_unref(clock);
     return fallback;
   }
-  GST_OBJECT_LOCK(self);
-  GstClockTime upstream =
-      GST_CLOCK_TIME_IS_VALID(self->upstream_latency) ? self->upstream_latency : 0;
-  GST_OBJECT_UNLOCK(self);
   GstClockTime due = gst_element_get_base_time(GST_ELEMENT(self)) + rt + upstream +
                      (GstClockTime)max_latency_ms * GST_MSECOND;
   GstClockTimeDiff left = GST_CLOCK_DIFF(gst_clock_get_time(clock), due);
