@@ -1100,6 +1100,16 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
     GST_OBJECT_UNLOCK(self);
     return;
   }
+  if (prop_id == PROP_MAX_LATENCY) {
+    GST_OBJECT_LOCK(self);
+    gboolean changed = self->max_latency_ms != g_value_get_uint(value);
+    self->max_latency_ms = g_value_get_uint(value);
+    GST_OBJECT_UNLOCK(self);
+    /* the declared latency changes: have the pipeline query it again */
+    if (changed)
+      gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+    return;
+  }
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
     case PROP_MODEL:
@@ -1149,9 +1159,7 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean(value);
       break;
-    case PROP_MAX_LATENCY:
-      self->max_latency_ms = g_value_get_uint(value);
-      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -1386,7 +1394,7 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
                         "Async mode: a scheduled frame waits up to this long for its own result "
                         "(fresh) before it passes with the last completed one; added to the "
                         "LATENCY query so sinks show every frame that much later. 0 = never wait",
-                        0, 60000, DEFAULT_MAX_LATENCY_MS, rw_ready));
+                        0, 60000, DEFAULT_MAX_LATENCY_MS, rw_playing));
   g_object_class_install_property(gobject_class, PROP_FRAMES_SEEN,
                                   g_param_spec_uint64("frames-seen", "Frames seen",
                                                       "Buffers received since start", 0,

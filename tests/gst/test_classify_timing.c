@@ -146,6 +146,19 @@ GST_START_TEST(test_max_latency_fresh_in_harness)
   gst_query_parse_latency(q, &live, &min, &max);
   fail_unless_equals_uint64(min, 2040 * GST_MSECOND);
   gst_query_unref(q);
+
+  /* changed while playing: a LATENCY message asks the pipeline to query again */
+  GstBus *bus = test_element_bus(h->element);
+  g_object_set(h->element, "max-latency", 500, NULL);
+  GstMessage *lm = gst_bus_pop_filtered(bus, GST_MESSAGE_LATENCY);
+  fail_unless(lm != NULL, "no latency message after changing max-latency");
+  gst_message_unref(lm);
+  test_element_bus_clear(h->element, bus);
+  q = gst_query_new_latency();
+  fail_unless(gst_pad_peer_query(h->sinkpad, q));
+  gst_query_parse_latency(q, &live, &min, &max);
+  fail_unless_equals_uint64(min, 540 * GST_MSECOND);
+  gst_query_unref(q);
   gst_harness_teardown(h);
 
   /* A budget shorter than the inference: the frame waits at most that long, then passes with
