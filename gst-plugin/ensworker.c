@@ -461,7 +461,8 @@ gboolean gst_ens_worker_copy_latest(GstEnsWorker *w, GstEnsResult *dst)
 {
   g_mutex_lock(&w->lock);
   gboolean has = w->has_latest;
-  if (has)
+  /* seqs are never reused while the thread runs: the same seq is the same result */
+  if (has && dst->seq != w->latest.seq)
     gst_ens_result_copy(dst, &w->latest, w->num_classes);
   g_mutex_unlock(&w->lock);
   return has;

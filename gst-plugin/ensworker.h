@@ -131,7 +131,9 @@ void gst_ens_worker_reset(GstEnsWorker *w);
 
 void gst_ens_worker_set_smoothing(GstEnsWorker *w, GstEnsSmoothing s, gfloat alpha);
 
-/* Copies the latest result of this generation into dst (its buffers reused); FALSE if none. */
+/* Copies the latest result of this generation into dst (its buffers reused; nothing is copied
+ * when dst already holds that result: same seq); FALSE if none. Set dst->seq = 0 whenever the
+ * worker is (re)started, since seqs restart from 1. */
 gboolean gst_ens_worker_copy_latest(GstEnsWorker *w, GstEnsResult *dst);
 
 void gst_ens_worker_get_stats(GstEnsWorker *w, GstEnsWorkerStats *out);

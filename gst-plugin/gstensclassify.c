@@ -269,6 +269,7 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   GST_OBJECT_UNLOCK(self);
 
   self->num_classes = mi->num_classes;
+  self->carried.seq = 0; /* seqs restart with the worker */
   gst_ens_worker_set_smoothing(self->worker, smoothing, alpha);
   gchar *msg = NULL;
   if (!gst_ens_worker_start(self->worker, model, delay_ms, fail_after, on_result, on_nonfinite,
