@@ -65,6 +65,9 @@ static void run_live(const gchar *desc, gdouble seconds, gdouble window_s, SinkS
   fail_unless(msg == NULL, "unexpected %s", msg ? GST_MESSAGE_TYPE_NAME(msg) : "");
   gst_object_unref(bus);
   *inferred = test_get_u64(c, "frames-inferred");
+  gdouble mean_ms;
+  g_object_get(c, "mean-latency-ms", &mean_ms, NULL);
+  g_print("  (mean preprocessing + inference %.1f ms)\n", mean_ms);
   /* read only if it exists, so the lateness check decides on builds without it */
   *qos_skipped = g_object_class_find_property(G_OBJECT_GET_CLASS(c), "frames-qos-skipped")
                      ? test_get_u64(c, "frames-qos-skipped")
@@ -211,18 +214,19 @@ static GstClockTime pipeline_latency(guint ms)
 
 GST_START_TEST(test_max_latency_live_pipeline)
 {
-  /* 10 fps live, 50 ms inference, a 150 ms budget: (almost) every frame gets its own result,
+  /* 5 fps live, inference well under the 200 ms frame period (20 ms added to b0 at 64 px, also
+   * under ASan on a loaded machine), a 400 ms budget: (almost) every frame gets its own result,
    * and the pipeline latency includes the budget. */
-  set_delay(50);
+  set_delay(20);
   SinkStats st;
   guint64 inferred, skipped;
-  run_live("videotestsrc is-live=true num-buffers=30 pattern=ball ! video/x-raw,format=I420,"
-           "width=160,height=120,framerate=10/1 ! ensclassify name=c " TEST_ELEMENT_PROPS
-           " mode=async max-latency=150 ! fakesink name=sink sync=true signal-handoffs=true",
-           2.2, 0.0, &st, &inferred, &skipped);
-  g_print("max-latency=150: %u of %u rendered frames fresh, max lateness %.0f ms\n", st.fresh,
+  run_live("videotestsrc is-live=true num-buffers=15 pattern=ball ! video/x-raw,format=I420,"
+           "width=160,height=120,framerate=5/1 ! ensclassify name=c " TEST_ELEMENT_PROPS
+           " mode=async max-latency=400 ! fakesink name=sink sync=true signal-handoffs=true",
+           3.6, 0.0, &st, &inferred, &skipped);
+  g_print("max-latency=400: %u of %u rendered frames fresh, max lateness %.0f ms\n", st.fresh,
           st.rendered, st.max_late / 1e6);
-  fail_unless(st.rendered >= 18, "%u rendered", st.rendered);
+  fail_unless(st.rendered >= 12, "%u rendered", st.rendered);
   fail_unless(st.fresh >= st.rendered - 2, "%u of %u fresh", st.fresh, st.rendered);
 
   /* the pipeline's latency grows by exactly the budget */
