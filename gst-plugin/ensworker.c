@@ -1,27 +1,80 @@
-/* ensworker.c - see ensworker.h. */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ensworker.c - the inference thread of ensclassify: see ensworker.h. */
 #include "ensworker.h"
 
+#include <math.h>
 #include <string.h>
 
-void ens_worker_init(EnsWorker *w)
+#define SPARE_JOBS 3
+
+struct _GstEnsJob {
+  GstEnsResult res;
+  ens_image img; /* the frame: views pixels (async) or the caller's mapped frame (sync) */
+  guint8 *pixels;
+  gsize pixels_cap;
+  float *input; /* [n_regions, 3, H, W], preprocessed by the worker */
+  gsize input_cap;
+};
+
+struct _GstEnsWorker {
+  GMutex lock;
+  GCond cond;
+  GThread *thread;
+  ens_model *model; /* borrowed: freed by the owner after gst_ens_worker_stop() */
+  ens_preprocess_params pp;
+  gint num_classes;
+  gsize input_floats; /* floats of one preprocessed region */
+  guint delay_ms;     /* debug: sleep per inference (ENS_DEBUG_INFER_DELAY_MS) */
+  gint64 fail_after;  /* debug: forwards after this many inferences fail (-1 = never) */
+  GstEnsResultFunc on_result;
+  GstEnsNonfiniteFunc on_nonfinite;
+  gpointer user_data;
+
+  /* under lock */
+  gboolean quit;
+  GstEnsJob *pending;  /* at most one */
+  GstEnsJob *inflight; /* being preprocessed / inferred by the worker */
+  GstEnsJob *spare[SPARE_JOBS];
+  guint n_spare;
+  GstEnsResult latest; /* most recent published result of this generation */
+  gboolean has_latest;
+  guint generation;
+  guint64 next_seq, done_seq;
+  gchar *error; /* first preprocessing / forward error, taken by gst_ens_worker_take_error() */
+  GstEnsSmoothing smoothing;
+  gfloat alpha;
+  /* EMA state, touched only by the worker thread (reset via ema_generation) */
+  gfloat *ema;
+  gboolean ema_valid;
+  guint ema_generation;
+
+  /* stats, under lock */
+  GstEnsWorkerStats stats;
+};
+
+GstEnsWorker *gst_ens_worker_new(void)
 {
-  memset(w, 0, sizeof *w);
+  GstEnsWorker *w = g_new0(GstEnsWorker, 1);
   g_mutex_init(&w->lock);
   g_cond_init(&w->cond);
   w->alpha = 0.3f;
   w->fail_after = -1;
+  return w;
 }
 
-void ens_worker_clear(EnsWorker *w)
+void gst_ens_worker_free(GstEnsWorker *w)
 {
-  ens_worker_stop(w);
+  if (!w)
+    return;
+  gst_ens_worker_stop(w);
   g_mutex_clear(&w->lock);
   g_cond_clear(&w->cond);
+  g_free(w);
 }
 
 /* ------------------------------------------------------------------ jobs and results */
 
-static void job_free(EnsJob *job)
+static void job_free(GstEnsJob *job)
 {
   if (!job)
     return;
@@ -33,9 +86,9 @@ static void job_free(EnsJob *job)
 }
 
 /* Caller holds the lock. Keeps the job (and its buffers) for the next frame. */
-static void recycle(EnsWorker *w, EnsJob *job)
+static void recycle(GstEnsWorker *w, GstEnsJob *job)
 {
-  if (w->n_spare < ENS_WORKER_SPARE_JOBS)
+  if (w->n_spare < SPARE_JOBS)
     w->spare[w->n_spare++] = job;
   else
     job_free(job);
@@ -51,17 +104,17 @@ static gpointer ensure_cap(gpointer buf, gsize *cap, gsize n, gsize size)
   return g_malloc_n(n, size);
 }
 
-EnsJob *ens_worker_job_acquire(EnsWorker *w, guint n_regions)
+GstEnsJob *gst_ens_worker_job_acquire(GstEnsWorker *w, guint n_regions)
 {
   g_mutex_lock(&w->lock);
-  EnsJob *job = w->n_spare ? w->spare[--w->n_spare] : NULL;
+  GstEnsJob *job = w->n_spare ? w->spare[--w->n_spare] : NULL;
   g_mutex_unlock(&w->lock);
   if (!job)
-    job = g_new0(EnsJob, 1);
+    job = g_new0(GstEnsJob, 1);
 
-  EnsResult *r = &job->res;
+  GstEnsResult *r = &job->res;
   gsize cap = r->regions_cap;
-  r->regions = ensure_cap(r->regions, &cap, n_regions, sizeof(EnsRegion));
+  r->regions = ensure_cap(r->regions, &cap, n_regions, sizeof(GstEnsRegion));
   r->regions_cap = (guint)cap;
   cap = r->probs_cap;
   r->probs = ensure_cap(r->probs, &cap, (gsize)n_regions * (gsize)w->num_classes, sizeof(float));
@@ -78,85 +131,21 @@ EnsJob *ens_worker_job_acquire(EnsWorker *w, guint n_regions)
   return job;
 }
 
-void ens_worker_job_release(EnsWorker *w, EnsJob *job)
+void gst_ens_worker_job_release(GstEnsWorker *w, GstEnsJob *job)
 {
   g_mutex_lock(&w->lock);
   recycle(w, job);
   g_mutex_unlock(&w->lock);
 }
 
-/* Bytes per row and rows of plane p of a width x height frame (0 rows: no such plane). */
-static void plane_layout(ens_pixel_format f, int width, int height, int p, gsize *row_bytes,
-                         gsize *rows)
+void gst_ens_result_copy(GstEnsResult *dst, const GstEnsResult *src, gint num_classes)
 {
-  gsize cw = (gsize)(width + 1) / 2, ch = (gsize)(height + 1) / 2;
-  *rows = 0;
-  *row_bytes = 0;
-  switch (f) {
-    case ENS_PIXEL_RGB:
-    case ENS_PIXEL_BGR:
-      if (p == 0)
-        *row_bytes = (gsize)width * 3, *rows = (gsize)height;
-      break;
-    case ENS_PIXEL_I420:
-      if (p == 0)
-        *row_bytes = (gsize)width, *rows = (gsize)height;
-      else if (p <= 2)
-        *row_bytes = cw, *rows = ch;
-      break;
-    case ENS_PIXEL_NV12:
-      if (p == 0)
-        *row_bytes = (gsize)width, *rows = (gsize)height;
-      else if (p == 1)
-        *row_bytes = 2 * cw, *rows = ch;
-      break;
-    default: /* the 4-byte packed formats */
-      if (p == 0)
-        *row_bytes = (gsize)width * 4, *rows = (gsize)height;
-      break;
-  }
-}
-
-void ens_job_copy_image(EnsJob *job, const ens_image *src)
-{
-  gsize row_bytes[3], rows[3], total = 0;
-  for (int p = 0; p < 3; p++) {
-    plane_layout(src->format, src->width, src->height, p, &row_bytes[p], &rows[p]);
-    total += row_bytes[p] * rows[p];
-  }
-  /* reallocated only when the frame grows (caps change) */
-  job->pixels = ensure_cap(job->pixels, &job->pixels_cap, total, 1);
-
-  job->img = *src;
-  guint8 *dst = job->pixels;
-  for (int p = 0; p < 3; p++) {
-    if (!rows[p]) {
-      job->img.planes[p] = NULL;
-      job->img.strides[p] = 0;
-      continue;
-    }
-    const guint8 *s = src->planes[p];
-    if ((gsize)src->strides[p] == row_bytes[p]) {
-      memcpy(dst, s, row_bytes[p] * rows[p]);
-    } else {
-      for (gsize y = 0; y < rows[p]; y++)
-        memcpy(dst + y * row_bytes[p], s + (gssize)y * src->strides[p], row_bytes[p]);
-    }
-    job->img.planes[p] = dst;
-    job->img.strides[p] = (int)row_bytes[p];
-    dst += row_bytes[p] * rows[p];
-  }
-}
-
-/* Caller holds the lock. dst keeps its buffers (grown if needed). */
-static void result_copy(EnsResult *dst, const EnsResult *src, gint num_classes)
-{
-  EnsRegion *regions = dst->regions;
+  GstEnsRegion *regions = dst->regions;
   float *probs = dst->probs;
   gsize rcap = dst->regions_cap, pcap = dst->probs_cap;
   gsize n_probs = (gsize)src->n_regions * (gsize)num_classes;
   if (src->n_regions > rcap) {
-    regions = g_renew(EnsRegion, regions, src->n_regions);
+    regions = g_renew(GstEnsRegion, regions, src->n_regions);
     rcap = src->n_regions;
   }
   if (n_probs > pcap) {
@@ -168,16 +157,40 @@ static void result_copy(EnsResult *dst, const EnsResult *src, gint num_classes)
   dst->probs = probs;
   dst->regions_cap = (guint)rcap;
   dst->probs_cap = (guint)pcap;
-  memcpy(dst->regions, src->regions, sizeof(EnsRegion) * src->n_regions);
+  memcpy(dst->regions, src->regions, sizeof(GstEnsRegion) * src->n_regions);
   memcpy(dst->probs, src->probs, sizeof(float) * n_probs);
+}
+
+void gst_ens_result_clear(GstEnsResult *r)
+{
+  g_free(r->regions);
+  g_free(r->probs);
+  memset(r, 0, sizeof *r);
+}
+
+GstEnsResult *gst_ens_job_result(GstEnsJob *job)
+{
+  return &job->res;
+}
+
+guint8 *gst_ens_job_pixels(GstEnsJob *job, gsize size)
+{
+  /* reallocated only when the frame grows (caps change) */
+  job->pixels = ensure_cap(job->pixels, &job->pixels_cap, size, 1);
+  return job->pixels;
+}
+
+void gst_ens_job_set_image(GstEnsJob *job, const ens_image *img)
+{
+  job->img = *img;
 }
 
 /* ------------------------------------------------------------------ the thread */
 
 /* EMA over the class probabilities of a full-frame job: p <- a * p_new + (1 - a) * p. */
-static void smooth(EnsWorker *w, EnsResult *res, EnsSmoothing mode, gfloat alpha)
+static void smooth(GstEnsWorker *w, GstEnsResult *res, GstEnsSmoothing mode, gfloat alpha)
 {
-  if (mode != ENS_SMOOTHING_EMA || res->n_regions != 1 || !res->regions[0].full_frame) {
+  if (mode != GST_ENS_SMOOTHING_EMA || res->n_regions != 1 || !res->regions[0].full_frame) {
     w->ema_valid = FALSE;
     return;
   }
@@ -193,11 +206,22 @@ static void smooth(EnsWorker *w, EnsResult *res, EnsSmoothing mode, gfloat alpha
   memcpy(res->probs, w->ema, (gsize)n * sizeof(float));
 }
 
-/* Preprocesses every region of job and runs the forward pass (no lock held). On failure,
- * *msg describes it. */
-static ens_status process(EnsWorker *w, EnsJob *job, gboolean debug_fail, gchar **msg)
+static gboolean all_finite(const float *v, gsize n)
 {
-  EnsResult *res = &job->res;
+  for (gsize i = 0; i < n; i++)
+    if (!isfinite(v[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Preprocesses every region of job and runs the forward pass (no lock held). On failure,
+ * *msg describes it. *finite is FALSE when some logits were NaN or infinite: softmax would
+ * turn them into invented probabilities, so the caller drops the result.
+ * TODO: switch to the engine's ens_softmax_checked once it exists. */
+static ens_status process(GstEnsWorker *w, GstEnsJob *job, gboolean debug_fail, gboolean *finite,
+                          gchar **msg)
+{
+  GstEnsResult *res = &job->res;
   ens_error err = {0};
   /* before preprocessing (so the frame must outlive a slow worker); counted in the latency */
   gint64 t0 = g_get_monotonic_time();
@@ -223,7 +247,8 @@ static ens_status process(EnsWorker *w, EnsJob *job, gboolean debug_fail, gchar 
                            debug_fail ? " [ENS_DEBUG_INFER_FAIL_AFTER]" : "");
     return st;
   }
-  for (guint r = 0; r < res->n_regions; r++) {
+  *finite = all_finite(res->probs, (gsize)res->n_regions * (gsize)w->num_classes);
+  for (guint r = 0; r < res->n_regions && *finite; r++) {
     float *p = res->probs + (gsize)r * (gsize)w->num_classes;
     ens_softmax(p, w->num_classes, p);
   }
@@ -233,24 +258,25 @@ static ens_status process(EnsWorker *w, EnsJob *job, gboolean debug_fail, gchar 
 
 static gpointer worker_main(gpointer data)
 {
-  EnsWorker *w = data;
+  GstEnsWorker *w = data;
   g_mutex_lock(&w->lock);
   for (;;) {
     while (!w->pending && !w->quit)
       g_cond_wait(&w->cond, &w->lock);
     if (w->quit)
       break;
-    EnsJob *job = w->pending;
+    GstEnsJob *job = w->pending;
     w->pending = NULL;
     w->inflight = job;
-    EnsSmoothing smoothing = w->smoothing;
+    GstEnsSmoothing smoothing = w->smoothing;
     gfloat alpha = w->alpha;
-    gboolean debug_fail = w->fail_after >= 0 && w->inferred >= (guint64)w->fail_after;
+    gboolean debug_fail = w->fail_after >= 0 && w->stats.inferred >= (guint64)w->fail_after;
     g_mutex_unlock(&w->lock);
 
     gchar *msg = NULL;
-    ens_status st = process(w, job, debug_fail, &msg);
-    if (st == ENS_OK)
+    gboolean finite = TRUE;
+    ens_status st = process(w, job, debug_fail, &finite, &msg);
+    if (st == ENS_OK && finite)
       smooth(w, &job->res, smoothing, alpha);
 
     g_mutex_lock(&w->lock);
@@ -260,11 +286,18 @@ static gpointer worker_main(gpointer data)
       else
         g_free(msg);
     }
-    if (st == ENS_OK && job->res.generation == w->generation) {
-      result_copy(&w->latest, &job->res, w->num_classes);
+    if (st == ENS_OK && !finite && job->res.generation == w->generation) {
+      guint64 count = ++w->stats.nonfinite;
+      if (w->on_nonfinite) {
+        g_mutex_unlock(&w->lock);
+        w->on_nonfinite(&job->res, count, w->user_data);
+        g_mutex_lock(&w->lock);
+      }
+    } else if (st == ENS_OK && job->res.generation == w->generation) {
+      gst_ens_result_copy(&w->latest, &job->res, w->num_classes);
       w->has_latest = TRUE;
-      w->inferred++;
-      w->latency_sum_ms += (double)(job->res.preprocess_us + job->res.infer_us) / 1000.0;
+      w->stats.inferred++;
+      w->stats.latency_sum_ms += (double)(job->res.preprocess_us + job->res.infer_us) / 1000.0;
       if (w->on_result) {
         /* Report before marking the job done, so a sync frame's message is posted before its
          * buffer is pushed (and before EOS after a drain). The job stays in flight meanwhile,
@@ -284,11 +317,12 @@ static gpointer worker_main(gpointer data)
   return NULL;
 }
 
-gboolean ens_worker_start(EnsWorker *w, ens_model *model, guint delay_ms, gint64 fail_after,
-                          EnsResultFunc on_result, gpointer user_data, gchar **error_msg)
+gboolean gst_ens_worker_start(GstEnsWorker *w, ens_model *model, guint delay_ms, gint64 fail_after,
+                              GstEnsResultFunc on_result, GstEnsNonfiniteFunc on_nonfinite,
+                              gpointer user_data, gchar **error_msg)
 {
   const ens_model_info *info = ens_model_get_info(model);
-  ens_worker_stop(w);
+  gst_ens_worker_stop(w);
   w->model = model;
   ens_model_preprocess_params(model, &w->pp);
   w->num_classes = info->num_classes;
@@ -296,12 +330,12 @@ gboolean ens_worker_start(EnsWorker *w, ens_model *model, guint delay_ms, gint64
   w->delay_ms = delay_ms;
   w->fail_after = fail_after;
   w->on_result = on_result;
+  w->on_nonfinite = on_nonfinite;
   w->user_data = user_data;
   w->quit = FALSE;
   w->next_seq = 1;
   w->done_seq = 0;
-  w->inferred = w->replaced = 0;
-  w->latency_sum_ms = 0;
+  memset(&w->stats, 0, sizeof w->stats);
   w->ema = g_new0(gfloat, w->num_classes);
   w->ema_valid = FALSE;
   GError *gerr = NULL;
@@ -316,7 +350,7 @@ gboolean ens_worker_start(EnsWorker *w, ens_model *model, guint delay_ms, gint64
   return TRUE;
 }
 
-void ens_worker_stop(EnsWorker *w)
+void gst_ens_worker_stop(GstEnsWorker *w)
 {
   g_mutex_lock(&w->lock);
   w->quit = TRUE;
@@ -331,9 +365,7 @@ void ens_worker_stop(EnsWorker *w)
   g_clear_pointer(&w->pending, job_free);
   while (w->n_spare)
     job_free(w->spare[--w->n_spare]);
-  g_clear_pointer(&w->latest.regions, g_free);
-  g_clear_pointer(&w->latest.probs, g_free);
-  w->latest.regions_cap = w->latest.probs_cap = 0;
+  gst_ens_result_clear(&w->latest);
   w->has_latest = FALSE;
   g_clear_pointer(&w->error, g_free);
   g_clear_pointer(&w->ema, g_free);
@@ -345,7 +377,7 @@ void ens_worker_stop(EnsWorker *w)
 /* ------------------------------------------------------------------ streaming side */
 
 /* Caller holds the lock. */
-static void queue_job(EnsWorker *w, EnsJob *job)
+static void queue_job(GstEnsWorker *w, GstEnsJob *job)
 {
   job->res.seq = w->next_seq++;
   job->res.generation = w->generation;
@@ -354,7 +386,7 @@ static void queue_job(EnsWorker *w, EnsJob *job)
 }
 
 /* Caller holds the lock: the pending job is dropped (it counts as done). */
-static void drop_pending(EnsWorker *w)
+static void drop_pending(GstEnsWorker *w)
 {
   if (w->done_seq < w->pending->res.seq)
     w->done_seq = w->pending->res.seq;
@@ -362,22 +394,24 @@ static void drop_pending(EnsWorker *w)
   w->pending = NULL;
 }
 
-gboolean ens_worker_submit(EnsWorker *w, EnsJob *job)
+gboolean gst_ens_worker_submit(GstEnsWorker *w, GstEnsJob *job, guint64 *seq)
 {
   gboolean replaced = FALSE;
   g_mutex_lock(&w->lock);
   if (w->pending) {
     /* Only the newest frame matters for a live view: the older pending one is dropped. */
     drop_pending(w);
-    w->replaced++;
+    w->stats.replaced++;
     replaced = TRUE;
   }
   queue_job(w, job);
+  if (seq)
+    *seq = job->res.seq;
   g_mutex_unlock(&w->lock);
   return replaced;
 }
 
-guint64 ens_worker_run(EnsWorker *w, EnsJob *job)
+guint64 gst_ens_worker_run(GstEnsWorker *w, GstEnsJob *job)
 {
   g_mutex_lock(&w->lock);
   /* Sync mode never has two jobs queued (the mode is fixed while running). */
@@ -393,15 +427,55 @@ guint64 ens_worker_run(EnsWorker *w, EnsJob *job)
   return seq;
 }
 
-void ens_worker_drain(EnsWorker *w)
+gboolean gst_ens_worker_drain_until(GstEnsWorker *w, gint64 end_time)
 {
   g_mutex_lock(&w->lock);
   while ((w->pending || w->inflight) && !w->quit && w->thread)
-    g_cond_wait(&w->cond, &w->lock);
+    if (!g_cond_wait_until(&w->cond, &w->lock, end_time))
+      break;
+  gboolean drained = !(w->pending || w->inflight);
+  g_mutex_unlock(&w->lock);
+  return drained;
+}
+
+gboolean gst_ens_worker_wait_done(GstEnsWorker *w, guint64 seq, gint64 end_time)
+{
+  g_mutex_lock(&w->lock);
+  while (w->done_seq < seq && !w->quit && w->thread)
+    if (!g_cond_wait_until(&w->cond, &w->lock, end_time))
+      break;
+  gboolean done = w->done_seq >= seq;
+  g_mutex_unlock(&w->lock);
+  return done;
+}
+
+guint gst_ens_worker_outstanding(GstEnsWorker *w)
+{
+  g_mutex_lock(&w->lock);
+  guint n = (w->pending != NULL) + (w->inflight != NULL);
+  g_mutex_unlock(&w->lock);
+  return n;
+}
+
+gboolean gst_ens_worker_copy_latest(GstEnsWorker *w, GstEnsResult *dst)
+{
+  g_mutex_lock(&w->lock);
+  gboolean has = w->has_latest;
+  /* seqs are never reused while the thread runs: the same seq is the same result */
+  if (has && dst->seq != w->latest.seq)
+    gst_ens_result_copy(dst, &w->latest, w->num_classes);
+  g_mutex_unlock(&w->lock);
+  return has;
+}
+
+void gst_ens_worker_get_stats(GstEnsWorker *w, GstEnsWorkerStats *out)
+{
+  g_mutex_lock(&w->lock);
+  *out = w->stats;
   g_mutex_unlock(&w->lock);
 }
 
-void ens_worker_reset(EnsWorker *w)
+void gst_ens_worker_reset(GstEnsWorker *w)
 {
   g_mutex_lock(&w->lock);
   w->generation++;
@@ -412,7 +486,7 @@ void ens_worker_reset(EnsWorker *w)
   g_mutex_unlock(&w->lock);
 }
 
-void ens_worker_set_smoothing(EnsWorker *w, EnsSmoothing s, gfloat alpha)
+void gst_ens_worker_set_smoothing(GstEnsWorker *w, GstEnsSmoothing s, gfloat alpha)
 {
   g_mutex_lock(&w->lock);
   w->smoothing = s;
@@ -420,7 +494,7 @@ void ens_worker_set_smoothing(EnsWorker *w, EnsSmoothing s, gfloat alpha)
   g_mutex_unlock(&w->lock);
 }
 
-gchar *ens_worker_take_error(EnsWorker *w)
+gchar *gst_ens_worker_take_error(GstEnsWorker *w)
 {
   g_mutex_lock(&w->lock);
   gchar *e = w->error;

@@ -9,8 +9,12 @@
  *    buffer carries the most recent completed result (fresh=FALSE, with its source PTS).
  *  - sync: the worker preprocesses straight from the mapped frame while the streaming thread
  *    waits.
- * At EOS, async mode waits for the frame in flight / pending so its element message is posted
- * and the stats are final; its result cannot be attached (every buffer has been pushed).
+ * At EOS, async mode waits (bounded) for the frame in flight / pending so its element message
+ * is posted (with after-eos) and the stats are final; its result cannot be attached (every
+ * buffer has been pushed).
+ * Sync mode handles downstream QoS: a late scheduled frame skips inference and carries the last
+ * result. Async mode with max-latency lets a frame wait (bounded, declared in the LATENCY query)
+ * for its own result. Non-finite logits give no result (one warning message, then a count).
  *
  * Debug: the environment variable ENS_DEBUG_INFER_DELAY_MS (read in start) makes the worker
  * sleep that many milliseconds per inference, to test async behaviour with a slow model;
@@ -27,6 +31,8 @@
 #include <string.h>
 
 #include "gstensmeta.h"
+#include "gstensplugin.h"
+#include "gstenssize.h"
 
 GST_DEBUG_CATEGORY_STATIC(ens_classify_debug);
 #define GST_CAT_DEFAULT ens_classify_debug
@@ -36,11 +42,15 @@ GST_DEBUG_CATEGORY_STATIC(ens_classify_debug);
 #define DEFAULT_THREADS 0
 #define DEFAULT_TOP_K 5
 #define DEFAULT_THRESHOLD 0.0f
-#define DEFAULT_SMOOTHING ENS_SMOOTHING_NONE
+#define DEFAULT_SMOOTHING GST_ENS_SMOOTHING_NONE
 #define DEFAULT_SMOOTHING_ALPHA 0.3f
 #define DEFAULT_REGION GST_ENS_CLASSIFY_REGION_FULL_FRAME
 #define DEFAULT_ATTACH_ROI_META TRUE
 #define DEFAULT_POST_MESSAGES TRUE
+#define DEFAULT_MAX_LATENCY_MS 0
+#define DEFAULT_QOS TRUE
+/* EOS in async mode waits this long for the inference in flight and the pending one. */
+#define EOS_DRAIN_TIMEOUT_S 30
 #define RANDOM_PREFIX "random:"
 #define FULL_FRAME_ROI_TYPE "frame"
 #define LAYER_NAME "logits"
@@ -62,11 +72,18 @@ enum {
   PROP_OBJECT_CLASS,
   PROP_ATTACH_ROI_META,
   PROP_POST_MESSAGES,
+  PROP_MAX_LATENCY,
   PROP_FRAMES_SEEN,
   PROP_FRAMES_INFERRED,
   PROP_FRAMES_SKIPPED,
   PROP_FRAMES_REPLACED,
   PROP_MEAN_LATENCY_MS,
+  PROP_FRAMES_QOS_SKIPPED,
+  PROP_FRAMES_NONFINITE,
+  PROP_ROIS_DROPPED,
+  PROP_ROIS_CLIPPED,
+  PROP_EOS_RESULTS,
+  PROP_EOS_LOST,
 };
 
 #define VIDEO_CAPS                                                                                 \
@@ -113,8 +130,8 @@ static GType gst_ens_classify_smoothing_get_type(void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-      {ENS_SMOOTHING_NONE, "no temporal smoothing", "none"},
-      {ENS_SMOOTHING_EMA,
+      {GST_ENS_SMOOTHING_NONE, "no temporal smoothing", "none"},
+      {GST_ENS_SMOOTHING_EMA,
        "exponential moving average of the class probabilities over inferred frames (full-frame "
        "only)",
        "ema"},
@@ -169,7 +186,8 @@ static void post_engine_error(GstEnsClassify *self, const char *what, const char
   }
 }
 
-static void on_result(const EnsResult *res, gpointer user_data);
+static void on_result(const GstEnsResult *res, gpointer user_data);
+static void on_nonfinite(const GstEnsResult *res, guint64 count, gpointer user_data);
 
 static gboolean gst_ens_classify_start(GstBaseTransform *trans)
 {
@@ -182,8 +200,9 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   ens_options_init(&opt);
   opt.threads = (int)self->threads;
   opt.precision = self->precision;
-  opt.input_height = opt.input_width = (int)self->input_size;
-  EnsSmoothing smoothing = self->smoothing;
+  opt.input_height = (int)self->input_height;
+  opt.input_width = (int)self->input_width;
+  GstEnsSmoothing smoothing = self->smoothing;
   gfloat alpha = self->smoothing_alpha;
   GST_OBJECT_UNLOCK(self);
   opt.labels_path = labels;
@@ -240,18 +259,30 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   self->mode_resolved = FALSE;
   GST_OBJECT_LOCK(self);
   self->frames_seen = self->frames_skipped = 0;
+  self->qos_skipped = self->rois_dropped = self->rois_clipped = 0;
+  self->eos_delivered = self->eos_lost = 0;
   self->since_schedule = 0;
+  self->qos_earliest = GST_CLOCK_TIME_NONE;
+  self->top_k_clamped = FALSE;
+  self->model_in_use = TRUE;
+  self->at_eos = FALSE;
   GST_OBJECT_UNLOCK(self);
 
-  ens_worker_set_smoothing(&self->worker, smoothing, alpha);
+  self->num_classes = mi->num_classes;
+  self->carried.seq = 0; /* seqs restart with the worker */
+  gst_ens_worker_set_smoothing(self->worker, smoothing, alpha);
   gchar *msg = NULL;
-  if (!ens_worker_start(&self->worker, model, delay_ms, fail_after, on_result, self, &msg)) {
+  if (!gst_ens_worker_start(self->worker, model, delay_ms, fail_after, on_result, on_nonfinite,
+                            self, &msg)) {
     GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Could not start the inference thread"),
                       ("%s", msg));
     g_free(msg);
     ens_model_free(self->model);
     self->model = NULL;
     g_clear_pointer(&self->model_name, g_free);
+    GST_OBJECT_LOCK(self);
+    self->model_in_use = FALSE;
+    GST_OBJECT_UNLOCK(self);
     return FALSE;
   }
   return TRUE;
@@ -261,12 +292,15 @@ static gboolean gst_ens_classify_stop(GstBaseTransform *trans)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
   /* Joins the worker: an inference in flight finishes before the model is freed. */
-  ens_worker_stop(&self->worker);
+  gst_ens_worker_stop(self->worker);
   if (self->model) {
     ens_model_free(self->model);
     self->model = NULL;
   }
   g_clear_pointer(&self->model_name, g_free);
+  GST_OBJECT_LOCK(self);
+  self->model_in_use = FALSE;
+  GST_OBJECT_UNLOCK(self);
   return TRUE;
 }
 
@@ -341,8 +375,10 @@ static gboolean gst_ens_classify_set_caps(GstBaseTransform *trans, GstCaps *inca
   }
   self->yuv_matrix = map_matrix(&GST_VIDEO_INFO_COLORIMETRY(&info));
   self->vinfo = info;
+  gst_video_info_set_format(&self->packed, GST_VIDEO_INFO_FORMAT(&info),
+                            GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info));
   /* Results computed at the old size (and the smoothing history) no longer apply. */
-  ens_worker_reset(&self->worker);
+  gst_ens_worker_reset(self->worker);
   GST_OBJECT_LOCK(self);
   self->since_schedule = 0;
   GST_OBJECT_UNLOCK(self);
@@ -354,23 +390,116 @@ static gboolean gst_ens_classify_set_caps(GstBaseTransform *trans, GstCaps *inca
 
 static GstFlowReturn post_worker_error(GstEnsClassify *self);
 
+/* Async mode at EOS: every buffer has been pushed, but the frame in flight and the pending one
+ * are still inferred (bounded wait), so their element messages are posted and the statistics
+ * count them (eos-results); what does not finish in time is counted (eos-lost) and warned
+ * about, never dropped silently. */
+static void finish_at_eos(GstEnsClassify *self)
+{
+  GstEnsWorker *w = self->worker;
+  GstEnsWorkerStats st;
+  gst_ens_worker_get_stats(w, &st);
+  guint64 before = st.inferred + st.nonfinite;
+  guint64 outstanding = gst_ens_worker_outstanding(w);
+  if (!outstanding)
+    return;
+  GST_OBJECT_LOCK(self);
+  self->at_eos = TRUE;
+  GST_OBJECT_UNLOCK(self);
+  gboolean drained =
+      gst_ens_worker_drain_until(w, g_get_monotonic_time() + EOS_DRAIN_TIMEOUT_S * G_USEC_PER_SEC);
+  gst_ens_worker_get_stats(w, &st);
+  guint64 done = st.inferred + st.nonfinite - before;
+  GST_OBJECT_LOCK(self);
+  self->at_eos = FALSE;
+  self->eos_delivered += done;
+  if (!drained)
+    self->eos_lost += outstanding > done ? outstanding - done : 0;
+  GST_OBJECT_UNLOCK(self);
+  GST_INFO_OBJECT(self,
+                  "EOS: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                  " outstanding inferences completed after the last buffer",
+                  done, outstanding);
+  if (!drained)
+    GST_ELEMENT_WARNING(self, STREAM, FAILED,
+                        ("Inference still running %d s after end of stream; its result is lost",
+                         EOS_DRAIN_TIMEOUT_S),
+                        ("use a smaller model or mode=sync so every frame waits for its result"));
+}
+
+/* QoS events from downstream: remember the running time before which frames are late
+ * (as GstBaseTransform computes it), so late scheduled frames skip inference. The event is
+ * not handed to the base class, whose QoS handling would drop late buffers instead. */
+static gboolean gst_ens_classify_src_event(GstBaseTransform *trans, GstEvent *event)
+{
+  GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
+  if (GST_EVENT_TYPE(event) != GST_EVENT_QOS)
+    return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
+
+  GstQOSType type;
+  gdouble proportion;
+  GstClockTimeDiff diff;
+  GstClockTime timestamp;
+  gst_event_parse_qos(event, &type, &proportion, &diff, &timestamp);
+  GST_OBJECT_LOCK(self);
+  if (GST_CLOCK_TIME_IS_VALID(timestamp)) {
+    if (diff < 0 && (GstClockTime)(-diff) > timestamp)
+      self->qos_earliest = 0;
+    else
+      self->qos_earliest = timestamp + diff;
+  }
+  GST_OBJECT_UNLOCK(self);
+  GST_LOG_OBJECT(self, "QoS: timestamp %" GST_TIME_FORMAT " jitter %" G_GINT64_FORMAT " ns",
+                 GST_TIME_ARGS(timestamp), diff);
+  return gst_pad_push_event(GST_BASE_TRANSFORM_SINK_PAD(trans), event);
+}
+
+/* The latency query adds max-latency (async and auto mode): frames may be held that long
+ * waiting for their own result, so sinks schedule them that much later. */
+static gboolean gst_ens_classify_query(GstBaseTransform *trans, GstPadDirection direction,
+                                       GstQuery *query)
+{
+  GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
+  gboolean ret = GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
+  if (!ret || direction != GST_PAD_SRC || GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
+    return ret;
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency(query, &live, &min, &max);
+  GST_OBJECT_LOCK(self);
+  GstClockTime add =
+      self->mode == GST_ENS_CLASSIFY_MODE_SYNC ? 0 : self->max_latency_ms * GST_MSECOND;
+  self->upstream_latency = min;
+  GST_OBJECT_UNLOCK(self);
+  if (add) {
+    min += add;
+    if (GST_CLOCK_TIME_IS_VALID(max))
+      max += add;
+    gst_query_set_latency(query, live, min, max);
+    GST_DEBUG_OBJECT(self, "latency: min %" GST_TIME_FORMAT " (max-latency added)",
+                     GST_TIME_ARGS(min));
+  }
+  return ret;
+}
+
 static gboolean gst_ens_classify_sink_event(GstBaseTransform *trans, GstEvent *event)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_FLUSH_START:
       /* Not serialized: may arrive while a frame is in flight. The worker discards it. */
-      ens_worker_reset(&self->worker);
+      gst_ens_worker_reset(self->worker);
       break;
     case GST_EVENT_FLUSH_STOP:
-      ens_worker_reset(&self->worker);
+      gst_ens_worker_reset(self->worker);
       GST_OBJECT_LOCK(self);
       self->since_schedule = 0;
+      self->qos_earliest = GST_CLOCK_TIME_NONE;
       GST_OBJECT_UNLOCK(self);
       break;
     case GST_EVENT_EOS:
       if (self->async) {
-        ens_worker_drain(&self->worker);
+        finish_at_eos(self);
         /* an inference that failed after the last buffer is still an error of the stream */
         if (post_worker_error(self) != GST_FLOW_OK) {
           gst_event_unref(event);
@@ -386,31 +515,80 @@ static gboolean gst_ens_classify_sink_event(GstBaseTransform *trans, GstEvent *e
 
 /* ------------------------------------------------------------------ results */
 
+/* top-k may exceed the model's class count (the property allows any model): clamp it, logging
+ * that once per start. Caller holds the object lock. */
+static guint clamp_top_k(GstEnsClassify *self)
+{
+  guint k = self->top_k, n = (guint)MAX(self->num_classes, 1);
+  if (k <= n)
+    return k;
+  if (!self->top_k_clamped) {
+    self->top_k_clamped = TRUE;
+    GST_DEBUG_OBJECT(self, "top-k %u is more than the model's %u classes: using %u", k, n, n);
+  }
+  return n;
+}
+
+/* An inference whose logits were NaN or infinite (worker thread): no result is attached or
+ * posted for it. The first one is a warning message on the bus; later ones are counted in
+ * frames-nonfinite (and logged). */
+static void on_nonfinite(const GstEnsResult *res, guint64 count, gpointer user_data)
+{
+  GstEnsClassify *self = user_data;
+  if (count == 1)
+    GST_ELEMENT_WARNING(
+        self, STREAM, DECODE,
+        ("Model \"%s\" produced non-finite logits (NaN or infinity) on frame %" G_GUINT64_FORMAT
+         "; no result is attached to such frames",
+         self->model_name, res->frame),
+        ("the weights are probably corrupt or out of range (check the .safetensors file, or "
+         "re-export it); further non-finite frames are only counted in the frames-nonfinite "
+         "property"));
+  else
+    GST_WARNING_OBJECT(
+        self, "non-finite logits on frame %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " so far)",
+        res->frame, count);
+}
+
+/* The classes reported for region r of res (the element message and the meta alike): the top k,
+ * highest first, cut at threshold. Writes them to out (room for k; labels owned by the model)
+ * and returns how many. */
+static guint top_classes(GstEnsClassify *self, const GstEnsResult *res, guint r, guint k,
+                         gfloat threshold, ens_class_score *out)
+{
+  gint n = self->num_classes;
+  int got = ens_topk(self->model, res->probs + (gsize)r * n, n, (int)k, out);
+  guint kept = 0;
+  while (kept < (guint)MAX(got, 0) && out[kept].prob >= threshold)
+    kept++; /* sorted: the rest are lower */
+  return kept;
+}
+
 /* Posts the element message of one completed inference (worker thread). */
-static void on_result(const EnsResult *res, gpointer user_data)
+static void on_result(const GstEnsResult *res, gpointer user_data)
 {
   GstEnsClassify *self = user_data;
   GST_OBJECT_LOCK(self);
   gboolean post = self->post_messages;
-  guint k = self->top_k;
+  guint k = clamp_top_k(self);
   gfloat threshold = self->threshold;
+  gboolean after_eos = self->at_eos;
   GST_OBJECT_UNLOCK(self);
   if (!post)
     return;
 
-  gint n = self->worker.num_classes;
   ens_class_score *top = g_new(ens_class_score, MAX(k, 1));
   GValue results = G_VALUE_INIT;
   gst_value_list_init(&results, res->n_regions);
   GstStructure *first = NULL;
   for (guint r = 0; r < res->n_regions; r++) {
-    const EnsRegion *reg = &res->regions[r];
-    int got = ens_topk(self->model, res->probs + (gsize)r * n, n, (int)k, top);
+    const GstEnsRegion *reg = &res->regions[r];
+    guint got = top_classes(self, res, r, k, threshold, top);
     GValue labels = G_VALUE_INIT, scores = G_VALUE_INIT, ids = G_VALUE_INIT;
     gst_value_array_init(&labels, got);
     gst_value_array_init(&scores, got);
     gst_value_array_init(&ids, got);
-    for (int i = 0; i < got && top[i].prob >= threshold; i++) {
+    for (guint i = 0; i < got; i++) {
       GValue v = G_VALUE_INIT;
       g_value_init(&v, G_TYPE_STRING);
       g_value_set_string(&v, top[i].label);
@@ -450,6 +628,9 @@ static void on_result(const EnsResult *res, gpointer user_data)
     gst_structure_free(first);
   }
   gst_structure_take_value(msg, "regions", &results);
+  /* async EOS: the frame has left without this result; the message is where it goes */
+  if (after_eos)
+    gst_structure_set(msg, "after-eos", G_TYPE_BOOLEAN, TRUE, NULL);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), msg));
 }
 
@@ -466,22 +647,17 @@ static gdouble iou(const ens_rect *a, const ens_rect *b)
 
 /* Attaches the classification of one region. roi: the ROI meta of this buffer it belongs to
  * (NULL: full frame, a new ROI meta is added when attach_roi_meta). */
-static void attach_region(GstEnsClassify *self, GstBuffer *buf, const EnsResult *res, guint r,
+static void attach_region(GstEnsClassify *self, GstBuffer *buf, const GstEnsResult *res, guint r,
                           const ens_rect *box, GstVideoRegionOfInterestMeta *roi, gboolean fresh,
                           guint k, gfloat threshold, gboolean attach_roi)
 {
-  gint n = self->worker.num_classes;
   ens_class_score *top = g_new(ens_class_score, MAX(k, 1));
-  int got = ens_topk(self->model, res->probs + (gsize)r * n, n, (int)k, top);
-  GstEnsClassEntry *entries = g_new(GstEnsClassEntry, MAX(got, 1));
-  guint kept = 0;
-  for (int i = 0; i < got; i++) {
-    if (top[i].prob < threshold)
-      break; /* sorted: the rest are lower */
-    entries[kept].class_id = top[i].id;
-    entries[kept].label = (gchar *)top[i].label;
-    entries[kept].score = top[i].prob;
-    kept++;
+  guint kept = top_classes(self, res, r, k, threshold, top);
+  GstEnsClassEntry *entries = g_new(GstEnsClassEntry, MAX(kept, 1));
+  for (guint i = 0; i < kept; i++) {
+    entries[i].class_id = top[i].id;
+    entries[i].label = (gchar *)top[i].label;
+    entries[i].score = top[i].prob;
   }
 
   GstEnsClassificationMeta *m =
@@ -496,6 +672,9 @@ static void attach_region(GstEnsClassify *self, GstBuffer *buf, const EnsResult 
   m->height = box->height;
 
   m->roi_id = roi ? (gint)roi->id : -1;
+  /* box is roi clipped to this buffer's frame */
+  m->clipped = roi != NULL && (box->x != (gint)roi->x || box->y != (gint)roi->y ||
+                               box->width != (gint)roi->w || box->height != (gint)roi->h);
   if (attach_roi) {
     GstVideoRegionOfInterestMeta *target = roi;
     if (!target)
@@ -514,16 +693,14 @@ static void attach_region(GstEnsClassify *self, GstBuffer *buf, const EnsResult 
   g_free(top);
 }
 
-/* Attaches job's result to buf. fresh: buf is the frame job was computed on. Carried ROI
- * results go to this buffer's ROI of the same type that overlaps most (IoU >= 0.5). Called with
- * the worker lock held, so it must not take the object lock (set_property takes both in the
- * other order). */
-static void attach_result(GstEnsClassify *self, GstBuffer *buf, const EnsResult *res,
+/* Attaches a result to buf. fresh: buf is the frame it was computed on. Carried ROI results go
+ * to this buffer's ROI of the same type that overlaps most (IoU >= 0.5). */
+static void attach_result(GstEnsClassify *self, GstBuffer *buf, const GstEnsResult *res,
                           gboolean fresh, guint k, gfloat threshold, gboolean attach_roi)
 {
   gint fw = GST_VIDEO_INFO_WIDTH(&self->vinfo), fh = GST_VIDEO_INFO_HEIGHT(&self->vinfo);
   for (guint r = 0; r < res->n_regions; r++) {
-    const EnsRegion *reg = &res->regions[r];
+    const GstEnsRegion *reg = &res->regions[r];
     if (reg->full_frame) {
       ens_rect box = {0, 0, fw, fh};
       attach_region(self, buf, res, r, &box, NULL, fresh, k, threshold, attach_roi);
@@ -583,14 +760,15 @@ static gboolean object_class_matches(const gchar *filter, GQuark roi_type)
   return ok;
 }
 
-/* Regions to classify in buf (clipped to the frame) into out (reused across frames). */
+/* Regions to classify in buf (clipped to the frame) into out (reused across frames). Empty
+ * or off-frame ROIs are counted in *dropped, ROIs reaching outside the frame in *clipped. */
 static void collect_regions(GstEnsClassify *self, GstBuffer *buf, GstEnsClassifyRegion mode,
-                            const gchar *filter, GArray *out)
+                            const gchar *filter, GArray *out, guint *dropped, guint *clipped)
 {
   gint w = GST_VIDEO_INFO_WIDTH(&self->vinfo), h = GST_VIDEO_INFO_HEIGHT(&self->vinfo);
   g_array_set_size(out, 0);
   if (mode == GST_ENS_CLASSIFY_REGION_FULL_FRAME) {
-    EnsRegion r = {{0, 0, w, h}, TRUE, -1, 0, 0};
+    GstEnsRegion r = {{0, 0, w, h}, TRUE, -1, 0, 0, FALSE};
     g_array_append_val(out, r);
     return;
   }
@@ -603,11 +781,24 @@ static void collect_regions(GstEnsClassify *self, GstBuffer *buf, GstEnsClassify
     index++;
     if (!object_class_matches(filter, roi->roi_type))
       continue;
-    gint x0 = CLAMP((gint)roi->x, 0, w), y0 = CLAMP((gint)roi->y, 0, h);
-    gint x1 = CLAMP((gint)(roi->x + roi->w), 0, w), y1 = CLAMP((gint)(roi->y + roi->h), 0, h);
-    if (x1 <= x0 || y1 <= y0)
+    /* 64-bit: x + w of a hostile meta may overflow 32 bits */
+    gint64 rx0 = (gint)roi->x, ry0 = (gint)roi->y;
+    gint64 rx1 = rx0 + roi->w, ry1 = ry0 + roi->h;
+    gint x0 = (gint)CLAMP(rx0, 0, w), y0 = (gint)CLAMP(ry0, 0, h);
+    gint x1 = (gint)CLAMP(rx1, 0, w), y1 = (gint)CLAMP(ry1, 0, h);
+    if (x1 <= x0 || y1 <= y0) {
+      (*dropped)++;
+      GST_LOG_OBJECT(self,
+                     "ROI %d (%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT " %ux%u) is empty or "
+                     "outside the %dx%d frame: not classified",
+                     roi->id, rx0, ry0, roi->w, roi->h, w, h);
       continue;
-    EnsRegion r = {{x0, y0, x1 - x0, y1 - y0}, FALSE, roi->id, index - 1, roi->roi_type};
+    }
+    gboolean was_clipped = x0 != rx0 || y0 != ry0 || x1 != rx1 || y1 != ry1;
+    if (was_clipped)
+      (*clipped)++;
+    GstEnsRegion r = {
+        {x0, y0, x1 - x0, y1 - y0}, FALSE, roi->id, index - 1, roi->roi_type, was_clipped};
     g_array_append_val(out, r);
   }
 }
@@ -634,7 +825,7 @@ static void resolve_mode(GstEnsClassify *self)
 
 static GstFlowReturn post_worker_error(GstEnsClassify *self)
 {
-  gchar *e = ens_worker_take_error(&self->worker);
+  gchar *e = gst_ens_worker_take_error(self->worker);
   if (!e)
     return GST_FLOW_OK;
   GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Inference failed: %s", e), (NULL));
@@ -642,10 +833,35 @@ static GstFlowReturn post_worker_error(GstEnsClassify *self)
   return GST_FLOW_ERROR;
 }
 
+/* Copies the mapped frame's planes into job's own pixel buffer, laid out as GStreamer lays out
+ * an unpadded frame of these caps (self->packed), and points img at the copy. The plane
+ * geometry comes from GstVideoInfo. */
+static void copy_frame_to_job(GstEnsClassify *self, const GstVideoFrame *frame, GstEnsJob *job,
+                              ens_image *img)
+{
+  const GstVideoInfo *packed = &self->packed;
+  guint8 *dst = gst_ens_job_pixels(job, GST_VIDEO_INFO_SIZE(packed));
+  for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES(packed) && p < 3; p++) {
+    gint comp[GST_VIDEO_MAX_COMPONENTS];
+    gst_video_format_info_component(packed->finfo, p, comp);
+    gsize row_bytes = (gsize)GST_VIDEO_INFO_COMP_WIDTH(packed, comp[0]) *
+                      (gsize)GST_VIDEO_INFO_COMP_PSTRIDE(packed, comp[0]);
+    gint rows = GST_VIDEO_INFO_COMP_HEIGHT(packed, comp[0]);
+    const guint8 *s = GST_VIDEO_FRAME_PLANE_DATA(frame, p);
+    gint s_stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
+    guint8 *d = dst + GST_VIDEO_INFO_PLANE_OFFSET(packed, p);
+    gint d_stride = GST_VIDEO_INFO_PLANE_STRIDE(packed, p);
+    for (gint y = 0; y < rows; y++)
+      memcpy(d + (gsize)y * d_stride, s + (gsize)y * s_stride, row_bytes);
+    img->planes[p] = d;
+    img->strides[p] = d_stride;
+  }
+}
+
 /* Hands the scheduled frame's regions to the worker, which preprocesses and classifies them.
  * Async: the frame's pixels are copied into a recycled job (the buffer goes downstream at
  * once); sync: the job borrows the mapped frame and this waits for its result (*own_seq). */
-static GstFlowReturn submit_frame(GstEnsClassify *self, GstBuffer *buf, const EnsRegion *regions,
+static GstFlowReturn submit_frame(GstEnsClassify *self, GstBuffer *buf, const GstEnsRegion *regions,
                                   guint n, guint64 frame_index, guint64 *own_seq)
 {
   gint64 t0 = g_get_monotonic_time();
@@ -664,25 +880,94 @@ static GstFlowReturn submit_frame(GstEnsClassify *self, GstBuffer *buf, const En
   }
   img.yuv_matrix = self->yuv_matrix;
 
-  EnsJob *job = ens_worker_job_acquire(&self->worker, n);
-  memcpy(job->res.regions, regions, sizeof(EnsRegion) * n);
-  job->res.pts = GST_BUFFER_PTS(buf);
-  job->res.frame = frame_index;
-  job->res.frame_width = img.width;
-  job->res.frame_height = img.height;
+  GstEnsJob *job = gst_ens_worker_job_acquire(self->worker, n);
+  GstEnsResult *res = gst_ens_job_result(job);
+  memcpy(res->regions, regions, sizeof(GstEnsRegion) * n);
+  res->pts = GST_BUFFER_PTS(buf);
+  res->frame = frame_index;
+  res->frame_width = img.width;
+  res->frame_height = img.height;
 
   if (self->async) {
-    ens_job_copy_image(job, &img);
+    copy_frame_to_job(self, &frame, job, &img);
+    gst_ens_job_set_image(job, &img);
     gst_video_frame_unmap(&frame);
-    job->res.preprocess_us = g_get_monotonic_time() - t0; /* the copy; the worker adds its part */
-    if (ens_worker_submit(&self->worker, job))
+    res->preprocess_us = g_get_monotonic_time() - t0; /* the copy; the worker adds its part */
+    guint64 seq = 0;
+    if (gst_ens_worker_submit(self->worker, job, &seq))
       GST_LOG_OBJECT(self, "replaced a pending frame");
+    GST_OBJECT_LOCK(self);
+    /* only with max-latency does an async frame look for its own result */
+    if (self->max_latency_ms > 0)
+      *own_seq = seq;
+    GST_OBJECT_UNLOCK(self);
     return GST_FLOW_OK;
   }
-  job->img = img;
-  *own_seq = ens_worker_run(&self->worker, job);
+  gst_ens_job_set_image(job, &img);
+  *own_seq = gst_ens_worker_run(self->worker, job);
   gst_video_frame_unmap(&frame);
   return post_worker_error(self);
+}
+
+/* Sync mode: TRUE if downstream's QoS says buf is already late, so its inference is skipped
+ * (the buffer carries the last result) and a QoS message is posted, as GstBaseTransform does
+ * for the buffers it drops. */
+static gboolean qos_late(GstEnsClassify *self, GstBuffer *buf)
+{
+  GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
+  if (!gst_base_transform_is_qos_enabled(trans) || trans->segment.format != GST_FORMAT_TIME)
+    return FALSE;
+  GstClockTime ts = GST_BUFFER_PTS(buf);
+  GstClockTime rt = gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, ts);
+  GST_OBJECT_LOCK(self);
+  GstClockTime earliest = self->qos_earliest;
+  gboolean late =
+      GST_CLOCK_TIME_IS_VALID(rt) && GST_CLOCK_TIME_IS_VALID(earliest) && rt <= earliest;
+  guint64 processed = self->frames_seen, skipped = late ? ++self->qos_skipped : self->qos_skipped;
+  GST_OBJECT_UNLOCK(self);
+  if (!late)
+    return FALSE;
+  GST_DEBUG_OBJECT(self,
+                   "skipping inference: running time %" GST_TIME_FORMAT " <= %" GST_TIME_FORMAT,
+                   GST_TIME_ARGS(rt), GST_TIME_ARGS(earliest));
+  GstMessage *msg = gst_message_new_qos(
+      GST_OBJECT(self), FALSE, rt, gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, ts),
+      ts, GST_BUFFER_DURATION(buf));
+  gst_message_set_qos_values(msg, GST_CLOCK_DIFF(rt, earliest), 1.0, 1000000);
+  gst_message_set_qos_stats(msg, GST_FORMAT_BUFFERS, processed - skipped, skipped);
+  gst_element_post_message(GST_ELEMENT(self), msg);
+  return TRUE;
+}
+
+/* Async mode with max-latency: the g_get_monotonic_time() at which buf must leave, waiting for
+ * its own result. With a running clock, that is its running time + upstream latency +
+ * max-latency (the schedule declared in the LATENCY query: a frame that is already late does
+ * not wait); without one (not PLAYING, or no clock), max-latency from now. */
+static gint64 latency_deadline(GstEnsClassify *self, GstBuffer *buf, guint max_latency_ms)
+{
+  gint64 now = g_get_monotonic_time();
+  gint64 fallback = now + (gint64)max_latency_ms * 1000;
+  GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
+  if (trans->segment.format != GST_FORMAT_TIME)
+    return fallback;
+  GstClockTime rt =
+      gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+  GST_OBJECT_LOCK(self);
+  gboolean playing = GST_STATE(self) == GST_STATE_PLAYING;
+  GstClockTime upstream =
+      GST_CLOCK_TIME_IS_VALID(self->upstream_latency) ? self->upstream_latency : 0;
+  GST_OBJECT_UNLOCK(self);
+  GstClock *clock = gst_element_get_clock(GST_ELEMENT(self));
+  if (!clock || !GST_CLOCK_TIME_IS_VALID(rt) || !playing) {
+    if (clock)
+      gst_object_unref(clock);
+    return fallback;
+  }
+  GstClockTime due = gst_element_get_base_time(GST_ELEMENT(self)) + rt + upstream +
+                     (GstClockTime)max_latency_ms * GST_MSECOND;
+  GstClockTimeDiff left = GST_CLOCK_DIFF(gst_clock_get_time(clock), due);
+  gst_object_unref(clock);
+  return now + MAX(left, 0) / 1000;
 }
 
 static GstFlowReturn gst_ens_classify_transform_ip(GstBaseTransform *trans, GstBuffer *buf)
@@ -700,18 +985,28 @@ static GstFlowReturn gst_ens_classify_transform_ip(GstBaseTransform *trans, GstB
   self->since_schedule++;
   GstEnsClassifyRegion region_mode = self->region;
   gchar *filter = scheduled ? g_strdup(self->object_class) : NULL;
-  guint k = self->top_k;
+  guint k = clamp_top_k(self);
   gfloat threshold = self->threshold;
   gboolean attach_roi = self->attach_roi_meta;
+  guint max_latency_ms = self->max_latency_ms;
   GST_OBJECT_UNLOCK(self);
 
+  /* sync mode only: an async frame never waits for inference, so it is never made late by it */
+  gboolean qos_skip = scheduled && !self->async && qos_late(self, buf);
   guint n = 0;
-  if (scheduled) {
-    collect_regions(self, buf, region_mode, filter, self->regions);
+  if (scheduled && !qos_skip) {
+    guint dropped = 0, clipped = 0;
+    collect_regions(self, buf, region_mode, filter, self->regions, &dropped, &clipped);
     n = self->regions->len;
+    if (dropped || clipped) {
+      GST_OBJECT_LOCK(self);
+      self->rois_dropped += dropped;
+      self->rois_clipped += clipped;
+      GST_OBJECT_UNLOCK(self);
+    }
   }
   g_free(filter);
-  if (n == 0) {
+  if (n == 0 && !qos_skip) {
     GST_OBJECT_LOCK(self);
     self->frames_skipped++;
     GST_OBJECT_UNLOCK(self);
@@ -719,26 +1014,103 @@ static GstFlowReturn gst_ens_classify_transform_ip(GstBaseTransform *trans, GstB
 
   guint64 own_seq = 0;
   if (n > 0) {
-    ret = submit_frame(self, buf, (const EnsRegion *)self->regions->data, n, frame_index, &own_seq);
+    ret = submit_frame(self, buf, (const GstEnsRegion *)self->regions->data, n, frame_index,
+                       &own_seq);
     if (ret != GST_FLOW_OK)
       return ret;
+    /* async + max-latency: wait (bounded) for this frame's own result */
+    if (self->async && own_seq && max_latency_ms > 0 &&
+        !gst_ens_worker_wait_done(self->worker, own_seq,
+                                  latency_deadline(self, buf, max_latency_ms)))
+      GST_LOG_OBJECT(self, "frame %" G_GUINT64_FORMAT ": own result not ready in time",
+                     frame_index);
   }
 
-  g_mutex_lock(&self->worker.lock);
-  const EnsResult *latest = self->worker.has_latest ? &self->worker.latest : NULL;
-  if (latest)
-    attach_result(self, buf, latest, own_seq != 0 && latest->seq == own_seq, k, threshold,
-                  attach_roi);
-  g_mutex_unlock(&self->worker.lock);
+  const GstEnsResult *latest =
+      gst_ens_worker_copy_latest(self->worker, &self->carried) ? &self->carried : NULL;
+  gboolean fresh = latest && own_seq != 0 && latest->seq == own_seq;
+  /* A sync frame whose own inference published nothing (non-finite logits) gets no result
+   * rather than an older one passed off as its answer. */
+  gboolean own_failed = !self->async && own_seq != 0 && !fresh;
+  if (latest && !own_failed)
+    attach_result(self, buf, latest, fresh, k, threshold, attach_roi);
   return GST_FLOW_OK;
 }
 
 /* ------------------------------------------------------------------ properties */
 
+/* Properties the loaded model and worker were built from. Between start() and stop() a new
+ * value would only be read back, not used, so it is refused (hot reload of `model` would turn
+ * its case into a reload request here). */
+static gboolean fixed_while_running(guint prop_id)
+{
+  switch (prop_id) {
+    case PROP_MODEL:
+    case PROP_LABELS:
+    case PROP_INPUT_SIZE:
+    case PROP_MODE:
+    case PROP_THREADS:
+    case PROP_PRECISION:
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+/* Refuses a change of a fixed property while the model is in use; returns TRUE if refused.
+ * Takes and releases the object lock. */
+static gboolean refuse_while_running(GstEnsClassify *self, guint prop_id, GParamSpec *pspec)
+{
+  if (!fixed_while_running(prop_id))
+    return FALSE;
+  GST_OBJECT_LOCK(self);
+  gboolean in_use = self->model_in_use;
+  GstState state = GST_STATE(self);
+  GST_OBJECT_UNLOCK(self);
+  if (!in_use)
+    return FALSE;
+  GST_WARNING_OBJECT(self,
+                     "property \"%s\" can only be changed in the NULL or READY state, not %s: "
+                     "change ignored, the value in use is kept",
+                     pspec->name, gst_element_state_get_name(state));
+  g_warning("%s: property \"%s\" can only be changed in the NULL or READY state, not %s; the "
+            "change is ignored and the value in use is kept (set it before starting the "
+            "pipeline, or set the element to READY first)",
+            GST_ELEMENT_NAME(self), pspec->name, gst_element_state_get_name(state));
+  return TRUE;
+}
+
 static void gst_ens_classify_set_property(GObject *object, guint prop_id, const GValue *value,
                                           GParamSpec *pspec)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
+  if (refuse_while_running(self, prop_id, pspec))
+    return;
+  if (prop_id == PROP_INPUT_SIZE) {
+    const gchar *str = g_value_get_string(value);
+    guint h, w;
+    if (!gst_ens_parse_input_size(str, &h, &w)) {
+      g_warning("%s: invalid input-size \"%s\": expected H or HxW (1..%d), or 0 for the model's "
+                "size; keeping the current value",
+                GST_ELEMENT_NAME(self), str, GST_ENS_MAX_INPUT_SIDE);
+      return;
+    }
+    GST_OBJECT_LOCK(self);
+    self->input_height = h;
+    self->input_width = w;
+    GST_OBJECT_UNLOCK(self);
+    return;
+  }
+  if (prop_id == PROP_MAX_LATENCY) {
+    GST_OBJECT_LOCK(self);
+    gboolean changed = self->max_latency_ms != g_value_get_uint(value);
+    self->max_latency_ms = g_value_get_uint(value);
+    GST_OBJECT_UNLOCK(self);
+    /* the declared latency changes: have the pipeline query it again */
+    if (changed)
+      gst_element_post_message(GST_ELEMENT(self), gst_message_new_latency(GST_OBJECT(self)));
+    return;
+  }
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
     case PROP_MODEL:
@@ -748,9 +1120,6 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
     case PROP_LABELS:
       g_free(self->labels_path);
       self->labels_path = g_value_dup_string(value);
-      break;
-    case PROP_INPUT_SIZE:
-      self->input_size = g_value_get_uint(value);
       break;
     case PROP_INTERVAL:
       self->interval = g_value_get_uint(value);
@@ -772,11 +1141,11 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
       break;
     case PROP_SMOOTHING:
       self->smoothing = g_value_get_enum(value);
-      ens_worker_set_smoothing(&self->worker, self->smoothing, self->smoothing_alpha);
+      gst_ens_worker_set_smoothing(self->worker, self->smoothing, self->smoothing_alpha);
       break;
     case PROP_SMOOTHING_ALPHA:
       self->smoothing_alpha = g_value_get_float(value);
-      ens_worker_set_smoothing(&self->worker, self->smoothing, self->smoothing_alpha);
+      gst_ens_worker_set_smoothing(self->worker, self->smoothing, self->smoothing_alpha);
       break;
     case PROP_REGION:
       self->region = g_value_get_enum(value);
@@ -791,6 +1160,7 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
     case PROP_POST_MESSAGES:
       self->post_messages = g_value_get_boolean(value);
       break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -802,22 +1172,23 @@ static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue
                                           GParamSpec *pspec)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
-  EnsWorker *w = &self->worker;
+  GstEnsWorkerStats st;
   switch (prop_id) {
     case PROP_FRAMES_INFERRED:
-      g_mutex_lock(&w->lock);
-      g_value_set_uint64(value, w->inferred);
-      g_mutex_unlock(&w->lock);
+      gst_ens_worker_get_stats(self->worker, &st);
+      g_value_set_uint64(value, st.inferred);
       return;
     case PROP_FRAMES_REPLACED:
-      g_mutex_lock(&w->lock);
-      g_value_set_uint64(value, w->replaced);
-      g_mutex_unlock(&w->lock);
+      gst_ens_worker_get_stats(self->worker, &st);
+      g_value_set_uint64(value, st.replaced);
       return;
     case PROP_MEAN_LATENCY_MS:
-      g_mutex_lock(&w->lock);
-      g_value_set_double(value, w->inferred ? w->latency_sum_ms / (gdouble)w->inferred : 0.0);
-      g_mutex_unlock(&w->lock);
+      gst_ens_worker_get_stats(self->worker, &st);
+      g_value_set_double(value, st.inferred ? st.latency_sum_ms / (gdouble)st.inferred : 0.0);
+      return;
+    case PROP_FRAMES_NONFINITE:
+      gst_ens_worker_get_stats(self->worker, &st);
+      g_value_set_uint64(value, st.nonfinite);
       return;
     default:
       break;
@@ -831,7 +1202,7 @@ static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue
       g_value_set_string(value, self->labels_path);
       break;
     case PROP_INPUT_SIZE:
-      g_value_set_uint(value, self->input_size);
+      g_value_take_string(value, gst_ens_format_input_size(self->input_height, self->input_width));
       break;
     case PROP_INTERVAL:
       g_value_set_uint(value, self->interval);
@@ -875,6 +1246,24 @@ static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue
     case PROP_FRAMES_SKIPPED:
       g_value_set_uint64(value, self->frames_skipped);
       break;
+    case PROP_MAX_LATENCY:
+      g_value_set_uint(value, self->max_latency_ms);
+      break;
+    case PROP_FRAMES_QOS_SKIPPED:
+      g_value_set_uint64(value, self->qos_skipped);
+      break;
+    case PROP_ROIS_DROPPED:
+      g_value_set_uint64(value, self->rois_dropped);
+      break;
+    case PROP_ROIS_CLIPPED:
+      g_value_set_uint64(value, self->rois_clipped);
+      break;
+    case PROP_EOS_RESULTS:
+      g_value_set_uint64(value, self->eos_delivered);
+      break;
+    case PROP_EOS_LOST:
+      g_value_set_uint64(value, self->eos_lost);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -885,7 +1274,8 @@ static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue
 static void gst_ens_classify_finalize(GObject *object)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
-  ens_worker_clear(&self->worker);
+  gst_ens_worker_free(self->worker);
+  gst_ens_result_clear(&self->carried);
   g_array_unref(self->regions);
   if (self->model)
     ens_model_free(self->model);
@@ -930,9 +1320,10 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
                           NULL, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_INPUT_SIZE,
-      g_param_spec_uint("input-size", "Input size",
-                        "Network input (crop) size in pixels, 0 = the variant's pretrained size", 0,
-                        4096, 0, rw_ready));
+      g_param_spec_string("input-size", "Input size",
+                          "Network input (crop) size in pixels: H (square) or HxW like "
+                          "ens-classify --input-size; 0 = the variant's pretrained size",
+                          "0", rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_INTERVAL,
       g_param_spec_uint("inference-interval", "Inference interval",
@@ -954,8 +1345,10 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
                         GST_TYPE_ENS_CLASSIFY_PRECISION, ENS_PRECISION_F32, rw_ready));
   g_object_class_install_property(gobject_class, PROP_TOP_K,
                                   g_param_spec_uint("top-k", "Top k",
-                                                    "Number of best classes attached per region", 1,
-                                                    1000, DEFAULT_TOP_K, rw_playing));
+                                                    "Number of best classes attached per region "
+                                                    "(at most the model's class count: larger "
+                                                    "values are clamped to it)",
+                                                    1, G_MAXINT, DEFAULT_TOP_K, rw_playing));
   g_object_class_install_property(
       gobject_class, PROP_THRESHOLD,
       g_param_spec_float("threshold", "Threshold",
@@ -996,6 +1389,13 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
                            "Post an element message \"ens-classification\" (timestamp, frame, "
                            "model, labels, scores, class-ids, regions) per inferred frame",
                            DEFAULT_POST_MESSAGES, rw_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_LATENCY,
+      g_param_spec_uint("max-latency", "Max latency (ms)",
+                        "Async mode: a scheduled frame waits up to this long for its own result "
+                        "(fresh) before it passes with the last completed one; added to the "
+                        "LATENCY query so sinks show every frame that much later. 0 = never wait",
+                        0, 60000, DEFAULT_MAX_LATENCY_MS, rw_playing));
   g_object_class_install_property(gobject_class, PROP_FRAMES_SEEN,
                                   g_param_spec_uint64("frames-seen", "Frames seen",
                                                       "Buffers received since start", 0,
@@ -1023,11 +1423,48 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
                           "Mean preprocessing + inference time per inferred frame", 0.0,
                           G_MAXDOUBLE, 0.0, ro));
 
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMES_QOS_SKIPPED,
+      g_param_spec_uint64("frames-qos-skipped", "Frames skipped for QoS",
+                          "Sync mode with qos=true: scheduled frames not inferred because "
+                          "downstream reported them late (they carry the last result)",
+                          0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_FRAMES_NONFINITE,
+      g_param_spec_uint64("frames-nonfinite", "Frames with non-finite logits",
+                          "Inferences whose logits were NaN or infinite: no result attached or "
+                          "posted (the first one posts a warning message)",
+                          0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_ROIS_DROPPED,
+      g_param_spec_uint64("rois-dropped", "ROIs dropped",
+                          "roi-list: ROIs not classified because they are empty or entirely "
+                          "outside the frame",
+                          0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_ROIS_CLIPPED,
+      g_param_spec_uint64("rois-clipped", "ROIs clipped",
+                          "roi-list: ROIs reaching outside the frame, classified clipped to it "
+                          "(their meta has clipped=TRUE)",
+                          0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_EOS_RESULTS,
+      g_param_spec_uint64("eos-results", "Results after the last buffer",
+                          "Async mode: inferences completed at EOS after their frame had left "
+                          "(delivered as ens-classification messages only)",
+                          0, G_MAXUINT64, 0, ro));
+  g_object_class_install_property(
+      gobject_class, PROP_EOS_LOST,
+      g_param_spec_uint64("eos-lost", "Inferences lost at EOS",
+                          "Async mode: inferences still unfinished when the bounded wait at EOS "
+                          "gave up (a warning message says so)",
+                          0, G_MAXUINT64, 0, ro));
+
   gst_element_class_set_static_metadata(
       element_class, "EfficientNet classifier", "Filter/Analyzer/Video",
       "Classifies video frames or regions of interest with timm's Noisy Student EfficientNet "
       "(libens) and attaches GstEnsClassificationMeta and GstVideoRegionOfInterestMeta params",
-      "ens developers");
+      GST_ENS_AUTHOR);
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
 
@@ -1035,6 +1472,8 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_ens_classify_stop);
   trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_ens_classify_set_caps);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_ens_classify_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR(gst_ens_classify_src_event);
+  trans_class->query = GST_DEBUG_FUNCPTR(gst_ens_classify_query);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_ens_classify_transform_ip);
 
   gst_type_mark_as_plugin_api(GST_TYPE_ENS_CLASSIFY_MODE, 0);
@@ -1055,9 +1494,14 @@ static void gst_ens_classify_init(GstEnsClassify *self)
   self->region = DEFAULT_REGION;
   self->attach_roi_meta = DEFAULT_ATTACH_ROI_META;
   self->post_messages = DEFAULT_POST_MESSAGES;
-  self->regions = g_array_new(FALSE, TRUE, sizeof(EnsRegion));
-  ens_worker_init(&self->worker);
-  ens_worker_set_smoothing(&self->worker, self->smoothing, self->smoothing_alpha);
+  self->max_latency_ms = DEFAULT_MAX_LATENCY_MS;
+  self->qos_earliest = GST_CLOCK_TIME_NONE;
+  self->upstream_latency = GST_CLOCK_TIME_NONE;
+  self->regions = g_array_new(FALSE, TRUE, sizeof(GstEnsRegion));
+  self->worker = gst_ens_worker_new();
+  gst_ens_worker_set_smoothing(self->worker, self->smoothing, self->smoothing_alpha);
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
   gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), FALSE);
+  /* late sync frames skip inference (see qos_late); the qos property turns that off */
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), DEFAULT_QOS);
 }

@@ -31,34 +31,50 @@ struct _GstEnsClassify {
   /* properties, under the object lock */
   gchar *model_path;
   gchar *labels_path;
-  guint input_size;
+  guint input_height, input_width; /* 0x0 = the variant's pretrained size */
   guint interval;
   GstEnsClassifyMode mode;
   guint threads;
   ens_precision precision;
   guint top_k;
   gfloat threshold;
-  EnsSmoothing smoothing;
+  GstEnsSmoothing smoothing;
   gfloat smoothing_alpha;
   GstEnsClassifyRegion region;
   gchar *object_class;
   gboolean attach_roi_meta;
   gboolean post_messages;
+  guint max_latency_ms; /* async: how long a scheduled frame may wait for its own result */
 
   /* stats, under the object lock (inferred / replaced / latency live in the worker) */
   guint64 frames_seen, frames_skipped;
+  guint64 qos_skipped;   /* scheduled frames not inferred because downstream reported lateness */
+  guint64 rois_dropped;  /* ROIs not classified: empty or entirely outside the frame */
+  guint64 rois_clipped;  /* ROIs classified clipped to the frame */
+  guint64 eos_delivered; /* async: results completed after the last buffer, posted at EOS */
+  guint64 eos_lost;      /* async: inferences still unfinished when the EOS wait gave up */
+
+  /* under the object lock */
+  gboolean model_in_use;         /* between start() and stop(): model-defining properties fixed */
+  GstClockTime qos_earliest;     /* running time before which a frame is late (QoS), or NONE */
+  GstClockTime upstream_latency; /* min latency upstream of us (last LATENCY query) */
+  gboolean top_k_clamped;        /* the clamp of top-k to the class count was logged */
+  gboolean at_eos;               /* async EOS wait: results posted now have no buffer to go to */
 
   /* state between start() and stop(), streaming thread */
   ens_model *model;
   gchar *model_name;
   GstVideoInfo vinfo;
+  GstVideoInfo packed; /* vinfo's format and size without padding: the layout of async copies */
   ens_pixel_format pixel_format;
   ens_yuv_matrix yuv_matrix;
   gboolean async;
   gboolean mode_resolved;
   guint64 since_schedule; /* frames since the schedule (re)started; under the object lock */
-  GArray *regions;        /* of EnsRegion: the scheduled frame's, reused across frames */
-  EnsWorker worker;
+  GArray *regions;        /* of GstEnsRegion: the scheduled frame's, reused across frames */
+  GstEnsWorker *worker;
+  gint num_classes;     /* of the loaded model */
+  GstEnsResult carried; /* streaming thread: copy of the latest result, attached to buffers */
 };
 
 GST_ELEMENT_REGISTER_DECLARE(ensclassify);

@@ -31,6 +31,7 @@ static gboolean meta_init(GstMeta *meta, gpointer params, GstBuffer *buffer)
   m->x = m->y = m->width = m->height = 0;
   m->n_entries = 0;
   m->entries = NULL;
+  m->clipped = FALSE;
   return TRUE;
 }
 
@@ -58,6 +59,7 @@ static void copy_fields(GstEnsClassificationMeta *dst, const GstEnsClassificatio
   dst->y = src->y;
   dst->width = src->width;
   dst->height = src->height;
+  dst->clipped = src->clipped;
 }
 
 /* A copy of src (entries and fields) added to dest, or NULL. */

@@ -40,6 +40,10 @@ typedef struct {
 
   guint n_entries;
   GstEnsClassEntry *entries; /* highest score first */
+
+  /* TRUE when the ROI reached outside the frame and was classified clipped to it (x, y,
+   * width, height are the clipped box); always FALSE for full-frame results. */
+  gboolean clipped;
 } GstEnsClassificationMeta;
 
 GType gst_ens_classification_meta_api_get_type(void);

@@ -26,6 +26,7 @@
 #include <pango/pangocairo.h>
 
 #include "gstensmeta.h"
+#include "gstensplugin.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_ens_overlay_debug);
 #define GST_CAT_DEFAULT gst_ens_overlay_debug
@@ -42,6 +43,11 @@ GST_DEBUG_CATEGORY_STATIC(gst_ens_overlay_debug);
 
 /* Frame width the font size refers to when auto-resize is on (as textoverlay does). */
 #define REFERENCE_WIDTH 640.0
+/* auto-resize never scales text below this many pixels: smaller is not legible. */
+#define MIN_AUTO_FONT_PX 9
+/* The banner strip takes at most this fraction of the frame height (longer text is wrapped,
+ * then ellipsized), so it never hides the picture. */
+#define MAX_BANNER_FRACTION 3
 
 enum {
   PROP_0,
@@ -244,14 +250,19 @@ static GstVideoOverlayRectangle *solid_rectangle(gint x, gint y, gint w, gint h,
   return rectangle_from_surface(s, x, y);
 }
 
-/* Lays out text with the font; width > 0 wraps and centres it in that many pixels. */
-static void layout_text(GstEnsOverlay *self, const gchar *text, const PangoFontDescription *font,
-                        gint width, gint tab_px, PangoRectangle *logical)
+/* Lays out text with the font; width > 0 wraps and centres it in that many pixels;
+ * max_height > 0 ellipsizes the wrapped text to fit that many pixels. */
+static void layout_text_full(GstEnsOverlay *self, const gchar *text,
+                             const PangoFontDescription *font, gint width, gint max_height,
+                             gint tab_px, PangoRectangle *logical)
 {
   PangoLayout *layout = self->layout;
 
   pango_layout_set_font_description(layout, font);
   pango_layout_set_width(layout, width > 0 ? width * PANGO_SCALE : -1);
+  /* A positive height limits the wrapped lines; -1 = one paragraph line per wrap, no limit. */
+  pango_layout_set_height(layout, max_height > 0 ? max_height * PANGO_SCALE : -1);
+  pango_layout_set_ellipsize(layout, max_height > 0 ? PANGO_ELLIPSIZE_END : PANGO_ELLIPSIZE_NONE);
   pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
   pango_layout_set_alignment(layout, width > 0 ? PANGO_ALIGN_CENTER : PANGO_ALIGN_LEFT);
   if (tab_px > 0) {
@@ -263,6 +274,12 @@ static void layout_text(GstEnsOverlay *self, const gchar *text, const PangoFontD
   }
   pango_layout_set_text(layout, text, -1);
   pango_layout_get_pixel_extents(layout, NULL, logical);
+}
+
+static void layout_text(GstEnsOverlay *self, const gchar *text, const PangoFontDescription *font,
+                        gint width, gint tab_px, PangoRectangle *logical)
+{
+  layout_text_full(self, text, font, width, 0, tab_px, logical);
 }
 
 /* Renders text on a background into a new surface of exactly (w, h), text at (pad, pad). */
@@ -350,7 +367,8 @@ static void draw_roi(GstEnsOverlay *self, const SceneItem *it, const Settings *s
   add_rect(comp, rectangle_from_surface(s, tx, ty));
 }
 
-/* A strip across the frame with the banner text centred (wrapped if too long). */
+/* A strip across the frame with the banner text centred (wrapped, then ellipsized if too long:
+ * at most 1 / MAX_BANNER_FRACTION of the frame height). */
 static void draw_banner(GstEnsOverlay *self, const Settings *st, const PangoFontDescription *base,
                         gint fw, gint fh, gint pad, GstVideoOverlayComposition **comp)
 {
@@ -363,8 +381,11 @@ static void draw_banner(GstEnsOverlay *self, const Settings *st, const PangoFont
 
   pango_font_description_set_weight(font, PANGO_WEIGHT_BOLD);
   pango_font_description_set_size(font, pango_font_description_get_size(base) * 5 / 4);
-  layout_text(self, st->banner, font, MAX(fw - 2 * pad, 1), 0, &logical);
-  h = MIN(logical.height + 2 * pad, fh);
+  gint max_h = MAX(fh / MAX_BANNER_FRACTION, 1);
+  layout_text_full(self, st->banner, font, MAX(fw - 2 * pad, 1), MAX(max_h - 2 * pad, 1), 0,
+                   &logical);
+  /* even one line may be taller than the cap on a tiny frame: the strip is cut, not grown */
+  h = MIN(logical.height + 2 * pad, max_h);
   y = panel_at_top ? fh - h : 0;
   /* Pango centres each line inside the wrap width itself. */
   logical.x = 0;
@@ -387,10 +408,16 @@ static GstVideoOverlayComposition *build_composition(GstEnsOverlay *self, const 
     double scale = fw / REFERENCE_WIDTH;
     gint size = pango_font_description_get_size(font);
     gint scaled = (gint)lround(size * scale);
-    if (pango_font_description_get_size_is_absolute(font))
-      pango_font_description_set_absolute_size(font, MAX(scaled, PANGO_SCALE));
+    gboolean absolute = pango_font_description_get_size_is_absolute(font);
+    /* the legibility floor, in the description's unit (pixels, or points at 96 dpi) */
+    gint min_size =
+        absolute ? MIN_AUTO_FONT_PX * PANGO_SCALE : MIN_AUTO_FONT_PX * PANGO_SCALE * 72 / 96;
+    if (scaled < min_size)
+      GST_LOG_OBJECT(self, "auto-resize: font held at the %d px minimum", MIN_AUTO_FONT_PX);
+    if (absolute)
+      pango_font_description_set_absolute_size(font, MAX(scaled, min_size));
     else
-      pango_font_description_set_size(font, MAX(scaled, PANGO_SCALE));
+      pango_font_description_set_size(font, MAX(scaled, min_size));
   }
   /* Spacing follows the font size (points at 96 dpi, as Pango's cairo font map uses). */
   size_px = pango_font_description_get_size(font) / PANGO_SCALE;
@@ -609,7 +636,8 @@ static void gst_ens_overlay_class_init(GstEnsOverlayClass *klass)
   g_object_class_install_property(
       gobject_class, PROP_AUTO_RESIZE,
       g_param_spec_boolean("auto-resize", "Auto resize",
-                           "Scale the font with the frame width (the size is for 640 pixels)",
+                           "Scale the font with the frame width (the size is for 640 pixels), "
+                           "never below " G_STRINGIFY(MIN_AUTO_FONT_PX) " pixels",
                            DEFAULT_AUTO_RESIZE, rw));
   g_object_class_install_property(gobject_class, PROP_TEXT_COLOR,
                                   g_param_spec_uint("text-color", "Text colour",
@@ -641,12 +669,14 @@ static void gst_ens_overlay_class_init(GstEnsOverlayClass *klass)
   g_object_class_install_property(
       gobject_class, PROP_BANNER,
       g_param_spec_string("banner", "Banner",
-                          "Text drawn in a strip across the frame (e.g. a warning); empty = none",
+                          "Text drawn in a strip across the frame (e.g. a warning); empty = none. "
+                          "Long text is wrapped, then ellipsized: the strip takes at most a third "
+                          "of the frame height",
                           NULL, rw));
 
   gst_element_class_set_static_metadata(
       element_class, "ens result overlay", "Filter/Effect/Video",
-      "Draws ens classification results (top-k labels, region boxes) on the video", "ens project");
+      "Draws ens classification results (top-k labels, region boxes) on the video", GST_ENS_AUTHOR);
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
 

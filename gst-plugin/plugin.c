@@ -11,6 +11,7 @@
 #ifdef ENS_HAVE_MQTT
 #include "gstensmqtt.h"
 #endif
+#include "gstensplugin.h"
 
 static gboolean plugin_init(GstPlugin *plugin)
 {
@@ -31,7 +32,6 @@ static gboolean plugin_init(GstPlugin *plugin)
 #define ENS_VERSION "0.1.0"
 #endif
 
-/* No public home page yet: gst-template's placeholder for the origin URL. */
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, ens,
                   "EfficientNet (timm Noisy Student) video classification", plugin_init,
-                  ENS_VERSION, "LGPL", "ens", "Unknown package origin")
+                  ENS_VERSION, "LGPL", "ens", GST_ENS_ORIGIN)

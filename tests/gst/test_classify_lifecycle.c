@@ -63,7 +63,7 @@ GST_START_TEST(test_state_cycles)
   char *weights = ens_test_weights("b0", "--num-classes 2", "b0_nc2");
   GstElement *e = gst_element_factory_make("ensclassify", NULL);
   fail_unless(e != NULL);
-  g_object_set(e, "model", weights, "input-size", TEST_INPUT_SIZE, "threads", 1, NULL);
+  g_object_set(e, "model", weights, "input-size", G_STRINGIFY(TEST_INPUT_SIZE), "threads", 1, NULL);
   free(weights);
   for (int i = 0; i < 200; i++) {
     fail_unless(gst_element_set_state(e, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE);
