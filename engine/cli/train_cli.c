@@ -141,8 +141,7 @@ static int parse_double(const char *cmd, const char *name, const char *arg, doub
   return 1;
 }
 
-static int parse_int(const char *cmd, const char *name, const char *arg, int lo, int hi,
-                     int *out)
+static int parse_int(const char *cmd, const char *name, const char *arg, int lo, int hi, int *out)
 {
   if (ens_cli_parse_int(arg, lo, hi, out))
     return 1;
@@ -167,115 +166,115 @@ int ens_train_cli_option(ens_train_cli *c, int opt, const char *arg, const char 
   int i;
   double d;
   switch (opt) {
-  case O_DATA:
-    c->data.data = arg;
-    return 1;
-  case O_LABELS:
-    c->data.labels = arg;
-    return 1;
-  case O_VAL_DATA:
-    c->data.val_data = arg;
-    return 1;
-  case O_VAL_LABELS:
-    c->data.val_labels = arg;
-    return 1;
-  case O_VAL_SPLIT:
-    return parse_double(cmd, "val-split", arg, 0.0, 0.9, &c->data.val_split);
-  case O_SUBSET:
-    c->data.subset = arg;
-    return 1;
-  case O_INPUT_SIZE:
-    return parse_int(cmd, "input-size", arg, 8, 1024, &c->data.input_size);
-  case O_SKIP_BAD:
-    c->data.skip_bad = 1;
-    return 1;
-  case O_EPOCHS:
-    return parse_int(cmd, "epochs", arg, 1, 100000, &r->epochs);
-  case O_BATCH:
-    return parse_int(cmd, "batch", arg, 1, 4096, &c->batch);
-  case O_OPT: {
-    ens_optim_kind k;
-    if (!strcmp(arg, "rmsproptf"))
-      k = ENS_OPTIM_RMSPROP_TF;
-    else if (!strcmp(arg, "sgd"))
-      k = ENS_OPTIM_SGD;
-    else if (!strcmp(arg, "adamw"))
-      k = ENS_OPTIM_ADAMW;
-    else {
-      fprintf(stderr, "ens-train %s: --opt must be rmsproptf, sgd or adamw (got '%s')\n", cmd,
-              arg);
-      return 0;
+    case O_DATA:
+      c->data.data = arg;
+      return 1;
+    case O_LABELS:
+      c->data.labels = arg;
+      return 1;
+    case O_VAL_DATA:
+      c->data.val_data = arg;
+      return 1;
+    case O_VAL_LABELS:
+      c->data.val_labels = arg;
+      return 1;
+    case O_VAL_SPLIT:
+      return parse_double(cmd, "val-split", arg, 0.0, 0.9, &c->data.val_split);
+    case O_SUBSET:
+      c->data.subset = arg;
+      return 1;
+    case O_INPUT_SIZE:
+      return parse_int(cmd, "input-size", arg, 8, 1024, &c->data.input_size);
+    case O_SKIP_BAD:
+      c->data.skip_bad = 1;
+      return 1;
+    case O_EPOCHS:
+      return parse_int(cmd, "epochs", arg, 1, 100000, &r->epochs);
+    case O_BATCH:
+      return parse_int(cmd, "batch", arg, 1, 4096, &c->batch);
+    case O_OPT: {
+      ens_optim_kind k;
+      if (!strcmp(arg, "rmsproptf"))
+        k = ENS_OPTIM_RMSPROP_TF;
+      else if (!strcmp(arg, "sgd"))
+        k = ENS_OPTIM_SGD;
+      else if (!strcmp(arg, "adamw"))
+        k = ENS_OPTIM_ADAMW;
+      else {
+        fprintf(stderr, "ens-train %s: --opt must be rmsproptf, sgd or adamw (got '%s')\n", cmd,
+                arg);
+        return 0;
+      }
+      /* the optimizer's own defaults, keeping the lr / wd already chosen */
+      double lr = r->optim.lr, wd = r->optim.weight_decay;
+      r->optim = ens_optim_config_default(k);
+      r->optim.lr = lr;
+      r->optim.weight_decay = wd;
+      r->optim.exclude_no_weight_decay = 1;
+      if (k == ENS_OPTIM_RMSPROP_TF) {
+        r->optim.alpha = 0.9;
+        r->optim.eps = 1e-3;
+        r->optim.momentum = 0.9;
+      } else if (k == ENS_OPTIM_SGD) {
+        r->optim.momentum = 0.9;
+        r->optim.nesterov = 1;
+      }
+      return 1;
     }
-    /* the optimizer's own defaults, keeping the lr / wd already chosen */
-    double lr = r->optim.lr, wd = r->optim.weight_decay;
-    r->optim = ens_optim_config_default(k);
-    r->optim.lr = lr;
-    r->optim.weight_decay = wd;
-    r->optim.exclude_no_weight_decay = 1;
-    if (k == ENS_OPTIM_RMSPROP_TF) {
-      r->optim.alpha = 0.9;
-      r->optim.eps = 1e-3;
-      r->optim.momentum = 0.9;
-    } else if (k == ENS_OPTIM_SGD) {
-      r->optim.momentum = 0.9;
-      r->optim.nesterov = 1;
-    }
-    return 1;
-  }
-  case O_LR:
-    return parse_double(cmd, "lr", arg, 0.0, 10.0, &r->optim.lr);
-  case O_WD:
-    return parse_double(cmd, "wd", arg, 0.0, 1.0, &r->optim.weight_decay);
-  case O_MOMENTUM:
-    return parse_double(cmd, "momentum", arg, 0.0, 0.999, &r->optim.momentum);
-  case O_WARMUP_EPOCHS:
-    return parse_double(cmd, "warmup-epochs", arg, 0.0, 1000.0, &r->warmup_epochs);
-  case O_WARMUP_LR:
-    return parse_double(cmd, "warmup-lr", arg, 0.0, 10.0, &r->warmup_lr);
-  case O_MIN_LR:
-    return parse_double(cmd, "min-lr", arg, 0.0, 10.0, &r->min_lr);
-  case O_SMOOTHING:
-    return parse_float(cmd, "smoothing", arg, 0.0, 0.99, &r->smoothing);
-  case O_HFLIP:
-    return parse_float(cmd, "hflip", arg, 0.0, 1.0, &c->hflip);
-  case O_CROP_PADDING:
-    return parse_int(cmd, "crop-padding", arg, 0, 256, &c->crop_padding);
-  case O_RANDAUGMENT:
-    c->randaugment = arg;
-    return 1;
-  case O_DROP:
-    return parse_float(cmd, "drop", arg, 0.0, 0.95, &r->drop_rate);
-  case O_DROP_PATH:
-    return parse_float(cmd, "drop-path", arg, 0.0, 0.95, &r->drop_path_rate);
-  case O_EMA:
-    return parse_double(cmd, "ema", arg, 0.0, 0.999999, &r->ema_decay);
-  case O_EVAL_EMA:
-    r->eval_ema = 1;
-    return 1;
-  case O_SEED:
-    if (!parse_double(cmd, "seed", arg, 0, 9007199254740991.0, &d))
+    case O_LR:
+      return parse_double(cmd, "lr", arg, 0.0, 10.0, &r->optim.lr);
+    case O_WD:
+      return parse_double(cmd, "wd", arg, 0.0, 1.0, &r->optim.weight_decay);
+    case O_MOMENTUM:
+      return parse_double(cmd, "momentum", arg, 0.0, 0.999, &r->optim.momentum);
+    case O_WARMUP_EPOCHS:
+      return parse_double(cmd, "warmup-epochs", arg, 0.0, 1000.0, &r->warmup_epochs);
+    case O_WARMUP_LR:
+      return parse_double(cmd, "warmup-lr", arg, 0.0, 10.0, &r->warmup_lr);
+    case O_MIN_LR:
+      return parse_double(cmd, "min-lr", arg, 0.0, 10.0, &r->min_lr);
+    case O_SMOOTHING:
+      return parse_float(cmd, "smoothing", arg, 0.0, 0.99, &r->smoothing);
+    case O_HFLIP:
+      return parse_float(cmd, "hflip", arg, 0.0, 1.0, &c->hflip);
+    case O_CROP_PADDING:
+      return parse_int(cmd, "crop-padding", arg, 0, 256, &c->crop_padding);
+    case O_RANDAUGMENT:
+      c->randaugment = arg;
+      return 1;
+    case O_DROP:
+      return parse_float(cmd, "drop", arg, 0.0, 0.95, &r->drop_rate);
+    case O_DROP_PATH:
+      return parse_float(cmd, "drop-path", arg, 0.0, 0.95, &r->drop_path_rate);
+    case O_EMA:
+      return parse_double(cmd, "ema", arg, 0.0, 0.999999, &r->ema_decay);
+    case O_EVAL_EMA:
+      r->eval_ema = 1;
+      return 1;
+    case O_SEED:
+      if (!parse_double(cmd, "seed", arg, 0, 9007199254740991.0, &d))
+        return 0;
+      r->seed = (uint64_t)d;
+      c->data.seed = r->seed;
+      return 1;
+    case O_THREADS:
+      if (!parse_int(cmd, "threads", arg, 0, 256, &i))
+        return 0;
+      c->threads = i;
+      return 1;
+    case O_LOG:
+      c->log_path = arg;
+      return 1;
+    case O_NO_PROGRESS:
+      c->progress = 0;
+      return 1;
+    case O_LIMIT:
+      return parse_int(cmd, "limit", arg, 1, 1 << 30, &c->data.limit);
+    case O_VAL_LIMIT:
+      return parse_int(cmd, "val-limit", arg, 1, 1 << 30, &c->data.val_limit);
+    default:
+      fprintf(stderr, "ens-train %s: unknown option (see --help)\n", cmd);
       return 0;
-    r->seed = (uint64_t)d;
-    c->data.seed = r->seed;
-    return 1;
-  case O_THREADS:
-    if (!parse_int(cmd, "threads", arg, 0, 256, &i))
-      return 0;
-    c->threads = i;
-    return 1;
-  case O_LOG:
-    c->log_path = arg;
-    return 1;
-  case O_NO_PROGRESS:
-    c->progress = 0;
-    return 1;
-  case O_LIMIT:
-    return parse_int(cmd, "limit", arg, 1, 1 << 30, &c->data.limit);
-  case O_VAL_LIMIT:
-    return parse_int(cmd, "val-limit", arg, 1, 1 << 30, &c->data.val_limit);
-  default:
-    fprintf(stderr, "ens-train %s: unknown option (see --help)\n", cmd);
-    return 0;
   }
 }
 
@@ -312,8 +311,7 @@ int ens_train_cli_prepare_dir(const char *dir)
 {
   struct stat sb;
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-    fprintf(stderr, "ens-train: cannot create output directory '%s': %s\n", dir,
-            strerror(errno));
+    fprintf(stderr, "ens-train: cannot create output directory '%s': %s\n", dir, strerror(errno));
     return 0;
   }
   if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -321,8 +319,7 @@ int ens_train_cli_prepare_dir(const char *dir)
     return 0;
   }
   if (access(dir, W_OK) != 0) {
-    fprintf(stderr, "ens-train: output directory '%s' is not writable: %s\n", dir,
-            strerror(errno));
+    fprintf(stderr, "ens-train: output directory '%s' is not writable: %s\n", dir, strerror(errno));
     return 0;
   }
   return 1;
@@ -385,12 +382,12 @@ int ens_train_cli_fit_export(const ens_train_cli *c, ens_train_graph *g, const e
     return 130;
   }
   ens_hub_export_info h = {.width = width,
-                      .depth = depth,
-                      .class_names = (const char *const *)train->class_names,
-                      .tag = d->tag,
-                      .input_size = d->input_size,
-                      .crop_pct = d->crop_pct,
-                      .interpolation = d->interp};
+                           .depth = depth,
+                           .class_names = (const char *const *)train->class_names,
+                           .tag = d->tag,
+                           .input_size = d->input_size,
+                           .crop_pct = d->crop_pct,
+                           .interpolation = d->interp};
   memcpy(h.mean, r->eval_b.mean, sizeof h.mean);
   memcpy(h.std, r->eval_b.std, sizeof h.std);
   if (ens_hub_export(out_dir, g, &h, &err) != ENS_OK) {
@@ -425,8 +422,8 @@ int ens_train_cli_run_fit(const ens_train_cli *c, const ens_model_args *m, const
     return 1;
   }
   if (ens_train_cli_recipe(c, &data, &r, &aug, &err) != ENS_OK ||
-      ens_model_args_build(m, data.train.num_classes, c->batch, data.input_size, c->threads,
-                           r.seed, &g, &width, &depth, &err) != ENS_OK) {
+      ens_model_args_build(m, data.train.num_classes, c->batch, data.input_size, c->threads, r.seed,
+                           &g, &width, &depth, &err) != ENS_OK) {
     fprintf(stderr, "ens-train fit: %s\n", err.message);
     goto out;
   }

@@ -58,41 +58,41 @@ int ens_train_cmd_eval(int argc, char **argv)
   const char *model = NULL, *data = NULL, *labels = NULL;
   int batch = 100, threads = 0, json = 0;
   static const struct option opts[] = {
-      {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'd'},
-      {"labels", required_argument, 0, 'l'}, {"batch", required_argument, 0, 'b'},
+      {"model", required_argument, 0, 'm'},   {"data", required_argument, 0, 'd'},
+      {"labels", required_argument, 0, 'l'},  {"batch", required_argument, 0, 'b'},
       {"threads", required_argument, 0, 't'}, {"json", no_argument, 0, 'j'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+      {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
   int o;
   optind = 1;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
-    case 'm':
-      model = optarg;
-      break;
-    case 'd':
-      data = optarg;
-      break;
-    case 'l':
-      labels = optarg;
-      break;
-    case 'b':
-    case 't':
-      if (!ens_cli_parse_int(optarg, o == 'b' ? 1 : 0, o == 'b' ? 4096 : 256,
-                             o == 'b' ? &batch : &threads)) {
-        fprintf(stderr, "ens-train eval: bad --%s '%s'\n", o == 'b' ? "batch" : "threads",
-                optarg);
+      case 'm':
+        model = optarg;
+        break;
+      case 'd':
+        data = optarg;
+        break;
+      case 'l':
+        labels = optarg;
+        break;
+      case 'b':
+      case 't':
+        if (!ens_cli_parse_int(optarg, o == 'b' ? 1 : 0, o == 'b' ? 4096 : 256,
+                               o == 'b' ? &batch : &threads)) {
+          fprintf(stderr, "ens-train eval: bad --%s '%s'\n", o == 'b' ? "batch" : "threads",
+                  optarg);
+          return 2;
+        }
+        break;
+      case 'j':
+        json = 1;
+        break;
+      case 'h':
+        usage(stdout);
+        return 0;
+      default:
+        usage(stderr);
         return 2;
-      }
-      break;
-    case 'j':
-      json = 1;
-      break;
-    case 'h':
-      usage(stdout);
-      return 0;
-    default:
-      usage(stderr);
-      return 2;
     }
   }
   if (!model || !data || optind < argc) {
@@ -141,12 +141,12 @@ int ens_train_cmd_eval(int argc, char **argv)
   d.train.num_classes = k;
   cm = calloc((size_t)k * k, sizeof *cm);
   double top1, top5;
-  if (!cm || ens_train_evaluate(g, &d.eval_b, &d.train, ens_tg_pool(g), &top1, &top5, cm, NULL, &err) !=
-                 ENS_OK)
+  if (!cm || ens_train_evaluate(g, &d.eval_b, &d.train, ens_tg_pool(g), &top1, &top5, cm, NULL,
+                                &err) != ENS_OK)
     goto fail;
   if (json) {
-    printf("{\"model\":\"%s\",\"images\":%d,\"top1\":%.2f,\"top5\":%.2f}\n", model, d.train.n,
-           top1, top5);
+    printf("{\"model\":\"%s\",\"images\":%d,\"top1\":%.2f,\"top5\":%.2f}\n", model, d.train.n, top1,
+           top5);
   } else {
     printf("%s on %d images: top-1 %.2f %%, top-5 %.2f %%\n", model, d.train.n, top1, top5);
     print_confusion(cm, k, cfg.label_count == k ? cfg.label_names : NULL);

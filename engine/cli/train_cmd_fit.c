@@ -42,12 +42,15 @@ int ens_train_cmd_fit(int argc, char **argv)
   int resume = 0;
   ens_train_cli_defaults(&c);
   enum { O_ARCH = 1000, O_WIDTH, O_DEPTH, O_INIT, O_KEEP_HEAD, O_OUT, O_RESUME, O_HELP };
-  struct option extra[] = {
-      {"arch", required_argument, 0, O_ARCH},   {"width", required_argument, 0, O_WIDTH},
-      {"depth", required_argument, 0, O_DEPTH}, {"init", required_argument, 0, O_INIT},
-      {"keep-head", no_argument, 0, O_KEEP_HEAD}, {"out", required_argument, 0, O_OUT},
-      {"resume", no_argument, 0, O_RESUME},     {"help", no_argument, 0, O_HELP},
-      {0, 0, 0, 0}};
+  struct option extra[] = {{"arch", required_argument, 0, O_ARCH},
+                           {"width", required_argument, 0, O_WIDTH},
+                           {"depth", required_argument, 0, O_DEPTH},
+                           {"init", required_argument, 0, O_INIT},
+                           {"keep-head", no_argument, 0, O_KEEP_HEAD},
+                           {"out", required_argument, 0, O_OUT},
+                           {"resume", no_argument, 0, O_RESUME},
+                           {"help", no_argument, 0, O_HELP},
+                           {0, 0, 0, 0}};
   struct option *opts = ens_train_cli_options(extra);
   if (!opts)
     return 1;
@@ -55,40 +58,40 @@ int ens_train_cmd_fit(int argc, char **argv)
   optind = 1;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
-    case O_ARCH:
-      m.arch = optarg;
-      break;
-    case O_WIDTH:
-    case O_DEPTH: {
-      char *end;
-      double v = strtod(optarg, &end);
-      if (*end || !(v > 0)) {
-        fprintf(stderr, "ens-train fit: --%s needs a positive number (got '%s')\n",
-                o == O_WIDTH ? "width" : "depth", optarg);
-        rc = 2;
+      case O_ARCH:
+        m.arch = optarg;
+        break;
+      case O_WIDTH:
+      case O_DEPTH: {
+        char *end;
+        double v = strtod(optarg, &end);
+        if (*end || !(v > 0)) {
+          fprintf(stderr, "ens-train fit: --%s needs a positive number (got '%s')\n",
+                  o == O_WIDTH ? "width" : "depth", optarg);
+          rc = 2;
+        }
+        *(o == O_WIDTH ? &m.width : &m.depth) = v;
+        break;
       }
-      *(o == O_WIDTH ? &m.width : &m.depth) = v;
-      break;
-    }
-    case O_INIT:
-      m.init = optarg;
-      break;
-    case O_KEEP_HEAD:
-      m.keep_head = 1;
-      break;
-    case O_OUT:
-      out_dir = optarg;
-      break;
-    case O_RESUME:
-      resume = 1;
-      break;
-    case O_HELP:
-      usage(stdout);
-      free(opts);
-      return 0;
-    default:
-      if (!ens_train_cli_option(&c, o, optarg, "fit"))
-        rc = 2;
+      case O_INIT:
+        m.init = optarg;
+        break;
+      case O_KEEP_HEAD:
+        m.keep_head = 1;
+        break;
+      case O_OUT:
+        out_dir = optarg;
+        break;
+      case O_RESUME:
+        resume = 1;
+        break;
+      case O_HELP:
+        usage(stdout);
+        free(opts);
+        return 0;
+      default:
+        if (!ens_train_cli_option(&c, o, optarg, "fit"))
+          rc = 2;
     }
     if (rc)
       break;

@@ -37,27 +37,28 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-  fprintf(f,
-          "usage: ens-train noisy-student --data DATA --out DIR [options]\n\n"
-          "Noisy Student: teacher -> pseudo-labels -> noised, equal-or-larger student, iterated.\n\n"
-          "  --teacher MODEL        use this trained teacher (else one is trained on --data)\n"
-          "  --arch NAME | --width W --depth D   the teacher's shape when it is trained\n"
-          "  --student-arch NAME | --student-width W --student-depth D\n"
-          "                         the student's shape (default: the teacher's; never smaller)\n"
-          "  --unlabeled DATA       unlabeled images (IDX images file; --unlabeled-labels FILE only\n"
-          "                         measures pseudo-label accuracy). With --data fashion-mnist\n"
-          "                         --subset labeled it defaults to the other 54,000 images\n"
-          "  --unlabeled-limit N    only the first N unlabeled images (quick runs)\n"
-          "  --rounds N (1)         iterations: the student becomes the next teacher\n"
-          "  --teacher-epochs N (--epochs)  --student-epochs N (4)\n"
-          "  --hard                 one-hot pseudo-labels (default: the teacher's softmax)\n"
-          "  --threshold T (0.3)    keep images whose top probability is >= T\n"
-          "  --per-class N          balance to N images per predicted class (default: unlabeled\n"
-          "                         count / classes); --no-balance keeps every image once\n"
-          "  --student-randaugment POLICY (rand-m9-n2-mstd0.5)  --student-drop P (0.3)\n"
-          "  --student-drop-path P (0.2)   the student's noise\n"
-          "  --baseline-epochs N (0) also train the noised student on the labeled images only\n"
-          "  --resume               reuse finished phases, continue an interrupted one\n");
+  fprintf(
+      f,
+      "usage: ens-train noisy-student --data DATA --out DIR [options]\n\n"
+      "Noisy Student: teacher -> pseudo-labels -> noised, equal-or-larger student, iterated.\n\n"
+      "  --teacher MODEL        use this trained teacher (else one is trained on --data)\n"
+      "  --arch NAME | --width W --depth D   the teacher's shape when it is trained\n"
+      "  --student-arch NAME | --student-width W --student-depth D\n"
+      "                         the student's shape (default: the teacher's; never smaller)\n"
+      "  --unlabeled DATA       unlabeled images (IDX images file; --unlabeled-labels FILE only\n"
+      "                         measures pseudo-label accuracy). With --data fashion-mnist\n"
+      "                         --subset labeled it defaults to the other 54,000 images\n"
+      "  --unlabeled-limit N    only the first N unlabeled images (quick runs)\n"
+      "  --rounds N (1)         iterations: the student becomes the next teacher\n"
+      "  --teacher-epochs N (--epochs)  --student-epochs N (4)\n"
+      "  --hard                 one-hot pseudo-labels (default: the teacher's softmax)\n"
+      "  --threshold T (0.3)    keep images whose top probability is >= T\n"
+      "  --per-class N          balance to N images per predicted class (default: unlabeled\n"
+      "                         count / classes); --no-balance keeps every image once\n"
+      "  --student-randaugment POLICY (rand-m9-n2-mstd0.5)  --student-drop P (0.3)\n"
+      "  --student-drop-path P (0.2)   the student's noise\n"
+      "  --baseline-epochs N (0) also train the noised student on the labeled images only\n"
+      "  --resume               reuse finished phases, continue an interrupted one\n");
   ens_train_cli_usage_common(f);
 }
 
@@ -73,9 +74,30 @@ static int parse_args(int argc, char **argv, ns_args *a)
   a->student_drop = 0.3f;
   a->student_drop_path = 0.2f;
   enum {
-    O_OUT = 1000, O_TEACHER, O_ARCH, O_WIDTH, O_DEPTH, O_S_ARCH, O_S_WIDTH, O_S_DEPTH,
-    O_UNLABELED, O_UNLABELED_LABELS, O_ROUNDS, O_T_EPOCHS, O_S_EPOCHS, O_HARD, O_THRESHOLD,
-    O_PER_CLASS, O_NO_BALANCE, O_S_RA, O_S_DROP, O_S_DROP_PATH, O_B_EPOCHS, O_RESUME, O_HELP, O_U_LIMIT
+    O_OUT = 1000,
+    O_TEACHER,
+    O_ARCH,
+    O_WIDTH,
+    O_DEPTH,
+    O_S_ARCH,
+    O_S_WIDTH,
+    O_S_DEPTH,
+    O_UNLABELED,
+    O_UNLABELED_LABELS,
+    O_ROUNDS,
+    O_T_EPOCHS,
+    O_S_EPOCHS,
+    O_HARD,
+    O_THRESHOLD,
+    O_PER_CLASS,
+    O_NO_BALANCE,
+    O_S_RA,
+    O_S_DROP,
+    O_S_DROP_PATH,
+    O_B_EPOCHS,
+    O_RESUME,
+    O_HELP,
+    O_U_LIMIT
   };
   struct option extra[] = {{"out", required_argument, 0, O_OUT},
                            {"teacher", required_argument, 0, O_TEACHER},
@@ -115,85 +137,85 @@ static int parse_args(int argc, char **argv, ns_args *a)
     double *dp = NULL;
     float *fp = NULL;
     switch (o) {
-    case O_OUT:
-      a->out = optarg;
-      break;
-    case O_TEACHER:
-      a->teacher.init = optarg;
-      a->teacher.keep_head = 1;
-      break;
-    case O_ARCH:
-      a->teacher.arch = optarg;
-      break;
-    case O_WIDTH:
-      dp = &a->teacher.width;
-      break;
-    case O_DEPTH:
-      dp = &a->teacher.depth;
-      break;
-    case O_S_ARCH:
-      a->student.arch = optarg;
-      break;
-    case O_S_WIDTH:
-      dp = &a->student.width;
-      break;
-    case O_S_DEPTH:
-      dp = &a->student.depth;
-      break;
-    case O_UNLABELED:
-      a->unlabeled = optarg;
-      break;
-    case O_UNLABELED_LABELS:
-      a->unlabeled_labels = optarg;
-      break;
-    case O_ROUNDS:
-      ip = &a->rounds, hi = 20;
-      break;
-    case O_T_EPOCHS:
-      ip = &a->teacher_epochs;
-      break;
-    case O_S_EPOCHS:
-      ip = &a->student_epochs;
-      break;
-    case O_B_EPOCHS:
-      ip = &a->baseline_epochs, lo = 0;
-      break;
-    case O_PER_CLASS:
-      ip = &a->pl.per_class;
-      hi = 100000000;
-      break;
-    case O_HARD:
-      a->pl.hard = 1;
-      break;
-    case O_NO_BALANCE:
-      a->balance = 0;
-      break;
-    case O_THRESHOLD:
-      fp = &a->pl.threshold;
-      break;
-    case O_S_RA:
-      a->student_ra = strcmp(optarg, "none") ? optarg : NULL;
-      break;
-    case O_S_DROP:
-      fp = &a->student_drop;
-      break;
-    case O_S_DROP_PATH:
-      fp = &a->student_drop_path;
-      break;
-    case O_RESUME:
-      a->resume = 1;
-      break;
-    case O_U_LIMIT:
-      ip = &a->unlabeled_limit;
-      hi = 1 << 30;
-      break;
-    case O_HELP:
-      usage(stdout);
-      free(opts);
-      return -1;
-    default:
-      if (!ens_train_cli_option(&a->c, o, optarg, "noisy-student"))
-        rc = 2;
+      case O_OUT:
+        a->out = optarg;
+        break;
+      case O_TEACHER:
+        a->teacher.init = optarg;
+        a->teacher.keep_head = 1;
+        break;
+      case O_ARCH:
+        a->teacher.arch = optarg;
+        break;
+      case O_WIDTH:
+        dp = &a->teacher.width;
+        break;
+      case O_DEPTH:
+        dp = &a->teacher.depth;
+        break;
+      case O_S_ARCH:
+        a->student.arch = optarg;
+        break;
+      case O_S_WIDTH:
+        dp = &a->student.width;
+        break;
+      case O_S_DEPTH:
+        dp = &a->student.depth;
+        break;
+      case O_UNLABELED:
+        a->unlabeled = optarg;
+        break;
+      case O_UNLABELED_LABELS:
+        a->unlabeled_labels = optarg;
+        break;
+      case O_ROUNDS:
+        ip = &a->rounds, hi = 20;
+        break;
+      case O_T_EPOCHS:
+        ip = &a->teacher_epochs;
+        break;
+      case O_S_EPOCHS:
+        ip = &a->student_epochs;
+        break;
+      case O_B_EPOCHS:
+        ip = &a->baseline_epochs, lo = 0;
+        break;
+      case O_PER_CLASS:
+        ip = &a->pl.per_class;
+        hi = 100000000;
+        break;
+      case O_HARD:
+        a->pl.hard = 1;
+        break;
+      case O_NO_BALANCE:
+        a->balance = 0;
+        break;
+      case O_THRESHOLD:
+        fp = &a->pl.threshold;
+        break;
+      case O_S_RA:
+        a->student_ra = strcmp(optarg, "none") ? optarg : NULL;
+        break;
+      case O_S_DROP:
+        fp = &a->student_drop;
+        break;
+      case O_S_DROP_PATH:
+        fp = &a->student_drop_path;
+        break;
+      case O_RESUME:
+        a->resume = 1;
+        break;
+      case O_U_LIMIT:
+        ip = &a->unlabeled_limit;
+        hi = 1 << 30;
+        break;
+      case O_HELP:
+        usage(stdout);
+        free(opts);
+        return -1;
+      default:
+        if (!ens_train_cli_option(&a->c, o, optarg, "noisy-student"))
+          rc = 2;
     }
     if (ip && !ens_cli_parse_int(optarg, lo, hi, ip))
       rc = 2;
@@ -304,8 +326,8 @@ static int run_phase(ns_args *a, const ens_model_args *shape, const ens_train_re
     return 1;
   }
   ens_train_result res;
-  int rc = ens_train_cli_fit_export(&a->c, *g, r, d, train, dir, phase, a->resume, log, w, dd,
-                                    &res);
+  int rc =
+      ens_train_cli_fit_export(&a->c, *g, r, d, train, dir, phase, a->resume, log, w, dd, &res);
   pr->top1 = res.top1;
   pr->seconds = now_s() - t0;
   return rc;
@@ -326,10 +348,10 @@ static ens_status teacher_probs(ens_train_graph *teacher, const ens_train_recipe
     ens_safetensors st;
     if (ens_st_open(path, &st, err) == ENS_OK) {
       const ens_st_tensor *t = ens_st_find(&st, "probs");
-      ens_status s = t && (size_t)t->numel == n
-                         ? ens_st_read_f32(&st, t, p, err)
-                         : ens_fail(err, ENS_ERR_FORMAT, "'%s' does not hold %d x %d probs",
-                                    path, u->n, K);
+      ens_status s =
+          t && (size_t)t->numel == n
+              ? ens_st_read_f32(&st, t, p, err)
+              : ens_fail(err, ENS_ERR_FORMAT, "'%s' does not hold %d x %d probs", path, u->n, K);
       ens_st_close(&st);
       if (s == ENS_OK) {
         *out = p;
@@ -339,8 +361,8 @@ static ens_status teacher_probs(ens_train_graph *teacher, const ens_train_recipe
     free(p);
     return err->code;
   }
-  ens_status s = ens_train_evaluate(teacher, &r->eval_b, u, ens_tg_pool(teacher), NULL, NULL,
-                                    NULL, p, err);
+  ens_status s =
+      ens_train_evaluate(teacher, &r->eval_b, u, ens_tg_pool(teacher), NULL, NULL, NULL, p, err);
   if (s == ENS_OK) {
     ens_st_entry e = {.name = "probs", .dtype = ENS_DT_F32, .ndim = 2, .data = p};
     e.shape[0] = u->n;
@@ -445,8 +467,8 @@ int ens_train_cmd_noisy_student(int argc, char **argv)
       goto fail;
     snprintf(pr[npr].name, sizeof pr[npr].name, "teacher (given)");
     pr[npr].seconds = 0;
-    if (ens_train_evaluate(teacher, &rt.eval_b, &d.val, ens_tg_pool(teacher), &pr[npr].top1,
-                           NULL, NULL, NULL, &err) != ENS_OK)
+    if (ens_train_evaluate(teacher, &rt.eval_b, &d.val, ens_tg_pool(teacher), &pr[npr].top1, NULL,
+                           NULL, NULL, &err) != ENS_OK)
       goto fail;
     npr++;
   } else {
@@ -474,18 +496,6 @@ int ens_train_cmd_noisy_student(int argc, char **argv)
     }
   }
 
-  if (a.baseline_epochs > 0) {
-    ens_train_graph *b = NULL;
-    ens_train_recipe rb = rs;
-    rb.epochs = a.baseline_epochs;
-    snprintf(path, sizeof path, "%s/baseline", a.out);
-    rc = run_phase(&a, &a.student, &rb, &d, &d.train, path, "baseline", log, &b, &pr[npr++]);
-    ens_tg_free(b);
-    if (rc)
-      goto out;
-    rc = 1;
-  }
-
   for (int round = 1; round <= a.rounds; round++) {
     /* pseudo-labels from the current teacher, on clean images */
     double t0 = now_s();
@@ -510,8 +520,8 @@ int ens_train_cmd_noisy_student(int argc, char **argv)
             "{\"phase\":\"pseudo-labels\",\"round\":%d,\"unlabeled\":%d,\"above_threshold\":%d,"
             "\"kept\":%d,\"unique\":%d,\"mean_confidence\":%.4f,\"label_accuracy\":%.2f,"
             "\"kept_label_accuracy\":%.2f,\"seconds\":%.1f}\n",
-            round, ps.input, ps.above, ps.kept, ps.unique, ps.mean_conf, ps.acc_input,
-            ps.acc_kept, secs);
+            round, ps.input, ps.above, ps.kept, ps.unique, ps.mean_conf, ps.acc_input, ps.acc_kept,
+            secs);
     fflush(log);
     fprintf(stderr,
             "ens-train noisy-student: round %d pseudo-labels: %d of %d above %.2f, %d kept "
@@ -528,12 +538,24 @@ int ens_train_cmd_noisy_student(int argc, char **argv)
     rr.epochs = a.student_epochs;
     rr.seed = rs.seed + (uint64_t)round;
     rr.train_b.seed = rr.seed;
-    if ((rc = run_phase(&a, &a.student, &rr, &d, &train, path, name, log, &student,
-                        &pr[npr++])) != 0)
+    if ((rc = run_phase(&a, &a.student, &rr, &d, &train, path, name, log, &student, &pr[npr++])) !=
+        0)
       goto out;
     rc = 1;
     teacher = student; /* the next round's teacher */
     student = NULL;
+    if (round == 1 && a.baseline_epochs > 0) { /* after the first student: the headline first */
+      ens_train_graph *b = NULL;
+      ens_train_recipe rb = rs;
+      rb.epochs = a.baseline_epochs;
+      snprintf(path, sizeof path, "%s/baseline", a.out);
+      rc = run_phase(&a, &a.student, &rb, &d, &d.train, path, "baseline", log, &b, &pr[npr++]);
+      ens_tg_free(b);
+      if (rc)
+        goto out;
+      rc = 1;
+    }
+
     if (npr >= 60)
       break;
   }

@@ -226,8 +226,9 @@ int ens_train_cmd_plot(int argc, char **argv)
   snprintf(tmp, sizeof tmp, "%s.tmp.%ld", out, (long)getpid());
   FILE *f = c->ns ? fopen(tmp, "w") : NULL;
   if (!c->ns) {
-    fprintf(stderr, "ens-train plot: '%s' has no epoch lines with val_top1 (%d lines, %d not JSON)\n",
-            log, lines, bad);
+    fprintf(stderr,
+            "ens-train plot: '%s' has no epoch lines with val_top1 (%d lines, %d not JSON)\n", log,
+            lines, bad);
   } else if (!f) {
     fprintf(stderr, "ens-train plot: cannot create '%s': %s\n", tmp, strerror(errno));
   } else {

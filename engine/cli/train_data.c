@@ -214,10 +214,11 @@ static ens_status load_any(const ens_data_args *a, ens_data *d, ens_error *err)
     if (d->has_val && (d->val.width != d->train.width || d->val.height != d->train.height ||
                        d->val.num_classes > d->train.num_classes)) {
       ens_data_free(d);
-      return ens_fail(err, ENS_ERR_ARG, "validation images (%dx%d, %d classes) do not match the "
-                      "training images (%dx%d, %d classes)", d->val.width, d->val.height,
-                      d->val.num_classes, d->train.width, d->train.height,
-                      d->train.num_classes);
+      return ens_fail(err, ENS_ERR_ARG,
+                      "validation images (%dx%d, %d classes) do not match the "
+                      "training images (%dx%d, %d classes)",
+                      d->val.width, d->val.height, d->val.num_classes, d->train.width,
+                      d->train.height, d->train.num_classes);
     }
     if (d->has_val)
       d->val.num_classes = d->train.num_classes;
@@ -235,8 +236,7 @@ static ens_status load_any(const ens_data_args *a, ens_data *d, ens_error *err)
   fo.seed = a->seed;
   fo.skip_bad = a->skip_bad;
   int skipped = 0;
-  st = ens_dataset_from_folder(a->data, &fo, &d->train, a->no_val ? NULL : &d->val, &skipped,
-                               err);
+  st = ens_dataset_from_folder(a->data, &fo, &d->train, a->no_val ? NULL : &d->val, &skipped, err);
   if (st != ENS_OK) {
     ens_data_free(d);
     return st;

@@ -30,7 +30,7 @@ typedef struct {
   ens_dataset train, val;
   int has_val;
   int input_size;
-  float crop_pct;     /* what the exported config.json must say so inference matches */
+  float crop_pct; /* what the exported config.json must say so inference matches */
   ens_interp interp;
   ens_batch_config train_b, eval_b;
   char tag[64]; /* pretrained_cfg.tag of an exported model */

@@ -14,9 +14,8 @@ static const struct {
   const char *name;
   double width, depth;
 } shapes[] = {
-    {"nano", 0.5, 0.5}, {"b0", 1.0, 1.0}, {"b1", 1.0, 1.1}, {"b2", 1.1, 1.2},
-    {"b3", 1.2, 1.4},   {"b4", 1.4, 1.8}, {"b5", 1.6, 2.2}, {"b6", 1.8, 2.6},
-    {"b7", 2.0, 3.1},   {"l2", 4.3, 5.3},
+    {"nano", 0.5, 0.5}, {"b0", 1.0, 1.0}, {"b1", 1.0, 1.1}, {"b2", 1.1, 1.2}, {"b3", 1.2, 1.4},
+    {"b4", 1.4, 1.8},   {"b5", 1.6, 2.2}, {"b6", 1.8, 2.6}, {"b7", 2.0, 3.1}, {"l2", 4.3, 5.3},
 };
 
 int ens_named_shape(const char *name, double *width, double *depth)
@@ -43,8 +42,8 @@ const char *ens_model_file(const char *path, char *buf, size_t len)
 /* The multipliers of an arch read from tensor shapes, among the common ones. */
 static void guess_multipliers(const ens_train_arch *a, double *w, double *d)
 {
-  static const double grid[] = {0.25, 0.5, 0.75, 1.0, 1.1, 1.2, 1.4, 1.5, 1.6,
-                                1.8,  2.0, 2.2,  2.6, 3.1, 4.3, 5.3};
+  static const double grid[] = {0.25, 0.5, 0.75, 1.0, 1.1, 1.2, 1.4, 1.5,
+                                1.6,  1.8, 2.0,  2.2, 2.6, 3.1, 4.3, 5.3};
   int n = (int)(sizeof grid / sizeof grid[0]);
   ens_train_arch t;
   ens_error err;
@@ -85,8 +84,8 @@ static ens_status load_backbone(ens_train_graph *g, const ens_safetensors *st, c
     for (int d = 0; same && d < p->ndim; d++)
       same = t->shape[d] == p->shape[d];
     if (!same) {
-      s = ens_fail(err, ENS_ERR_MODEL, "'%s': tensor '%s' does not have the expected shape",
-                   path, p->name);
+      s = ens_fail(err, ENS_ERR_MODEL, "'%s': tensor '%s' does not have the expected shape", path,
+                   p->name);
       break;
     }
     s = ens_st_read_f32(st, t, tmp, err);

@@ -8,10 +8,10 @@
 #include "train_graph.h"
 
 typedef struct {
-  const char *arch;      /* "b0".."b7", "l2", "nano" (w 0.5, d 0.5) or NULL */
-  double width, depth;   /* > 0 when given */
-  const char *init;      /* .safetensors or hub directory, or NULL */
-  int keep_head;         /* with init: keep its classifier (same class count) */
+  const char *arch;    /* "b0".."b7", "l2", "nano" (w 0.5, d 0.5) or NULL */
+  double width, depth; /* > 0 when given */
+  const char *init;    /* .safetensors or hub directory, or NULL */
+  int keep_head;       /* with init: keep its classifier (same class count) */
 } ens_model_args;
 
 /* Multipliers of a named shape; 0 if the name is unknown. */

@@ -58,8 +58,7 @@ ens_status ens_checkpoint_save(const char *path, ens_train_graph *g, const ens_o
   ens_param *params = ens_tg_params(g, &np);
   ens_status st = ENS_OK;
   for (int i = 0; i < np && st == ENS_OK; i++)
-    st = entry_add(&l, "model.", params[i].name, ENS_DT_F32, params[i].numel, params[i].data,
-                   err);
+    st = entry_add(&l, "model.", params[i].name, ENS_DT_F32, params[i].numel, params[i].data, err);
   if (st == ENS_OK)
     st = entry_add(&l, "model.", "num_batches_tracked", ENS_DT_I64, 1,
                    ens_tg_num_batches_tracked(g), err);
@@ -83,10 +82,10 @@ ens_status ens_checkpoint_save(const char *path, ens_train_graph *g, const ens_o
     snprintf(spe, sizeof spe, "%d", pos->steps_per_epoch);
     snprintf(bs, sizeof bs, "%d", pos->batch_size);
     snprintf(seed, sizeof seed, "%" PRIu64, pos->seed);
-    const char *keys[] = {"format", "phase",  "epoch",           "batch",      "step",
+    const char *keys[] = {"format", "phase",           "epoch",      "batch", "step",
                           "epochs", "steps_per_epoch", "batch_size", "seed"};
-    const char *vals[] = {"ens-train checkpoint 1", pos->phase, epoch, batch, step, epochs, spe,
-                          bs, seed};
+    const char *vals[] = {
+        "ens-train checkpoint 1", pos->phase, epoch, batch, step, epochs, spe, bs, seed};
     st = ens_st_write(path, l.e, l.n, keys, vals, (int)(sizeof keys / sizeof keys[0]), err);
   }
   free(l.e);
@@ -148,8 +147,8 @@ ens_status ens_checkpoint_load(const char *path, ens_train_graph *g, ens_optimiz
   const char *fmt = ens_st_meta(&sf, "format");
   const char *phase = ens_st_meta(&sf, "phase");
   long long v[7];
-  const char *keys[] = {"epoch", "batch", "step", "epochs", "steps_per_epoch", "batch_size",
-                        "seed"};
+  const char *keys[] = {"epoch",           "batch",      "step", "epochs",
+                        "steps_per_epoch", "batch_size", "seed"};
   if (!fmt || strcmp(fmt, "ens-train checkpoint 1")) {
     st = ens_fail(err, ENS_ERR_FORMAT, "'%s' is not an ens-train checkpoint", path);
     goto done;

@@ -28,8 +28,8 @@ const char *ens_train_arch_standard_name(const ens_train_arch *a)
   for (size_t i = 0; i < sizeof standard_shapes / sizeof standard_shapes[0]; i++) {
     ens_train_arch s;
     ens_error err;
-    if (ens_train_arch_from_mult(standard_shapes[i].width, standard_shapes[i].depth,
-                                 a->num_classes, &s, &err) == ENS_OK &&
+    if (ens_train_arch_from_mult(standard_shapes[i].width, standard_shapes[i].depth, a->num_classes,
+                                 &s, &err) == ENS_OK &&
         ens_train_arch_equal(a, &s))
       return standard_shapes[i].name;
   }
@@ -74,8 +74,7 @@ static ens_status write_config(const char *path, const ens_train_arch *a,
     char name[96];
     snprintf(name, sizeof name, "tf_efficientnet w%g d%g", h->width, h->depth);
     json_string(f, name);
-    fprintf(f, ",\n  \"channel_multiplier\": %g,\n  \"depth_multiplier\": %g", h->width,
-            h->depth);
+    fprintf(f, ",\n  \"channel_multiplier\": %g,\n  \"depth_multiplier\": %g", h->width, h->depth);
   }
   fprintf(f, ",\n  \"num_classes\": %d,\n  \"num_features\": %d,\n  \"global_pool\": \"avg\"",
           a->num_classes, a->head_chs);
@@ -114,8 +113,7 @@ static ens_status write_config(const char *path, const ens_train_arch *a,
   if (rename(tmp, path) != 0) {
     saved = errno;
     unlink(tmp);
-    return ens_fail(err, ENS_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path,
-                    strerror(saved));
+    return ens_fail(err, ENS_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(saved));
   }
   return ENS_OK;
 }

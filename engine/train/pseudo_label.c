@@ -33,8 +33,9 @@ ens_status ens_pseudo_label(const ens_dataset *unlabeled, const float *probs,
   if (K < 1)
     return ens_fail(err, ENS_ERR_ARG, "pseudo-labels: the unlabeled set has no class count");
   if (c->per_class < 0 || !(c->threshold >= 0.0f && c->threshold <= 1.0f))
-    return ens_fail(err, ENS_ERR_ARG, "pseudo-labels: threshold must be in [0, 1] and the "
-                                      "per-class count >= 0");
+    return ens_fail(err, ENS_ERR_ARG,
+                    "pseudo-labels: threshold must be in [0, 1] and the "
+                    "per-class count >= 0");
   candidate *cand = malloc((size_t)(n ? n : 1) * sizeof *cand);
   if (!cand)
     return ens_fail(err, ENS_ERR_NOMEM, "out of memory for pseudo-labels");

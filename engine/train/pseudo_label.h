@@ -17,13 +17,13 @@ typedef struct {
 } ens_pseudo_config;
 
 typedef struct {
-  int input;          /* unlabeled images given */
-  int above;          /* of those, with top probability >= threshold */
-  int kept;           /* images in the output (with duplicates) */
-  int unique;         /* distinct images in the output */
-  double mean_conf;   /* mean top probability over all input images */
-  double acc_input;   /* argmax vs the true labels over the input (-1: no labels) */
-  double acc_kept;    /* the same over the output rows (duplicates counted) */
+  int input;        /* unlabeled images given */
+  int above;        /* of those, with top probability >= threshold */
+  int kept;         /* images in the output (with duplicates) */
+  int unique;       /* distinct images in the output */
+  double mean_conf; /* mean top probability over all input images */
+  double acc_input; /* argmax vs the true labels over the input (-1: no labels) */
+  double acc_kept;  /* the same over the output rows (duplicates counted) */
 } ens_pseudo_stats;
 
 /* probs [unlabeled->n, K] (rows sum to 1). out: the chosen images of unlabeled (in order of

@@ -38,8 +38,7 @@ static double now_s(void)
 /* ---------------------------------------------------------------- evaluation */
 
 /* Top-1 / top-5 hits of one row of logits against label (label < 0: not counted). */
-static void score_row(const float *z, int k, int label, long long *hit1, long long *hit5,
-                      int *pred)
+static void score_row(const float *z, int k, int label, long long *hit1, long long *hit5, int *pred)
 {
   int best = 0, above = 0;
   for (int j = 1; j < k; j++)
@@ -179,8 +178,7 @@ static void fit_state_free(fit_state *s)
 }
 
 static ens_status evaluate_epoch(ens_train_graph *g, const ens_train_recipe *r, fit_state *s,
-                                 const ens_dataset *val, double *top1, double *top5,
-                                 ens_error *err)
+                                 const ens_dataset *val, double *top1, double *top5, ens_error *err)
 {
   *top1 = *top5 = -1.0;
   if (!val)
@@ -213,8 +211,8 @@ ens_status ens_train_fit(ens_train_graph *g, const ens_train_recipe *r, const en
   int spe = ens_epoch_batches(train->n, B, 1);
   if (spe < 1)
     return ens_fail(err, ENS_ERR_ARG,
-                    "%d training images are fewer than one batch of %d: lower --batch",
-                    train->n, B);
+                    "%d training images are fewer than one batch of %d: lower --batch", train->n,
+                    B);
   if (r->epochs < 1)
     return ens_fail(err, ENS_ERR_ARG, "epochs must be >= 1 (got %d)", r->epochs);
 
@@ -246,10 +244,8 @@ ens_status ens_train_fit(ens_train_graph *g, const ens_train_recipe *r, const en
   }
   ens_tg_set_regularization(g, r->drop_rate, r->drop_path_rate);
 
-  ens_checkpoint_pos pos = {.epochs = r->epochs,
-                            .steps_per_epoch = spe,
-                            .batch_size = B,
-                            .seed = r->seed};
+  ens_checkpoint_pos pos = {
+      .epochs = r->epochs, .steps_per_epoch = spe, .batch_size = B, .seed = r->seed};
   snprintf(pos.phase, sizeof pos.phase, "%s", io->phase);
   struct stat sb;
   if (resume && io->checkpoint && stat(io->checkpoint, &sb) == 0) {
@@ -277,8 +273,8 @@ ens_status ens_train_fit(ens_train_graph *g, const ens_train_recipe *r, const en
       float loss = ens_tg_forward(g, s.x, s.y, 0.0f, 1); /* targets come smoothed */
       if (!isfinite(loss)) {
         st = ens_fail(err, ENS_ERR_MODEL,
-                      "%s: the loss became non-finite at step %lld (lr %g): lower --lr",
-                      io->phase, pos.step, lr);
+                      "%s: the loss became non-finite at step %lld (lr %g): lower --lr", io->phase,
+                      pos.step, lr);
         break;
       }
       ens_tg_backward(g, NULL);
