@@ -173,6 +173,10 @@ ens_status ens_ra_apply_op(ens_ra_op op, double arg, ens_ra_resample resample,
   if ((geometric || op == ENS_RA_SHARPNESS || op == ENS_RA_SHARPNESS_INCREASING) && !scratch)
     return ens_fail(err, ENS_ERR_ARG, "randaugment: %s needs a scratch buffer", op_names[op]);
 
+  /* level arguments are small; the bound keeps every float / int conversion defined */
+  if (!(fabs(arg) <= 1e9))
+    return ens_fail(err, ENS_ERR_ARG, "randaugment: %s argument %g is out of range (|arg| <= 1e9)",
+                    op_names[op], arg);
   size_t bytes = (size_t)w * (size_t)h * (size_t)c;
   double a[6] = {1, 0, 0, 0, 1, 0};
   switch (op) {
