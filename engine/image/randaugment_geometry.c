@@ -25,10 +25,10 @@ static void fill_image(uint8_t *dst, size_t npix, int c, const uint8_t fill[3])
 }
 
 /* Pillow's COORD: -1 for negatives (so -0.5 is outside), truncation otherwise; saturated
- * so that far-off coordinates stay outside instead of overflowing. */
+ * (and NaN sent outside) so that no coordinate overflows the conversion. */
 static inline int coord(double v)
 {
-  return v < 0.0 ? -1 : v >= 2147483647.0 ? INT_MAX : (int)v;
+  return !(v >= 0.0) ? -1 : v >= 2147483647.0 ? INT_MAX : (int)v;
 }
 
 /* Pillow's FLOOR as used by the filters. */
