@@ -18,6 +18,12 @@
 
 #include "randaugment.h"
 
+/* Pillow's arithmetic is unfused; clang would fuse a * b + c on FMA targets (GCC does not
+ * in ISO C mode), which changes roundings. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 static void fill_image(uint8_t *dst, size_t npix, int c, const uint8_t fill[3])
 {
   for (size_t i = 0; i < npix; i++)

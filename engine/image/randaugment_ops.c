@@ -10,6 +10,12 @@
 #include "error.h"
 #include "randaugment.h"
 
+/* Pillow's arithmetic is unfused; clang would fuse a * b + c on FMA targets (GCC does not
+ * in ISO C mode), which changes roundings. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define LEVEL_DENOM 10.0 /* timm's _LEVEL_DENOM: magnitude 10 = the op's full range */
 
 static const char *const op_names[ENS_RA_OP_COUNT] = {

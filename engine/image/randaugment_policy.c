@@ -12,6 +12,12 @@
 #include "error.h"
 #include "randaugment.h"
 
+/* Pillow's arithmetic is unfused; clang would fuse a * b + c on FMA targets (GCC does not
+ * in ISO C mode), which changes roundings. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define LEVEL_DENOM 10.0
 #define MAX_INT_VALUE 1000000 /* m, mmax: far beyond any useful magnitude, no overflow */
 
