@@ -88,9 +88,10 @@ int ens_ra_op_is_geometric(ens_ra_op op);
 double ens_ra_level_to_arg(ens_ra_op op, double level, int negate, const ens_ra_hparams *hp);
 
 /* Applies op with argument arg to img (w x h, c = 1 or 3) in place. resample: NEAREST,
- * BILINEAR or BICUBIC (not RANDOM); fill: uncovered pixels; scratch: w * h * c bytes (used by
- * the geometric ops and Sharpness), may be NULL for the others. Fails (ENS_ERR_ARG) on a bad
- * size, channel count or resample. */
+ * BILINEAR or BICUBIC (not RANDOM; only geometric ops use it); fill: uncovered pixels;
+ * scratch: w * h * c bytes (used by the geometric ops and Sharpness), may be NULL for the
+ * others. Integer arguments are truncated toward zero. Fails (ENS_ERR_ARG) on a bad size,
+ * channel count, resample, missing scratch, or an argument that is NaN or beyond +-1e9. */
 ens_status ens_ra_apply_op(ens_ra_op op, double arg, ens_ra_resample resample,
                            const uint8_t fill[3], uint8_t *img, int w, int h, int c,
                            uint8_t *scratch, ens_error *err);

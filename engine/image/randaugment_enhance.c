@@ -10,6 +10,12 @@
 
 #include "randaugment.h"
 
+/* Pillow's arithmetic is unfused; clang would fuse a * b + c on FMA targets (GCC does not
+ * in ISO C mode), which changes roundings. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 /* Pillow's blend of one byte: in1 + alpha * (in2 - in1) in float. Inside [0, 1] the result
  * cannot leave 0..255, so it is only truncated (as Pillow does); outside it is clipped. */
 static inline uint8_t blend_px(int degenerate, int image, float alpha, int extrapolate)

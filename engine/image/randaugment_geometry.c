@@ -9,6 +9,7 @@
  *     edge-clamped taps and truncated to a byte (ImagingGenericTransform).
  * Pixels that map outside the input keep the fill colour (Pillow passes fill=0 when a
  * fillcolor is given: the new image starts as that colour). */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,16 +18,23 @@
 
 #include "randaugment.h"
 
+/* Pillow's arithmetic is unfused; clang would fuse a * b + c on FMA targets (GCC does not
+ * in ISO C mode), which changes roundings. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 static void fill_image(uint8_t *dst, size_t npix, int c, const uint8_t fill[3])
 {
   for (size_t i = 0; i < npix; i++)
     memcpy(dst + i * (size_t)c, fill, (size_t)c);
 }
 
-/* Pillow's COORD: -1 for negatives (so -0.5 is outside), truncation otherwise. */
+/* Pillow's COORD: -1 for negatives (so -0.5 is outside), truncation otherwise; saturated
+ * (and NaN sent outside) so that no coordinate overflows the conversion. */
 static inline int coord(double v)
 {
-  return v < 0.0 ? -1 : (int)v;
+  return !(v >= 0.0) ? -1 : v >= 2147483647.0 ? INT_MAX : (int)v;
 }
 
 /* Pillow's FLOOR as used by the filters. */
@@ -40,36 +48,22 @@ static inline int clampi(int v, int lo, int hi)
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* ---- nearest, pure scale / translation */
+/* ---- nearest, pure scale / translation: columns and rows step a double each, as
+ * ImagingScaleAffine does (the column positions are re-stepped identically per row). */
 static void nearest_scale(const uint8_t *src, uint8_t *dst, int w, int h, int c, const double a[6])
 {
-  int *xin = malloc((size_t)w * sizeof *xin);
-  if (!xin) { /* tiny table; fall back to per-pixel stepping without it */
-    double yo = a[5] + a[4] * 0.5;
-    for (int y = 0; y < h; y++, yo += a[4]) {
-      int yi = coord(yo);
-      double xo = a[2] + a[0] * 0.5;
-      for (int x = 0; x < w; x++, xo += a[0]) {
-        int xi = coord(xo);
-        if (yi >= 0 && yi < h && xi >= 0 && xi < w)
-          memcpy(dst + ((size_t)y * w + x) * c, src + ((size_t)yi * w + xi) * c, (size_t)c);
-      }
-    }
-    return;
-  }
-  double xo = a[2] + a[0] * 0.5;
-  for (int x = 0; x < w; x++, xo += a[0])
-    xin[x] = coord(xo);
   double yo = a[5] + a[4] * 0.5;
   for (int y = 0; y < h; y++, yo += a[4]) {
     int yi = coord(yo);
     if (yi < 0 || yi >= h)
       continue;
-    for (int x = 0; x < w; x++)
-      if (xin[x] >= 0 && xin[x] < w)
-        memcpy(dst + ((size_t)y * w + x) * c, src + ((size_t)yi * w + xin[x]) * c, (size_t)c);
+    double xo = a[2] + a[0] * 0.5;
+    for (int x = 0; x < w; x++, xo += a[0]) {
+      int xi = coord(xo);
+      if (xi >= 0 && xi < w)
+        memcpy(dst + ((size_t)y * w + x) * c, src + ((size_t)yi * w + xi) * c, (size_t)c);
+    }
   }
-  free(xin);
 }
 
 /* ---- nearest, general affine in 16.16 fixed point */
@@ -78,28 +72,31 @@ static int fits_fixed(const double a[6], int x, int y)
   return fabs(x * a[0] + y * a[1] + a[2]) < 32768.0 && fabs(x * a[3] + y * a[4] + a[5]) < 32768.0;
 }
 
-static int32_t to_fixed(double v)
+/* Only called for values that fits_fixed() bounded (|v| < 32768). */
+static int64_t to_fixed(double v)
 {
-  return (int32_t)floor_int(v * 65536.0 + 0.5);
+  return (int64_t)floor_int(v * 65536.0 + 0.5);
 }
 
-/* Floor division by 65536 of a possibly negative value (Pillow's arithmetic >> 16). */
-static inline int fixed_int(int32_t v)
+/* Floor division by 65536 (Pillow's arithmetic >> 16 on its int accumulators). */
+static inline int64_t fixed_int(int64_t v)
 {
-  return (int)((v - (v & 0xffff)) / 65536);
+  return (v - (v & 0xffff)) / 65536;
 }
 
+/* Pillow's affine_fixed: coefficients rounded to 16.16 once, then stepped; 64-bit here so
+ * the accumulators cannot overflow at the edge of the range. */
 static void nearest_fixed(const uint8_t *src, uint8_t *dst, int w, int h, int c, const double a[6])
 {
-  int32_t a0 = to_fixed(a[0]), a1 = to_fixed(a[1]), a3 = to_fixed(a[3]), a4 = to_fixed(a[4]);
-  int32_t a2 = to_fixed(a[2] + a[0] * 0.5 + a[1] * 0.5);
-  int32_t a5 = to_fixed(a[5] + a[3] * 0.5 + a[4] * 0.5);
+  int64_t a0 = to_fixed(a[0]), a1 = to_fixed(a[1]), a3 = to_fixed(a[3]), a4 = to_fixed(a[4]);
+  int64_t a2 = to_fixed(a[2] + a[0] * 0.5 + a[1] * 0.5);
+  int64_t a5 = to_fixed(a[5] + a[3] * 0.5 + a[4] * 0.5);
   for (int y = 0; y < h; y++, a2 += a1, a5 += a4) {
-    int32_t xx = a2, yy = a5;
+    int64_t xx = a2, yy = a5;
     for (int x = 0; x < w; x++, xx += a0, yy += a3) {
-      int xi = fixed_int(xx), yi = fixed_int(yy);
+      int64_t xi = fixed_int(xx), yi = fixed_int(yy);
       if (xi >= 0 && xi < w && yi >= 0 && yi < h)
-        memcpy(dst + ((size_t)y * w + x) * c, src + ((size_t)yi * w + xi) * c, (size_t)c);
+        memcpy(dst + ((size_t)y * w + x) * c, src + ((size_t)yi * w + (size_t)xi) * c, (size_t)c);
     }
   }
 }

@@ -10,6 +10,12 @@
 #include "error.h"
 #include "randaugment.h"
 
+/* Pillow's arithmetic is unfused; clang would fuse a * b + c on FMA targets (GCC does not
+ * in ISO C mode), which changes roundings. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define LEVEL_DENOM 10.0 /* timm's _LEVEL_DENOM: magnitude 10 = the op's full range */
 
 static const char *const op_names[ENS_RA_OP_COUNT] = {
@@ -173,6 +179,10 @@ ens_status ens_ra_apply_op(ens_ra_op op, double arg, ens_ra_resample resample,
   if ((geometric || op == ENS_RA_SHARPNESS || op == ENS_RA_SHARPNESS_INCREASING) && !scratch)
     return ens_fail(err, ENS_ERR_ARG, "randaugment: %s needs a scratch buffer", op_names[op]);
 
+  /* level arguments are small; the bound keeps every float / int conversion defined */
+  if (!(fabs(arg) <= 1e9))
+    return ens_fail(err, ENS_ERR_ARG, "randaugment: %s argument %g is out of range (|arg| <= 1e9)",
+                    op_names[op], arg);
   size_t bytes = (size_t)w * (size_t)h * (size_t)c;
   double a[6] = {1, 0, 0, 0, 1, 0};
   switch (op) {

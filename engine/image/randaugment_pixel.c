@@ -8,6 +8,12 @@
 
 #include "randaugment.h"
 
+/* Pillow's arithmetic is unfused; clang would fuse a * b + c on FMA targets (GCC does not
+ * in ISO C mode), which changes roundings. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 typedef uint8_t lut256[256];
 
 static void histogram(const uint8_t *img, size_t npix, int c, int ch, uint64_t h[256])

@@ -12,6 +12,12 @@
 #include "error.h"
 #include "randaugment.h"
 
+/* Pillow's arithmetic is unfused; clang would fuse a * b + c on FMA targets (GCC does not
+ * in ISO C mode), which changes roundings. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define LEVEL_DENOM 10.0
 #define MAX_INT_VALUE 1000000 /* m, mmax: far beyond any useful magnitude, no overflow */
 
@@ -333,8 +339,9 @@ ens_status ens_randaugment_drop_ops(ens_randaugment *p, const char *names, ens_e
 }
 
 /* Sequential weighted draws without replacement: the same distribution as numpy's
- * choice(replace=False, p=w), which keeps the first occurrences of i.i.d. draws. */
-static void weighted_choice(const ens_randaugment *p, ens_rng *rng, int n, int *idx)
+ * choice(replace=False, p=w), which keeps the first occurrences of i.i.d. draws. Returns
+ * how many were drawn. */
+static int weighted_choice(const ens_randaugment *p, ens_rng *rng, int n, int *idx)
 {
   int taken[ENS_RA_MAX_OPS] = {0};
   for (int k = 0; k < n; k++) {
@@ -351,9 +358,12 @@ static void weighted_choice(const ens_randaugment *p, ens_rng *rng, int n, int *
       if (u < acc)
         break;
     }
+    if (pick < 0) /* nothing left to draw (the parser prevents this) */
+      return k;
     taken[pick] = 1;
     idx[k] = pick;
   }
+  return n;
 }
 
 int ens_randaugment_sample(const ens_randaugment *p, ens_rng *rng, ens_ra_draw *draws)
@@ -363,7 +373,7 @@ int ens_randaugment_sample(const ens_randaugment *p, ens_rng *rng, ens_ra_draw *
     return 0;
   int idx[ENS_RA_MAX_OPS];
   if (p->weighted)
-    weighted_choice(p, rng, n, idx);
+    n = weighted_choice(p, rng, n, idx);
   else
     for (int k = 0; k < n; k++)
       idx[k] = (int)ens_rng_below(rng, (uint32_t)p->n_ops);

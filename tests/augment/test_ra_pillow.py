@@ -26,7 +26,8 @@ except ImportError as e:  # pragma: no cover
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ra_reference import ALL_OPS, GEOMETRIC, HP, RESAMPLE, SIGNED, level_to_arg, pillow_op  # noqa: E402
+from ra_reference import (ALL_OPS, GEOMETRIC, HP, RESAMPLE, SIGNED,  # noqa: E402
+                          level_to_arg, pillow_op)
 
 tool, work, shared = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(work, exist_ok=True)

@@ -365,6 +365,21 @@ static void test_apply(void)
   CHECK(ens_ra_apply_op(ENS_RA_ROTATE, 10, ENS_RA_RANDOM, ra.hp.fill, img, W, H, 1, scratch,
                         &err) == ENS_ERR_ARG,
         "apply_op needs a concrete resample");
+  CHECK(ens_ra_apply_op(ENS_RA_SHEAR_X, 0.1, ENS_RA_BILINEAR, ra.hp.fill, img, W, H, 1, NULL,
+                        &err) == ENS_ERR_ARG &&
+            strstr(err.message, "scratch"),
+        "geometric ops need scratch: %s", err.message);
+  CHECK(ens_ra_apply_op(ENS_RA_CONTRAST, NAN, ENS_RA_BILINEAR, ra.hp.fill, img, W, H, 1, NULL,
+                        &err) == ENS_ERR_ARG &&
+            strstr(err.message, "Contrast argument nan is out of range"),
+        "NaN argument refused: %s", err.message);
+  CHECK(ens_ra_apply_op(ENS_RA_TRANSLATE_X, -2e9, ENS_RA_NEAREST, ra.hp.fill, img, W, H, 1, scratch,
+                        &err) == ENS_ERR_ARG,
+        "huge argument refused");
+  CHECK_OK(ens_ra_apply_op(ENS_RA_TRANSLATE_X, 1e9, ENS_RA_NEAREST, ra.hp.fill, img, W, H, 1,
+                           scratch, &err),
+           &err);
+  CHECK(img[0] == ra.hp.fill[0] && img[W * H - 1] == ra.hp.fill[0], "shifted out: all fill");
   CHECK_OK(ens_randaugment_parse("rand-n0", NULL, &ra, &err), &err);
   memcpy(a, img, sizeof a);
   CHECK_OK(ens_randaugment_apply(&ra, a, W, H, 3, &rng, &err), &err);
