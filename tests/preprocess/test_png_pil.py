@@ -4,11 +4,11 @@ pixel for pixel, on PNGs of every colour type and bit depth: written by Pillow (
 RGBA, P, P with transparency, 1, I;16, 4-bit P) and by a small writer here (gray 1/2/4/8/16,
 gray+alpha 8/16, RGB 8/16, RGBA 8/16, palette 1/2/4/8, tRNS colour keys, Adam7 interlacing,
 1x1 and thin sizes). The one documented difference: 16-bit gray, where Pillow clips the
-16-bit value at 255 and ens keeps the high byte. Then corrupt files: truncations of a few
-PNGs (every byte of the headers, every 9th after), flipped bytes, bad CRCs: ens must fail with a message naming the file
+16-bit value at 255 and ens keeps the high byte. Then corrupt files: every truncation
+point of a few PNGs, flipped bytes, bad CRCs: ens must fail with a message naming the file
 (or, for damage after the pixel data, may succeed), and never crash.
 
-usage: test_png_pil.py PP_TOOL WORKDIR     (exit 77 = skipped: no Pillow / numpy)
+usage: test_png_pil.py DECODE_MANY WORKDIR     (exit 77 = skipped: no Pillow / numpy)
 """
 import os
 import struct
@@ -84,20 +84,34 @@ def write_png(path, pix, color_type, depth, interlace=0, palette=None, trns=None
         f.write(png)
 
 
-def ens_decode(path):
-    out = path + '.rgb'
-    r = subprocess.run([tool, 'decode', path, out], capture_output=True, text=True)
-    if r.returncode != 0:
-        return None, r
-    w, h = map(int, r.stdout.split())
-    with open(out, 'rb') as f:
-        return np.frombuffer(f.read(), np.uint8).reshape(h, w, 3), r
+def ens_decode_all(paths):
+    """One decode_many run over all paths: {path: (pixels or None, error message)}."""
+    r = subprocess.run([tool] + paths, capture_output=True, text=True)
+    lines = r.stdout.splitlines()
+    if r.returncode != 0 or len(lines) != len(paths):
+        fail('decode_many exited %d after %d of %d files (crash?): %s' % (
+            r.returncode, len(lines), len(paths), r.stderr[-2000:]))
+    out = {}
+    for path, line in zip(paths, lines):
+        if line.startswith('ok '):
+            w, h = map(int, line.split()[1:3])
+            with open(path + '.rgb', 'rb') as f:
+                out[path] = (np.frombuffer(f.read(), np.uint8).reshape(h, w, 3), '')
+        else:
+            out[path] = (None, line[4:])
+    return out
+
+
+pending = []  # (name, path, want)
 
 
 def compare(name, path, want=None):
-    got, r = ens_decode(path)
+    pending.append((name, path, want))
+
+
+def check_decoded(name, path, want, got, msg):
     if got is None:
-        fail('%s: ens failed (%d): %s' % (name, r.returncode, r.stderr.strip()))
+        fail('%s: ens failed: %s' % (name, msg))
         return
     pil = np.asarray(Image.open(path).convert('RGB'))
     if want is None:
@@ -188,32 +202,31 @@ for interlace in (0, 1):
         write_png(path, pix, 2, 8, interlace, trns=struct.pack('>HHH', *map(int, pix[0, 0])))
         compare('rgb8+tRNS %s' % tag, path)
 
+results = ens_decode_all([p for _, p, _ in pending])
+for name, path, want in pending:
+    if path in results:
+        check_decoded(name, path, want, *results[path])
+
+
 # ---- corrupt and truncated files
+damaged = []  # (name, path, must_fail)
+
+
 def expect_no_crash(name, data, must_fail):
     path = os.path.join(work, 'bad_' + name + '.png')
     with open(path, 'wb') as f:
         f.write(data)
-    got, r = ens_decode(path)
-    if r.returncode not in (0, 1):
-        fail('%s: pp_tool exited %d (crash?): %s' % (name, r.returncode, r.stderr[-500:]))
-    elif must_fail and got is not None:
-        fail('%s: damaged PNG decoded without an error' % name)
-    elif got is None and path not in r.stderr:
-        fail('%s: message does not name the file: %s' % (name, r.stderr.strip()))
-    return got is None
+    damaged.append((name, path, must_fail))
 
 
 count = 0
 for src in ('pil_RGB.png', 'g4_13x7_adam7.png', 'p8_t_10x9.png', 'ct6_16_13x7.png'):
     data = open(os.path.join(work, src), 'rb').read()
     tail = 12 + 4  # IEND chunk and the last IDAT's CRC: may be cut after the pixels are read
-    # every cut in the signature / IHDR / start of IDAT, then every 9th byte, then the tail
-    cuts = sorted(set(range(0, 64)) | set(range(64, len(data), 9)) |
-                  set(range(len(data) - tail - 2, len(data) - 1)))
-    for cut in cuts:
+    for cut in range(0, len(data) - 1):
         expect_no_crash('%s_cut%d' % (src, cut), data[:cut], cut < len(data) - tail)
         count += 1
-    for k in range(25):  # random byte damage: errors or other pixels, never a crash
+    for k in range(40):  # random byte damage: errors or other pixels, never a crash
         d = bytearray(data)
         pos = int(rng.integers(8, len(d)))
         d[pos] ^= int(rng.integers(1, 256))
@@ -225,6 +238,15 @@ for src in ('pil_RGB.png', 'g4_13x7_adam7.png', 'p8_t_10x9.png', 'ct6_16_13x7.pn
     count += 1
 # a huge announced size with no data: refused before allocating
 expect_no_crash('huge', b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 1 << 30, 1 << 30, 8, 2, 0, 0, 0)), True)
+results = ens_decode_all([p for _, p, _ in damaged])
+for name, path, must_fail in damaged:
+    if path not in results:
+        continue
+    got, msg = results[path]
+    if must_fail and got is not None:
+        fail('%s: damaged PNG decoded without an error' % name)
+    elif got is None and path not in msg:
+        fail('%s: message does not name the file: %s' % (name, msg))
 print('%d damaged files: no crash, errors name the file' % count)
 
 if failures:

@@ -197,12 +197,12 @@ static void fmnist(void)
             !memcmp(t.labels, d.labels, (size_t)d.n * sizeof *d.labels) &&
             !strcmp(t.class_names[0], "T-shirt/top"),
         "ens_dataset_fashion_mnist differs from the IDX files");
+  ens_dataset_free(&t);
   CHECK(ens_dataset_fashion_mnist(ens_test_gen_dir(), 0, &t, &err) == ENS_ERR_IO &&
             strstr(err.message, "t10k-images-idx3-ubyte.gz"),
         "missing Fashion-MNIST: %s", err.message);
   printf("  no data: %s\n", err.message);
   free(dir);
-  ens_dataset_free(&t);
   ens_dataset_free(&d);
 }
 
