@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "huge_alloc.h"
 #include "train_graph_internal.h"
 #include "variant.h"
 
@@ -219,7 +220,8 @@ ens_status ens_tg_new(const ens_train_arch *arch, int batch, int height, int wid
   g->arena_floats = pl.off;
   g->params_cap = 8 + arch->nblocks * 32;
   g->params = calloc((size_t)g->params_cap, sizeof *g->params);
-  g->arena = aligned_alloc(64, g->arena_floats * sizeof(float));
+  /* zeroed by the kernel (no memset pass), 2 MiB pages where allowed */
+  g->arena = ens_huge_alloc(g->arena_floats * sizeof(float));
   if (!g->params || !g->arena) {
     ens_tg_free(g);
     return ens_fail(err, ENS_ERR_NOMEM,
@@ -227,7 +229,6 @@ ens_status ens_tg_new(const ens_train_arch *arch, int batch, int height, int wid
                     "at %dx%d",
                     g->arena_floats * 4.0 / 1e6, batch, height, width);
   }
-  memset(g->arena, 0, g->arena_floats * sizeof(float));
   pl = (planner){g->arena, 0};
   plan(g, &pl);
   ens_status st = ens_threadpool_new(threads, &g->pool, err);
@@ -251,7 +252,7 @@ void ens_tg_free(ens_train_graph *g)
     return;
   if (g->pool)
     ens_threadpool_free(g->pool);
-  free(g->arena);
+  ens_huge_free(g->arena, g->arena_floats * sizeof(float));
   free(g->params);
   free(g);
 }
