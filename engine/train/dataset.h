@@ -85,10 +85,11 @@ typedef struct {
   double val_split;         /* without train/ + val/ subtrees: fraction held out per class */
   uint64_t seed;            /* of the stratified split */
   int skip_bad;             /* 1: skip unreadable / corrupt images (counted), 0: fail */
+  int threads;              /* decoding threads: 1 = this thread, <= 0 = all CPUs */
 } ens_folder_options;
 
 /* size 224, channels 3, crop_pct 1.0, DEFAULT interpolation, val_split 0, seed 0,
- * skip_bad 0. */
+ * skip_bad 0, threads 0. */
 void ens_folder_options_default(ens_folder_options *o);
 
 /* Loads an image-folder tree. Classes are the sorted sub-folder names of root (or of
@@ -109,7 +110,8 @@ void ens_folder_options_default(ens_folder_options *o);
  * keeps the original order. val may be NULL (val/ ignored, val_split must be 0). *skipped
  * (may be NULL) receives the number of images skipped with skip_bad. Errors name the
  * folder or file: missing root, no class folders, a class folder without images, an
- * unreadable or corrupt image (without skip_bad). */
+ * unreadable or corrupt image (without skip_bad; the first one in file order, whatever the
+ * thread count). */
 ens_status ens_dataset_from_folder(const char *root, const ens_folder_options *o,
                                    ens_dataset *train, ens_dataset *val, int *skipped,
                                    ens_error *err);

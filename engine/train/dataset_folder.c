@@ -12,6 +12,7 @@
 #include "error.h"
 #include "preprocess_internal.h"
 #include "rng.h"
+#include "threadpool.h"
 
 #define MAX_DEPTH 16 /* below a class folder; bounds symlink loops */
 
@@ -158,7 +159,7 @@ static void rgb_to_l(const uint8_t *rgb, uint8_t *l, size_t npix)
 
 /* Decodes path and stores its inference-style size x size crop into dst. */
 static ens_status store_image(const char *path, const ens_folder_options *o, uint8_t *dst,
-                              uint8_t *rgb_tmp, ens_error *err)
+                              ens_error *err)
 {
   ens_rgb_image im;
   ens_status st = ens_image_load(path, &im, err);
@@ -171,10 +172,73 @@ static ens_status store_image(const char *path, const ens_folder_options *o, uin
                              .mean = {0, 0, 0},
                              .std = {1, 1, 1}};
   ens_image view = ens_rgb_image_view(&im);
-  st = ens_preprocess_cropped_u8(&p, &view, NULL, o->channels == 3 ? dst : rgb_tmp, err);
+  uint8_t *rgb = o->channels == 3 ? dst : malloc((size_t)o->size * (size_t)o->size * 3);
+  if (!rgb)
+    st = ens_fail(err, ENS_ERR_NOMEM, "%s: out of memory", path);
+  else
+    st = ens_preprocess_cropped_u8(&p, &view, NULL, rgb, err);
   if (st == ENS_OK && o->channels == 1)
-    rgb_to_l(rgb_tmp, dst, (size_t)o->size * (size_t)o->size);
+    rgb_to_l(rgb, dst, (size_t)o->size * (size_t)o->size);
+  if (rgb != dst)
+    free(rgb);
   ens_rgb_image_free(&im);
+  return st;
+}
+
+typedef struct {
+  const str_list *files;
+  const ens_folder_options *o;
+  ens_dataset *out;
+  ens_status *status; /* per file */
+} decode_job;
+
+static void decode_range(void *ctx, int begin, int end)
+{
+  decode_job *j = ctx;
+  for (int i = begin; i < end; i++)
+    j->status[i] = store_image(j->files->items[i], j->o,
+                               j->out->pixels + (size_t)i * ens_dataset_image_bytes(j->out), NULL);
+}
+
+/* Decodes every file into out (in parallel when o->threads != 1); ok[i] = file i stored.
+ * Without skip_bad the first failing file (lowest index, so the message does not depend on
+ * timing) is decoded again here to report its error. */
+static ens_status decode_all(const str_list *files, const ens_folder_options *o, ens_dataset *out,
+                             uint8_t *ok, int *bad, ens_error *err)
+{
+  ens_status *status = malloc(((size_t)files->n + 1) * sizeof *status);
+  if (!status)
+    return ens_fail(err, ENS_ERR_NOMEM, "dataset: out of memory");
+  decode_job j = {files, o, out, status};
+  ens_threadpool *pool = NULL;
+  if (o->threads != 1 && files->n > 1) {
+    ens_status pst = ens_threadpool_new(o->threads, &pool, err);
+    if (pst != ENS_OK) {
+      free(status);
+      return pst;
+    }
+  }
+  if (pool)
+    ens_threadpool_run(pool, files->n, decode_range, &j);
+  else
+    decode_range(&j, 0, files->n);
+  ens_threadpool_free(pool);
+  ens_status st = ENS_OK;
+  *bad = 0;
+  for (int i = 0; i < files->n && st == ENS_OK; i++) {
+    ok[i] = status[i] == ENS_OK;
+    if (ok[i])
+      continue;
+    if (o->skip_bad && status[i] != ENS_ERR_NOMEM) {
+      (*bad)++;
+      continue;
+    }
+    st = store_image(files->items[i], o, out->pixels + (size_t)i * ens_dataset_image_bytes(out),
+                     err);
+    if (st == ENS_OK) /* failed in the pool only: memory was short there */
+      st = ens_fail(err, ENS_ERR_NOMEM, "%s: out of memory while decoding", files->items[i]);
+  }
+  free(status);
   return st;
 }
 
@@ -225,26 +289,19 @@ static ens_status load_tree(const char *root, const str_list *classes, int allow
         labels[nl++] = c;
     }
   }
-  uint8_t *rgb_tmp = NULL, *ok = NULL;
+  uint8_t *ok = NULL;
   if (st == ENS_OK)
     st = ens_dataset_alloc(out, files.n, o->size, o->size, o->channels, classes->n, err);
   if (st == ENS_OK) {
-    rgb_tmp = malloc((size_t)o->size * (size_t)o->size * 3);
     ok = malloc((size_t)files.n + 1);
-    if (!rgb_tmp || !ok)
+    if (!ok)
       st = ens_fail(err, ENS_ERR_NOMEM, "%s: out of memory", root);
   }
   int bad = 0;
-  for (int i = 0; st == ENS_OK && i < files.n; i++) {
+  for (int i = 0; st == ENS_OK && i < files.n; i++)
     out->labels[i] = labels[i];
-    st = store_image(files.items[i], o, out->pixels + (size_t)i * ens_dataset_image_bytes(out),
-                     rgb_tmp, err);
-    ok[i] = st == ENS_OK;
-    if (st != ENS_OK && st != ENS_ERR_NOMEM && o->skip_bad) {
-      bad++;
-      st = ENS_OK;
-    }
-  }
+  if (st == ENS_OK)
+    st = decode_all(&files, o, out, ok, &bad, err);
   if (st == ENS_OK && bad) { /* drop the skipped images; every class must keep one */
     int *keep = malloc((size_t)files.n * sizeof *keep),
         *count = calloc((size_t)classes->n, sizeof *count);
@@ -278,7 +335,6 @@ static ens_status load_tree(const char *root, const str_list *classes, int allow
     st = ens_dataset_set_class_names(out, (const char *const *)classes->items, err);
   if (st != ENS_OK)
     ens_dataset_free(out);
-  free(rgb_tmp);
   free(ok);
   free(labels);
   list_free(&files);

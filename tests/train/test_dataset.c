@@ -198,16 +198,33 @@ static void test_tree(void)
   ens_dataset_free(&va2);
   o.val_split = 0;
 
-  /* errors */
+  /* one thread and three decode the same bytes */
+  ens_dataset t1, t3;
+  o.threads = 1;
+  CHECK_OK(load(&o, &t1, NULL, NULL, &err), &err);
+  o.threads = 3;
+  CHECK_OK(load(&o, &t3, NULL, NULL, &err), &err);
+  CHECK(t1.n == t3.n && !memcmp(t1.pixels, t3.pixels, (size_t)t1.n * 48),
+        "1 and 3 decoding threads differ");
+  ens_dataset_free(&t1);
+  ens_dataset_free(&t3);
+
+  /* errors: the first bad file in file order is reported, whatever the thread count */
   write_bytes(path_in("bird/broken.jpg"), "\xff\xd8\xff\xe0garbage", 12);
-  expect_error(&o, ENS_ERR_FORMAT, "broken.jpg");
+  write_bytes(path_in("cat/zz.png"), "\x89PNG\r\n\x1a\n", 8);
+  for (int threads = 1; threads <= 3; threads += 2) {
+    o.threads = threads;
+    expect_error(&o, ENS_ERR_FORMAT, "bird/broken.jpg: corrupt or truncated JPEG");
+  }
   o.skip_bad = 1;
   int skipped = 0;
   CHECK_OK(load(&o, &tr, NULL, &skipped, &err), &err);
-  CHECK(skipped == 1 && tr.n == 6, "skip_bad: %d skipped, %d kept", skipped, tr.n);
+  CHECK(skipped == 2 && tr.n == 6 && tr.labels[5] == 2, "skip_bad: %d skipped, %d kept", skipped,
+        tr.n);
   ens_dataset_free(&tr);
   o.skip_bad = 0;
   unlink(path_in("bird/broken.jpg"));
+  unlink(path_in("cat/zz.png"));
   mkdirs(path_in("empty"));
   write_bytes(path_in("empty/x.txt"), "x", 1);
   expect_error(&o, ENS_ERR_FORMAT, "empty: class folder has no images");
