@@ -42,8 +42,9 @@ static ens_status check_options(const ens_options *o, ens_error *err)
         return ens_fail(err, ENS_ERR_ARG,
                         "options: mean/std[%d] = %g/%g: need finite values and std > 0", c,
                         (double)o->mean[c], (double)o->std[c]);
-  if (o->max_batch < 0 || o->max_batch > 4096)
-    return ens_fail(err, ENS_ERR_ARG, "options: max_batch %d out of range (0..4096)", o->max_batch);
+  if (o->max_batch < 0 || o->max_batch > ENS_MAX_BATCH)
+    return ens_fail(err, ENS_ERR_ARG, "options: max_batch %d out of range (0..%d)", o->max_batch,
+                    ENS_MAX_BATCH);
   if (o->precision != ENS_PRECISION_F32 && o->precision != ENS_PRECISION_BF16)
     return ens_fail(err, ENS_ERR_ARG, "options: unknown precision %d", (int)o->precision);
   return ENS_OK;
@@ -243,8 +244,9 @@ ens_status ens_model_forward(ens_model *m, const float *input, int batch, float 
 {
   if (!m || !input)
     return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: NULL %s", m ? "input" : "model");
-  if (batch < 1 || batch > 4096)
-    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: batch %d out of range (1..4096)", batch);
+  if (batch < 1 || batch > ENS_MAX_BATCH)
+    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: batch %d out of range (1..%d)", batch,
+                    ENS_MAX_BATCH);
   /* kernels index rows with int: batch x the stem's output pixels must fit */
   const long long stem_pixels = (long long)((m->info.input_height + 1) / 2) *
                                 ((m->info.input_width + 1) / 2) * m->net.stem_chs;

@@ -99,7 +99,7 @@ ens_status ens_labels_load_file(const char *path, ens_labels *out, ens_error *er
   char *buf = NULL;
   size_t len = 0;
   ens_status s =
-      ens_read_file(path, LABELS_MAX_BYTES, ENS_ERR_FORMAT, "a labels file", &buf, &len, err);
+      ens_read_file(path, LABELS_MAX_BYTES, ENS_ERR_FORMAT, "labels file", &buf, &len, err);
   if (s != ENS_OK)
     return s;
   /* Line count: a final newline ends the last line rather than starting an empty one. */
