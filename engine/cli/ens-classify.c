@@ -391,8 +391,10 @@ static int stop_at(const cli_args *a, cli_state *s, int bad, const char *why)
   fflush(s->results);
   int saving = a->logits_out || a->features_out;
   if (saving && bad > 0) {
-    if (save_outputs(a, s, bad))
+    if (save_outputs(a, s, bad)) { /* its own line said why; this one says what stopped us */
+      fprintf(stderr, PROG ": %s\n", why);
       return EXIT_MODEL_OR_IMAGE;
+    }
     fprintf(stderr, PROG ": %s (the %d image%s before it %s saved)\n", why, bad,
             bad == 1 ? "" : "s", bad == 1 ? "is" : "are");
   } else {

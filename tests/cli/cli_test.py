@@ -94,7 +94,8 @@ def dog():
 def run(*args, ok=True):
     """Run ens-classify; returns CompletedProcess (bytes stdout/stderr)."""
     cmd = [A.bin] + [a if isinstance(a, bytes) else str(a) for a in args]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # bounded: an output that blocks (a fifo opened for writing) must fail, not hang the suite
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
     if ok and p.returncode != 0:
         print('command failed (%d): %s\n%s' % (p.returncode, ' '.join(map(str, cmd)),
                                                p.stderr.decode(errors='replace')))
