@@ -35,7 +35,7 @@
 
 static void usage(FILE *f)
 {
-  fprintf(f, "usage: ens-bench (--model PATH | --variant V --random-weights) [--batch N]\n"
+  fprintf(f, "usage: ens-bench (--model PATH | --variant V --random-weights) [--batch 1..4096]\n"
              "                 [--threads T] [--runs R] [--warmup W] [--input-size H[xW]]\n"
              "                 [--peak-gflops X] [--json] [--input FILE.f32]\n"
              "                 [--logits-out FILE.f32] [--times] [--precision f32|bf16]\n");
