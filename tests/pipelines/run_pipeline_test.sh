@@ -184,6 +184,31 @@ rtsp_errors)
   check_refused 'no element "nosuchsrc"' --source nosuchsrc
   check_refused "could not link" --source "videotestsrc ! audio/x-raw"
   check_refused "the source ended before the first frame" --source "videotestsrc num-buffers=0"
+  # an error in a client's media later on is logged (the start-up check sees only frame 1)
+  : >"$work/server.out"
+  "$server" --port 0 --source "videotestsrc is-live=true ! video/x-raw,width=320,height=240,\
+framerate=30/1 ! identity error-after=20" >>"$work/server.out" 2>"$work/server.err" &
+  server_pid=$!
+  trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
+  url=""
+  for _ in $(seq 300); do
+    url=$(awk '/^ready /{print $2}' "$work/server.out")
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  [ -n "$url" ] || { cat "$work/server.err" >&2; fail "server not ready after 30 s"; }
+  timeout --kill-after=5 30 gst-launch-1.0 -q rtspsrc location="$url" ! fakesink \
+    >/dev/null 2>&1 || true
+  for _ in $(seq 50); do
+    grep -q "media error on /ens: identity" "$work/server.err" && break
+    sleep 0.2
+  done
+  grep -q "media error on /ens: identity" "$work/server.err" ||
+    { cat "$work/server.err" >&2; fail "the client's media error was not logged"; }
+  echo "ok: $(grep -m1 'media error' "$work/server.err")"
+  kill "$server_pid"
+  wait "$server_pid" || fail "server exited with status $? on SIGTERM"
+  trap - EXIT
   ;;
 bench_smoke)
   for mode in async sync; do
