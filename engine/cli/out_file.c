@@ -94,6 +94,12 @@ int ens_out_file_open(ens_out_file *o, const char *what, const char *path, char 
                 "for standard output)",
                 o->what, o->target, kind_of(sb.st_mode));
   }
+  /* rename() could replace a file we may not write; a plain write would have been refused */
+  if (exists && access(o->final_path, W_OK) != 0) {
+    int e = errno;
+    free(dir);
+    return fail(o, msg, msglen, "cannot write %s '%s': %s", o->what, o->target, strerror(e));
+  }
   mode_t mode;
   if (exists) {
     mode = sb.st_mode & 07777;
