@@ -32,15 +32,20 @@ os.makedirs(tmp, exist_ok=True)
 for args in ([], ["--variant", "b0"], ["--variant", "b0", "--random-weights", "--batch", "0"],
              ["--variant", "b0", "--random-weights", "--threads", "x"],
              ["--variant", "b0", "--random-weights", "--bogus"],
-             ["--model", "a.safetensors", "--variant", "b0", "--random-weights"]):
+             ["--model", "a.safetensors", "--variant", "b0", "--random-weights"],
+             ["--variant", "b99", "--random-weights"],
+             ["--variant", "b0", "--random-weights", "--precision", "f64"]):
     rc, out, err = run(args)
-    expect(rc == 2 and "usage" in err, "usage error %s -> exit %d" % (args, rc))
+    expect(rc == 2 and "usage" in err and err.count("\n") == 1,
+           "usage error %s -> exit %d, one line: %s" % (args, rc, err.strip()))
+rc, out, err = run(["--variant", "b0", "--random-weights", "--batch", "100000"])
+expect(rc == 2 and "at most 4096" in err and err.count("\n") == 1,
+       "--batch 100000 names the limit: %s" % err.strip())
 
 bad = os.path.join(tmp, "bad.safetensors")
 with open(bad, "wb") as f:
     f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}")
-for args in (["--model", os.path.join(tmp, "missing.safetensors")], ["--model", bad],
-             ["--variant", "b99", "--random-weights"]):
+for args in (["--model", os.path.join(tmp, "missing.safetensors")], ["--model", bad]):
     rc, out, err = run(args)
     expect(rc == 1 and err.startswith("ens-bench: "), "model error %s -> exit %d: %s"
            % (args, rc, err.strip()))

@@ -29,24 +29,29 @@
 #include <time.h>
 
 #include "cli_args.h"
+#include "cli_exit.h"
 #include "ens.h"
+#include "variant.h"
 
 static void usage(FILE *f)
 {
-  fprintf(f, "usage: ens-bench (--model PATH | --variant V --random-weights) [--batch N]\n"
+  fprintf(f, "usage: ens-bench (--model PATH | --variant V --random-weights) [--batch 1..4096]\n"
              "                 [--threads T] [--runs R] [--warmup W] [--input-size H[xW]]\n"
              "                 [--peak-gflops X] [--json] [--input FILE.f32]\n"
              "                 [--logits-out FILE.f32] [--times] [--precision f32|bf16]\n");
 }
 
+/* One line that names the problem (and the limit), exit status 2. */
 static int usage_error(const char *fmt, const char *arg)
 {
   fprintf(stderr, "ens-bench: ");
   fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n");
-  usage(stderr);
+  fprintf(stderr, " (see ens-bench --help for usage)\n");
   return 2;
 }
+
+#define ENS_STR_(x) #x
+#define ENS_STR(x) ENS_STR_(x)
 
 static double now_ms(void)
 {
@@ -79,7 +84,7 @@ static int read_f32(const char *path, float *dst, size_t n)
   return 1;
 }
 
-int main(int argc, char **argv)
+static int bench_main(int argc, char **argv)
 {
   const char *model_path = NULL, *variant = NULL, *input_path = NULL, *logits_out = NULL;
   int random_weights = 0, batch = 1, threads = 0, runs = 20, warmup = 3, json = 0, times = 0;
@@ -116,6 +121,10 @@ int main(int argc, char **argv)
     } else if (!strcmp(a, "--batch")) {
       if (!ens_cli_parse_int(v, 1, INT_MAX, &batch))
         return usage_error("--batch: not a positive integer: %s", v);
+      if (batch > ENS_MAX_BATCH)
+        return usage_error("--batch %s: at most " ENS_STR(
+                               ENS_MAX_BATCH) " images per forward pass (the engine's limit)",
+                           v);
     } else if (!strcmp(a, "--threads")) {
       if (!ens_cli_parse_int(v, 1, INT_MAX, &threads))
         return usage_error("--threads: not a positive integer: %s", v);
@@ -153,6 +162,8 @@ int main(int argc, char **argv)
     return usage_error("%s", "--variant needs --random-weights (or use --model PATH)");
   if (model_path && random_weights)
     return usage_error("%s", "--random-weights goes with --variant, not --model");
+  if (variant && !ens_variant_find(variant))
+    return usage_error("--variant %s: expected b0..b7 or l2", variant);
 
   ens_options opt;
   ens_options_init(&opt);
@@ -265,4 +276,9 @@ done:
   free(x);
   ens_model_free(m);
   return rc;
+}
+
+int main(int argc, char **argv)
+{
+  ens_cli_exit(bench_main(argc, argv)); /* not return: see cli_exit.c */
 }

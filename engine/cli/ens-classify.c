@@ -19,7 +19,10 @@
 
 #include "ens.h"
 #include "cli_args.h"
+#include "cli_exit.h"
 #include "npy.h"
+#include "out_file.h"
+#include "variant.h"
 
 #ifndef ENS_VERSION
 #define ENS_VERSION "unknown"
@@ -85,12 +88,16 @@ static void print_usage(FILE *f)
       "      --save-features OUT.npy\n"
       "                             write the pooled pre-logits features, float32\n"
       "                             [images, features]\n"
+      "                             (a regular file, replaced only when complete; - for\n"
+      "                             standard output, the results then go to stderr)\n"
       "  -h, --help                 show this help and exit\n"
       "  -V, --version              show the version and exit\n"
       "\n"
       "Images run in batches of at most %d. Text output: per image (after a 'FILE:' line\n"
       "when there are several images) one 'label probability' line per class.\n"
-      "Exit status: 0 ok, 1 model or image error, 2 usage error.\n",
+      "An image that fails stops the run: the results and saved rows are those of the\n"
+      "images before it. Non-finite logits (NaN / Inf weights) are an error.\n"
+      "Exit status: 0 ok, 1 model, image or output error, 2 usage error.\n",
       ENS_CLI_BATCH);
 }
 
@@ -161,6 +168,8 @@ static int parse_args(int argc, char **argv, cli_args *a)
         a->features_out = optarg;
         break;
       case OPT_RANDOM_WEIGHTS:
+        if (!ens_variant_find(optarg))
+          return usage_error("invalid --random-weights '%s': expected b0..b7 or l2", optarg);
         a->random_variant = optarg;
         break;
       case OPT_PRECISION:
@@ -190,6 +199,9 @@ static int parse_args(int argc, char **argv, cli_args *a)
                                      : "missing --model PATH (or --random-weights VARIANT)");
   if (optind >= argc)
     return usage_error("no images given");
+  if (a->logits_out && a->features_out && ens_out_file_is_stdout(a->logits_out) &&
+      ens_out_file_is_stdout(a->features_out))
+    return usage_error("only one of --save-logits and --save-features can go to standard output");
   a->images = argv + optind;
   a->n_images = argc - optind;
   return -1;
@@ -260,27 +272,26 @@ static void json_string(FILE *f, const char *s)
   fputc('"', f);
 }
 
-static void print_result(const cli_args *a, const char *file, const ens_class_score *s, int n)
+/* Results go to f: stdout, or stderr when an .npy array goes to stdout. */
+static void print_result(FILE *f, const cli_args *a, const char *file, const ens_class_score *s,
+                         int n)
 {
   if (a->json) {
-    fputs("{\"file\":", stdout);
-    json_string(stdout, file);
-    fputs(",\"topk\":[", stdout);
+    fputs("{\"file\":", f);
+    json_string(f, file);
+    fputs(",\"topk\":[", f);
     for (int i = 0; i < n; i++) {
-      printf("%s{\"id\":%d,\"label\":", i ? "," : "", s[i].id);
-      json_string(stdout, s[i].label ? s[i].label : "");
-      if (isfinite(s[i].prob))
-        printf(",\"prob\":%.6g}", (double)s[i].prob);
-      else
-        fputs(",\"prob\":null}", stdout); /* NaN weights: JSON has no NaN */
+      fprintf(f, "%s{\"id\":%d,\"label\":", i ? "," : "", s[i].id);
+      json_string(f, s[i].label ? s[i].label : "");
+      fprintf(f, ",\"prob\":%.6g}", (double)s[i].prob); /* finite: ens_softmax_checked */
     }
-    fputs("]}\n", stdout);
+    fputs("]}\n", f);
     return;
   }
   if (a->n_images > 1)
-    printf("%s:\n", file);
+    fprintf(f, "%s:\n", file);
   for (int i = 0; i < n; i++)
-    printf("%s %.4f\n", s[i].label ? s[i].label : "", (double)s[i].prob);
+    fprintf(f, "%s %.4f\n", s[i].label ? s[i].label : "", (double)s[i].prob);
 }
 
 /* ---------------------------------------------------------------- main work */
@@ -294,10 +305,14 @@ typedef struct {
   float *all_features; /* [images, features] when saving them */
   float *probs;        /* [classes] */
   ens_class_score *top;
+  ens_out_file logits_file, features_file; /* opened before any work */
+  FILE *results;
 } cli_state;
 
 static void state_free(cli_state *s)
 {
+  ens_out_file_abort(&s->logits_file); /* no-op once committed */
+  ens_out_file_abort(&s->features_file);
   ens_model_free(s->model);
   free(s->input);
   free(s->logits);
@@ -314,36 +329,105 @@ static int fail(const char *msg)
   return EXIT_MODEL_OR_IMAGE;
 }
 
-/* Decode images[first .. first+n) into the batch input buffer. */
+/* Decode images[first .. first+n) into the batch input buffer. Returns how many were loaded;
+ * fewer than n when one fails (its error in err). */
 static int load_batch(const cli_args *a, const ens_preprocess_params *pp, int first, int n,
-                      float *input)
+                      float *input, ens_error *err)
 {
   size_t per_image = (size_t)3 * (size_t)pp->out_height * (size_t)pp->out_width;
   for (int i = 0; i < n; i++) {
-    ens_error err = {0};
     ens_rgb_image img = {0};
-    if (ens_image_load(a->images[first + i], &img, &err) != ENS_OK)
-      return fail(err.message);
+    if (ens_image_load(a->images[first + i], &img, err) != ENS_OK)
+      return i;
     ens_image view = ens_rgb_image_view(&img);
-    ens_status st = ens_preprocess(pp, &view, NULL, input + (size_t)i * per_image, &err);
+    ens_status st = ens_preprocess(pp, &view, NULL, input + (size_t)i * per_image, err);
     ens_rgb_image_free(&img);
     if (st != ENS_OK)
-      return fail(err.message);
+      return i;
   }
-  return 0;
+  return n;
 }
 
-static int save_npy(const char *path, const float *data, int rows, int cols)
+/* Opens the --save-* targets: every output path is checked before anything is classified. */
+static int open_outputs(const cli_args *a, cli_state *s)
 {
-  char msg[ENS_ERROR_MAX];
-  int64_t shape[2] = {rows, cols};
-  if (ens_npy_write_f32(path, data, shape, 2, msg, sizeof msg) != 0)
+  char msg[ENS_ERROR_MAX + 64];
+  if (a->logits_out &&
+      ens_out_file_open(&s->logits_file, "--save-logits", a->logits_out, msg, sizeof msg))
+    return fail(msg);
+  if (a->features_out &&
+      ens_out_file_open(&s->features_file, "--save-features", a->features_out, msg, sizeof msg))
     return fail(msg);
   return 0;
 }
 
+static int save_npy(ens_out_file *o, const float *data, int rows, int cols)
+{
+  char msg[ENS_ERROR_MAX + 64];
+  int64_t shape[2] = {rows, cols};
+  if (ens_npy_write_f32(o->f, o->target, data, shape, 2, msg, sizeof msg) != 0 ||
+      ens_out_file_commit(o, msg, sizeof msg) != 0) {
+    ens_out_file_abort(o);
+    return fail(msg);
+  }
+  return 0;
+}
+
+/* Writes the rows of the first `done` images. */
+static int save_outputs(const cli_args *a, cli_state *s, int done)
+{
+  const ens_model_info *info = ens_model_get_info(s->model);
+  if (a->logits_out && save_npy(&s->logits_file, s->all_logits, done, info->num_classes))
+    return EXIT_MODEL_OR_IMAGE;
+  if (a->features_out && save_npy(&s->features_file, s->all_features, done, info->num_features))
+    return EXIT_MODEL_OR_IMAGE;
+  return 0;
+}
+
+/* An image (index `bad`) stopped the run: keep what the images before it gave, then report
+ * the error on one line that says what was saved. */
+static int stop_at(const cli_args *a, cli_state *s, int bad, const char *why)
+{
+  fflush(s->results);
+  int saving = a->logits_out || a->features_out;
+  if (saving && bad > 0) {
+    if (save_outputs(a, s, bad)) { /* its own line said why; this one says what stopped us */
+      fprintf(stderr, PROG ": %s\n", why);
+      return EXIT_MODEL_OR_IMAGE;
+    }
+    fprintf(stderr, PROG ": %s (the %d image%s before it %s saved)\n", why, bad,
+            bad == 1 ? "" : "s", bad == 1 ? "is" : "are");
+  } else {
+    fprintf(stderr, PROG ": %s%s\n", why,
+            saving ? " (no image before it: nothing saved, outputs left as they were)" : "");
+  }
+  return EXIT_MODEL_OR_IMAGE;
+}
+
+/* Prints the top-k of images first .. first+n-1 from s->logits; returns the index of an image
+ * whose logits are not finite (its message in err), or first + n. */
+static int report_batch(const cli_args *a, cli_state *s, int first, int n, ens_error *err)
+{
+  const size_t classes = (size_t)ens_model_get_info(s->model)->num_classes;
+  for (int i = 0; i < n; i++) {
+    if (ens_softmax_checked(s->logits + (size_t)i * classes, (int)classes, s->probs, err) != ENS_OK)
+      return first + i;
+    int k = ens_topk(s->model, s->probs, (int)classes, a->topk, s->top);
+    print_result(s->results, a, a->images[first + i], s->top, k);
+  }
+  return first + n;
+}
+
 static int run(const cli_args *a, cli_state *s)
 {
+  s->results = stdout;
+  if ((a->logits_out && ens_out_file_is_stdout(a->logits_out)) ||
+      (a->features_out && ens_out_file_is_stdout(a->features_out)))
+    s->results = stderr;
+  int rc = open_outputs(a, s);
+  if (rc)
+    return rc;
+
   ens_options opt;
   ens_options_init(&opt);
   opt.threads = a->threads;
@@ -380,34 +464,36 @@ static int run(const cli_args *a, cli_state *s)
     s->all_logits = malloc(classes * (size_t)a->n_images * sizeof(float));
   if (!s->input || !s->logits || !s->probs || !s->top ||
       (a->features_out && (!s->features || !s->all_features)) || (a->logits_out && !s->all_logits))
-    return fail("out of memory");
+    return fail("out of memory for the image batch and results");
 
   for (int first = 0; first < a->n_images; first += batch_cap) {
     int n = a->n_images - first < batch_cap ? a->n_images - first : batch_cap;
-    int rc = load_batch(a, &pp, first, n, s->input);
-    if (rc)
-      return rc;
-    if (ens_model_forward(s->model, s->input, n, s->logits, s->features, &err) != ENS_OK)
+    ens_error image_err = {0};
+    int loaded = load_batch(a, &pp, first, n, s->input, &image_err);
+    /* The images of the batch before a bad one are still classified and kept. */
+    if (loaded > 0 &&
+        ens_model_forward(s->model, s->input, loaded, s->logits, s->features, &err) != ENS_OK)
       return fail(err.message);
     if (s->all_logits)
       memcpy(s->all_logits + (size_t)first * classes, s->logits,
-             (size_t)n * classes * sizeof(float));
+             (size_t)loaded * classes * sizeof(float));
     if (s->all_features)
       memcpy(s->all_features + (size_t)first * feats, s->features,
-             (size_t)n * feats * sizeof(float));
-    for (int i = 0; i < n; i++) {
-      ens_softmax(s->logits + (size_t)i * classes, (int)classes, s->probs);
-      int k = ens_topk(s->model, s->probs, (int)classes, a->topk, s->top);
-      print_result(a, a->images[first + i], s->top, k);
+             (size_t)loaded * feats * sizeof(float));
+    int done = report_batch(a, s, first, loaded, &err);
+    if (done < first + loaded) {
+      char why[ENS_ERROR_MAX + 64];
+      snprintf(why, sizeof why, "%s: %s", a->images[done], err.message);
+      return stop_at(a, s, done, why);
     }
-    fflush(stdout);
+    if (loaded < n)
+      return stop_at(a, s, first + loaded, image_err.message);
+    fflush(s->results);
   }
 
-  if (a->logits_out && save_npy(a->logits_out, s->all_logits, a->n_images, (int)classes))
-    return EXIT_MODEL_OR_IMAGE;
-  if (a->features_out && save_npy(a->features_out, s->all_features, a->n_images, (int)feats))
-    return EXIT_MODEL_OR_IMAGE;
-  if (ferror(stdout))
+  if ((rc = save_outputs(a, s, a->n_images)))
+    return rc;
+  if (ferror(stdout) || ferror(s->results))
     return fail("error writing standard output");
   return 0;
 }
@@ -417,9 +503,9 @@ int main(int argc, char **argv)
   cli_args a;
   int rc = parse_args(argc, argv, &a);
   if (rc >= 0)
-    return rc;
+    ens_cli_exit(rc);
   cli_state s = {0};
   rc = run(&a, &s);
   state_free(&s);
-  return rc;
+  ens_cli_exit(rc); /* not return: see cli_exit.c */
 }

@@ -43,7 +43,7 @@ static int npy_dict(char *buf, size_t cap, const int64_t *shape, int ndim)
   return n;
 }
 
-int ens_npy_write_f32(const char *path, const float *data, const int64_t *shape, int ndim,
+int ens_npy_write_f32(FILE *f, const char *path, const float *data, const int64_t *shape, int ndim,
                       char *errbuf, size_t errlen)
 {
   if (ndim < 0 || ndim > ENS_NPY_MAX_DIMS) {
@@ -75,22 +75,11 @@ int ens_npy_write_f32(const char *path, const float *data, const int64_t *shape,
   uint8_t pre[NPY_PREAMBLE] = {
       0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)(hlen & 0xff), (uint8_t)(hlen >> 8)};
 
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    snprintf(errbuf, errlen, "%s: cannot create: %s", path, strerror(errno));
-    return -1;
-  }
   int ok = fwrite(pre, 1, sizeof pre, f) == sizeof pre && fwrite(header, 1, hlen, f) == hlen;
   if (ok && numel)
     ok = fwrite(data, sizeof(float), numel, f) == numel;
-  int saved = errno;
-  if (fclose(f) != 0 && ok) {
-    ok = 0;
-    saved = errno;
-  }
   if (!ok) {
-    snprintf(errbuf, errlen, "%s: write failed: %s", path, strerror(saved));
-    remove(path);
+    snprintf(errbuf, errlen, "%s: write failed: %s", path, strerror(errno));
     return -1;
   }
   return 0;

@@ -8,15 +8,17 @@
 #define ENS_CLI_NPY_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* Maximum number of dimensions written. */
 #define ENS_NPY_MAX_DIMS 8
 
-/* Write data (prod(shape) floats) to path as an .npy array of the given shape.
- * Returns 0 on success; on failure returns -1 and puts one line naming path and the problem
- * into errbuf. A partially written file is removed. */
-int ens_npy_write_f32(const char *path, const float *data, const int64_t *shape, int ndim,
+/* Write data (prod(shape) floats) to the stream f as an .npy array of the given shape.
+ * Returns 0 on success; on failure returns -1 and puts one line naming path (the name of f in
+ * messages) and the problem into errbuf. Does not close f: the caller checks the flush and
+ * owns the file (out_file.h writes it atomically). */
+int ens_npy_write_f32(FILE *f, const char *path, const float *data, const int64_t *shape, int ndim,
                       char *errbuf, size_t errlen);
 
 #endif

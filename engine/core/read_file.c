@@ -16,21 +16,22 @@ ens_status ens_read_file(const char *path, size_t max_bytes, ens_status too_big,
   *len = 0;
   FILE *f = fopen(path, "rb");
   if (!f)
-    return ens_fail(err, ENS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    return ens_fail(err, ENS_ERR_IO, "cannot open %s '%s': %s", kind, path, strerror(errno));
   char *buf = NULL;
   size_t n = 0, cap = 0;
   ens_status s = ENS_OK;
   for (;;) {
     if (n == cap) {
       if (cap >= max_bytes) {
-        s = ens_fail(err, too_big, "%s: larger than %zu bytes, the limit for %s", path, max_bytes,
-                     kind);
+        s = ens_fail(err, too_big, "%s '%s' is larger than %zu bytes, the limit", kind, path,
+                     max_bytes);
         break;
       }
       size_t ncap = cap ? cap * 2 : 65536;
       char *nb = realloc(buf, ncap + 1);
       if (!nb) {
-        s = ens_fail(err, ENS_ERR_NOMEM, "%s: cannot allocate %zu bytes", path, ncap + 1);
+        s = ens_fail(err, ENS_ERR_NOMEM, "out of memory reading %s '%s' (%zu bytes)", kind, path,
+                     ncap + 1);
         break;
       }
       buf = nb;
@@ -40,7 +41,7 @@ ens_status ens_read_file(const char *path, size_t max_bytes, ens_status too_big,
     n += got;
     if (got == 0) {
       if (ferror(f))
-        s = ens_fail(err, ENS_ERR_IO, "%s: read error: %s", path, strerror(errno));
+        s = ens_fail(err, ENS_ERR_IO, "cannot read %s '%s': %s", kind, path, strerror(errno));
       break;
     }
   }

@@ -41,10 +41,12 @@
  * the model (options.threads) alone. */
 #include "threadpool.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -366,11 +368,15 @@ ens_status ens_threadpool_new(int threads, ens_threadpool **out, ens_error *err)
         a->index = i;
         a->creator_cpu = creator_cpu;
       }
-      if (!a || pthread_create(&p->workers[i - 1], NULL, worker_main, a) != 0) {
+      const int rc = a ? pthread_create(&p->workers[i - 1], NULL, worker_main, a) : ENOMEM;
+      if (rc != 0) {
         free(a);
         ens_threadpool_free(p);
-        return ens_fail(err, ENS_ERR_NOMEM, "thread pool: cannot start thread %d of %d", i,
-                        threads);
+        /* EAGAIN: no memory for the thread's stack, or a thread limit */
+        return ens_fail(err, ENS_ERR_NOMEM,
+                        "thread pool: cannot start thread %d of %d: %s (out of memory or at the "
+                        "thread limit; try fewer threads)",
+                        i, threads, strerror(rc));
       }
       p->started++;
     }

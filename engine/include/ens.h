@@ -20,6 +20,8 @@ extern "C" {
 #endif
 
 #define ENS_ERROR_MAX 512
+/* Largest batch of one ens_model_forward() call (and of ens_options.max_batch). */
+#define ENS_MAX_BATCH 4096
 #define ENS_VARIANT_MAX 16
 
 typedef enum {
@@ -122,8 +124,15 @@ typedef struct {
   const char *label; /* owned by the model */
 } ens_class_score;
 
-/* Numerically stable softmax of n logits into probs (may alias). */
+/* Numerically stable softmax of n logits into probs (may alias). Non-finite logits give a
+ * limit distribution (e.g. uniform for NaN); use ens_softmax_checked() to refuse them. */
 void ens_softmax(const float *logits, int n, float *probs);
+
+/* ens_softmax() that refuses non-finite input: if any logit is NaN or +-Inf (NaN / Inf weights,
+ * overflowing activations), returns ENS_ERR_MODEL naming the first one and how many there are,
+ * and leaves probs untouched; nothing is invented. ENS_ERR_ARG for NULL or n < 1. Top-k of the
+ * probabilities it returns is always finite. */
+ens_status ens_softmax_checked(const float *logits, int n, float *probs, ens_error *err);
 
 /* The k highest of n scores, highest first (ties: lower id first). Returns how many were
  * written (min(k, n)). Labels are taken from m when m is not NULL. */

@@ -42,15 +42,16 @@ static ens_status check_options(const ens_options *o, ens_error *err)
         return ens_fail(err, ENS_ERR_ARG,
                         "options: mean/std[%d] = %g/%g: need finite values and std > 0", c,
                         (double)o->mean[c], (double)o->std[c]);
-  if (o->max_batch < 0 || o->max_batch > 4096)
-    return ens_fail(err, ENS_ERR_ARG, "options: max_batch %d out of range (0..4096)", o->max_batch);
+  if (o->max_batch < 0 || o->max_batch > ENS_MAX_BATCH)
+    return ens_fail(err, ENS_ERR_ARG, "options: max_batch %d out of range (0..%d)", o->max_batch,
+                    ENS_MAX_BATCH);
   if (o->precision != ENS_PRECISION_F32 && o->precision != ENS_PRECISION_BF16)
     return ens_fail(err, ENS_ERR_ARG, "options: unknown precision %d", (int)o->precision);
   return ENS_OK;
 }
 
 static ens_status make_labels(ens_model *m, const ens_options *o, const ens_hub_config *cfg,
-                              ens_error *err)
+                              const char *cfg_path, ens_error *err)
 {
   const int nc = m->info.num_classes;
   ens_status st;
@@ -58,11 +59,18 @@ static ens_status make_labels(ens_model *m, const ens_options *o, const ens_hub_
     if ((st = ens_labels_load_file(o->labels_path, &m->labels, err)))
       return st;
     if (m->labels.count != nc)
-      return ens_fail(err, ENS_ERR_ARG, "%s: %d labels, but the model has %d classes",
+      return ens_fail(err, ENS_ERR_ARG,
+                      "labels file '%s' has %d labels, but the model has %d classes",
                       o->labels_path, m->labels.count, nc);
     return ENS_OK;
   }
-  if (cfg && cfg->has_label_names && cfg->label_count == nc)
+  /* A list of the wrong length is an error, as for --labels (config_json.c already checks it
+   * against num_classes when the config has one). */
+  if (cfg && cfg->has_label_names && cfg->label_count != nc)
+    return ens_fail(err, ENS_ERR_ARG,
+                    "config '%s': label_names has %d labels, but the model has %d classes",
+                    cfg_path, cfg->label_count, nc);
+  if (cfg && cfg->has_label_names)
     return ens_labels_from_strings((const char *const *)cfg->label_names, nc, &m->labels, err);
   if (nc == 1000)
     return ens_labels_imagenet(&m->labels, err);
@@ -163,8 +171,13 @@ static ens_status resolve_info(ens_model *m, const ens_options *o, const ens_hub
   else if (cfg && cfg->has_architecture)
     snprintf(in->name, sizeof in->name, "%.40s%s%.22s", cfg->architecture, cfg->has_tag ? "." : "",
              cfg->has_tag ? cfg->tag : "");
-  else
+  else if (cfg && cfg->has_tag)
     snprintf(in->name, sizeof in->name, "tf_efficientnet_%.4s.%.40s", v->name, tag);
+  else if (in->num_classes == 1000)
+    snprintf(in->name, sizeof in->name, "tf_efficientnet_%.4s.%.40s", v->name, tag);
+  else /* a finetuned head: not the pretrained ns_jft_in1k weights, whatever the body is */
+    snprintf(in->name, sizeof in->name, "tf_efficientnet_%.4s (%d classes)", v->name,
+             in->num_classes);
   in->gflops = ens_net_gflops(&m->net, in->input_height, in->input_width);
   return ENS_OK;
 }
@@ -196,7 +209,7 @@ ens_status ens_model_create(ens_net *net, const ens_options *opt, const ens_hub_
   m->kernels = ens_kernels_get();
   if ((opt->precision == ENS_PRECISION_BF16 && (st = ens_net_bf16_new(&m->net, &m->bf16, err))) ||
       (st = resolve_info(m, opt, cfg, cfg_path ? cfg_path : "config.json", err)) ||
-      (st = make_labels(m, opt, cfg, err)) ||
+      (st = make_labels(m, opt, cfg, cfg_path ? cfg_path : "config.json", err)) ||
       (st = ens_threadpool_new(opt->threads, &m->pool, err)) ||
       (st = ens_arena_reserve(&m->arena, &m->net, opt->max_batch > 0 ? opt->max_batch : 1,
                               m->info.input_height, m->info.input_width,
@@ -243,8 +256,9 @@ ens_status ens_model_forward(ens_model *m, const float *input, int batch, float 
 {
   if (!m || !input)
     return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: NULL %s", m ? "input" : "model");
-  if (batch < 1 || batch > 4096)
-    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: batch %d out of range (1..4096)", batch);
+  if (batch < 1 || batch > ENS_MAX_BATCH)
+    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: batch %d out of range (1..%d)", batch,
+                    ENS_MAX_BATCH);
   /* kernels index rows with int: batch x the stem's output pixels must fit */
   const long long stem_pixels = (long long)((m->info.input_height + 1) / 2) *
                                 ((m->info.input_width + 1) / 2) * m->net.stem_chs;

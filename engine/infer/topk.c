@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "ens.h"
+#include "error.h"
 
 void ens_softmax(const float *logits, int n, float *probs)
 {
@@ -29,6 +30,26 @@ void ens_softmax(const float *logits, int n, float *probs)
   double inv = 1.0 / sum;
   for (int i = 0; i < n; i++)
     probs[i] = (float)(exp((double)logits[i] - (double)max) * inv);
+}
+
+ens_status ens_softmax_checked(const float *logits, int n, float *probs, ens_error *err)
+{
+  if (!logits || !probs || n < 1)
+    return ens_fail(err, ENS_ERR_ARG, "ens_softmax_checked: %s", n < 1 ? "no logits" : "NULL");
+  int bad = 0, first = -1;
+  for (int i = 0; i < n; i++)
+    if (!isfinite(logits[i])) {
+      bad++;
+      if (first < 0)
+        first = i;
+    }
+  if (bad)
+    return ens_fail(err, ENS_ERR_MODEL,
+                    "non-finite logits: %d of %d are NaN or infinite (first: class %d = %g); the "
+                    "model's weights or activations are broken, no probabilities given",
+                    bad, n, first, (double)logits[first]);
+  ens_softmax(logits, n, probs);
+  return ENS_OK;
 }
 
 /* a ranks before b: higher score, then lower id; NaN ranks last. */

@@ -318,8 +318,7 @@ ens_status ens_hub_config_load(const char *path, ens_hub_config *out, ens_error 
     return ens_fail(err, ENS_ERR_ARG, "config path is NULL");
   char *buf = NULL;
   size_t len = 0;
-  ens_status s =
-      ens_read_file(path, CONFIG_MAX_BYTES, ENS_ERR_FORMAT, "a config.json", &buf, &len, err);
+  ens_status s = ens_read_file(path, CONFIG_MAX_BYTES, ENS_ERR_FORMAT, "config", &buf, &len, err);
   if (s == ENS_OK)
     s = ens_hub_config_parse(buf, len, path, out, err);
   free(buf);

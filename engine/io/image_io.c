@@ -296,7 +296,7 @@ ens_status ens_image_load(const char *path, ens_rgb_image *out, ens_error *err)
   char *buf = NULL;
   size_t len = 0;
   ens_status st =
-      ens_read_file(path, MAX_FILE_BYTES, ENS_ERR_UNSUPPORTED, "an image", &buf, &len, err);
+      ens_read_file(path, MAX_FILE_BYTES, ENS_ERR_UNSUPPORTED, "image", &buf, &len, err);
   if (st != ENS_OK)
     return st;
   st = ens_image_decode((const uint8_t *)buf, len, path, out, err);

@@ -99,7 +99,7 @@ ens_status ens_labels_load_file(const char *path, ens_labels *out, ens_error *er
   char *buf = NULL;
   size_t len = 0;
   ens_status s =
-      ens_read_file(path, LABELS_MAX_BYTES, ENS_ERR_FORMAT, "a labels file", &buf, &len, err);
+      ens_read_file(path, LABELS_MAX_BYTES, ENS_ERR_FORMAT, "labels file", &buf, &len, err);
   if (s != ENS_OK)
     return s;
   /* Line count: a final newline ends the last line rather than starting an empty one. */
@@ -110,12 +110,12 @@ ens_status ens_labels_load_file(const char *path, ens_labels *out, ens_error *er
     lines++;
   if (lines > (size_t)1 << 24) {
     free(buf);
-    return ens_fail(err, ENS_ERR_FORMAT, "%s: too many lines (%zu)", path, lines);
+    return ens_fail(err, ENS_ERR_FORMAT, "labels file '%s': too many lines (%zu)", path, lines);
   }
   out->names = calloc(lines + 1, sizeof(char *));
   if (!out->names) {
     free(buf);
-    return ens_fail(err, ENS_ERR_NOMEM, "%s: out of memory", path);
+    return ens_fail(err, ENS_ERR_NOMEM, "labels file '%s': out of memory", path);
   }
   size_t start = 0;
   for (size_t line = 0; line < lines; line++) {
@@ -128,13 +128,14 @@ ens_status ens_labels_load_file(const char *path, ens_labels *out, ens_error *er
     if (!valid_utf8((const unsigned char *)buf + start, stop - start)) {
       free(buf);
       ens_labels_free(out);
-      return ens_fail(err, ENS_ERR_FORMAT, "%s: line %zu is not valid UTF-8 text", path, line + 1);
+      return ens_fail(err, ENS_ERR_FORMAT, "labels file '%s': line %zu is not valid UTF-8 text",
+                      path, line + 1);
     }
     char *name = malloc(stop - start + 1);
     if (!name) {
       free(buf);
       ens_labels_free(out);
-      return ens_fail(err, ENS_ERR_NOMEM, "%s: out of memory", path);
+      return ens_fail(err, ENS_ERR_NOMEM, "labels file '%s': out of memory", path);
     }
     memcpy(name, buf + start, stop - start);
     name[stop - start] = '\0';

@@ -347,7 +347,7 @@ ens_status ens_st_open(const char *path, ens_safetensors *st, ens_error *err)
     return ens_fail(err, ENS_ERR_ARG, "safetensors path is NULL");
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return ens_fail(err, ENS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    return ens_fail(err, ENS_ERR_IO, "cannot open model '%s': %s", path, strerror(errno));
   struct stat sb;
   if (fstat(fd, &sb) != 0) {
     int e = errno;
@@ -356,7 +356,7 @@ ens_status ens_st_open(const char *path, ens_safetensors *st, ens_error *err)
   }
   if (!S_ISREG(sb.st_mode)) {
     close(fd);
-    return ens_fail(err, ENS_ERR_IO, "%s: not a regular file", path);
+    return ens_fail(err, ENS_ERR_IO, "cannot open model '%s': not a regular file", path);
   }
   if ((uint64_t)sb.st_size > SIZE_MAX) {
     close(fd);

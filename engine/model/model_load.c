@@ -4,6 +4,8 @@
  * (as timm's strict load_state_dict), except BatchNorm num_batches_tracked counters. */
 #include "model_internal.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,20 +55,40 @@ static ens_status file_read(void *ctx, const char *key, int ndim, const long lon
     return ens_fail(err, ENS_ERR_MODEL, "%s: tensor %s has dtype %s, expected F32, F16 or BF16",
                     fs->path, key, ens_dtype_name(t->dtype));
   fs->used[t - fs->st->tensors] = 1;
-  return ens_st_read_f32(fs->st, t, dst, err);
+  ens_status s = ens_st_read_f32(fs->st, t, dst, err);
+  if (s != ENS_OK)
+    return s;
+  /* NaN / Inf weights would silently give NaN logits: refuse them by name. */
+  size_t bad = 0, first = 0;
+  for (size_t i = 0; i < (size_t)t->numel; i++)
+    if (!isfinite(dst[i]) && bad++ == 0)
+      first = i;
+  if (bad)
+    return ens_fail(err, ENS_ERR_MODEL,
+                    "%s: tensor %s has %zu non-finite value%s (NaN or Inf; first at element %zu = "
+                    "%g)",
+                    fs->path, key, bad, bad == 1 ? "" : "s", first, (double)dst[first]);
+  return ENS_OK;
 }
 
-/* Leading dim of a weight that must be present with ndim dims. */
+/* Leading dim of a weight that must be present with ndim dims; `want` describes the expected
+ * shape for the message. */
 static ens_status dim0(const ens_safetensors *st, const char *path, const char *key, int ndim,
-                       int *out, ens_error *err)
+                       const char *want, int *out, ens_error *err)
 {
   const ens_st_tensor *t = ens_st_find(st, key);
   if (!t)
     return ens_fail(err, ENS_ERR_MODEL, "%s: missing tensor %s: not a timm tf_efficientnet file",
                     path, key);
-  if (t->ndim != ndim || t->shape[0] < 1 || t->shape[0] > (1 << 24))
-    return ens_fail(err, ENS_ERR_MODEL, "%s: tensor %s has %d dims (first %lld), expected %d", path,
-                    key, t->ndim, t->ndim > 0 ? (long long)t->shape[0] : 0LL, ndim);
+  if (t->ndim != ndim || t->shape[0] < 1 || t->shape[0] > (1 << 24)) {
+    long long have[ENS_ST_MAX_DIMS];
+    for (int i = 0; i < t->ndim; i++)
+      have[i] = (long long)t->shape[i];
+    char got[96];
+    format_shape(got, sizeof got, t->ndim, have);
+    return ens_fail(err, ENS_ERR_MODEL, "%s: tensor %s has shape %s, expected %s", path, key, got,
+                    want);
+  }
   *out = (int)t->shape[0];
   return ENS_OK;
 }
@@ -77,9 +99,14 @@ ens_status ens_model_detect(const ens_safetensors *st, const char *path,
 {
   int stem = 0, head = 0, repeats[ENS_NUM_STAGES + 1] = {0}, stages = 0;
   ens_status s;
-  if ((s = dim0(st, path, "conv_stem.weight", 4, &stem, err)) ||
-      (s = dim0(st, path, "conv_head.weight", 4, &head, err)) ||
-      (s = dim0(st, path, "classifier.weight", 2, num_classes, err)))
+  if ((s = dim0(st, path, "conv_stem.weight", 4, "[C, 3, 3, 3] with 1 <= C <= 16777216", &stem,
+                err)) ||
+      (s = dim0(st, path, "conv_head.weight", 4, "[C, C_in, 1, 1] with 1 <= C <= 16777216", &head,
+                err)))
+    return s;
+  char want_cls[96];
+  snprintf(want_cls, sizeof want_cls, "[K, %d] with 1 <= K <= 16777216 classes", head);
+  if ((s = dim0(st, path, "classifier.weight", 2, want_cls, num_classes, err)))
     return s;
   char key[64];
   for (stages = 0; stages <= ENS_NUM_STAGES; stages++) {
@@ -186,7 +213,7 @@ ens_status ens_model_load(const char *path, const ens_options *opt, ens_model **
     return ens_fail(err, ENS_ERR_ARG, "ens_model_load: NULL path");
   struct stat sb;
   if (stat(path, &sb) != 0)
-    return ens_fail(err, ENS_ERR_IO, "%s: cannot open: no such file or directory", path);
+    return ens_fail(err, ENS_ERR_IO, "cannot open model '%s': %s", path, strerror(errno));
   if (!S_ISDIR(sb.st_mode))
     return load_file(path, opt, NULL, NULL, out, err);
 
@@ -205,7 +232,7 @@ ens_status ens_model_load(const char *path, const ens_options *opt, ens_model **
   memset(&cfg, 0, sizeof cfg);
   int have_cfg = stat(config, &sb) == 0;
   if (stat(weights, &sb) != 0)
-    s = ens_fail(err, ENS_ERR_IO, "%s: directory has no model.safetensors", path);
+    s = ens_fail(err, ENS_ERR_IO, "cannot open model '%s': %s", weights, strerror(errno));
   else if (have_cfg && (s = ens_hub_config_load(config, &cfg, err)) != ENS_OK)
     ;
   else

@@ -198,9 +198,10 @@ ens_status ens_net_build(ens_net *net, const ens_variant_def *v, const ens_varia
   /* zeroed: the panels' padding */
   net->weights = ens_huge_alloc(sizeof(float) * net->weight_floats);
   if (!net->weights) {
+    const size_t bytes = sizeof(float) * net->weight_floats; /* ens_net_free zeroes it */
     ens_net_free(net);
-    return ens_fail(err, ENS_ERR_NOMEM, "out of memory for %zu MB of weights",
-                    net->weight_floats * sizeof(float) >> 20);
+    return ens_fail(err, ENS_ERR_NOMEM, "out of memory for %.1f MB of weights",
+                    (double)bytes / (1 << 20));
   }
   layout(net, net->weights);
 

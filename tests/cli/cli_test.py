@@ -94,7 +94,8 @@ def dog():
 def run(*args, ok=True):
     """Run ens-classify; returns CompletedProcess (bytes stdout/stderr)."""
     cmd = [A.bin] + [a if isinstance(a, bytes) else str(a) for a in args]
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # bounded: an output that blocks (a fifo opened for writing) must fail, not hang the suite
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=240)
     if ok and p.returncode != 0:
         print('command failed (%d): %s\n%s' % (p.returncode, ' '.join(map(str, cmd)),
                                                p.stderr.decode(errors='replace')))
@@ -359,26 +360,16 @@ def case_output():
         got = json.loads(lines[0])['file']
         want = tmp + '/q"b\\s\nn\tt\u00e9\u0001\ufffd.jpg'
         check(got == want, 'JSON file name round-trips (%r)' % got[-20:])
-        # non-finite scores (NaN in the weights) still give valid JSON (null, not nan)
+        # NaN in the weights: refused at load (no invented probabilities, no JSON NaN)
         tensors, _ = st.read_safetensors(b0)
         tensors['classifier.bias'][3] = np.nan
         nan_w = os.path.join(tmp, 'nan.safetensors')
         st.write_safetensors(nan_w, [(k, a, None) for k, a in tensors.items()], {'format': 'pt'})
         made.append(nan_w)
         p = run('--model', nan_w, '--json', '--topk', 1000, dog(), ok=False)
-
-        def no_constants(c):
-            raise ValueError('non-JSON constant ' + c)
-
-        try:
-            objs = [json.loads(line, parse_constant=no_constants)
-                    for line in p.stdout.decode().splitlines()]
-            valid = len(objs) == 1 and len(objs[0]['topk']) == 1000
-        except ValueError as e:
-            print('  ' + str(e))
-            valid = False
-        check(p.returncode >= 0 and (p.returncode != 0 or valid),
-              'NaN weights: valid JSON or a clean error (exit %d)' % p.returncode)
+        check(p.returncode == 1 and not p.stdout and b'classifier.bias' in p.stderr,
+              'NaN weights: exit 1 naming the tensor, no output (exit %d, %r)'
+              % (p.returncode, p.stderr[:200]))
         # .npy byte-identical to numpy.save of the same array
         out = os.path.join(tmp, 'l.npy')
         run('--model', b0, '--save-logits', out, dog(), ppm, pgm)
@@ -433,7 +424,8 @@ def case_errors():
                                                       dog()], 2)
         # model errors -> 1
         missing = os.path.join(tmp, 'nope.safetensors')
-        expect_error('missing model file', ['--model', missing, dog()], 1, missing)
+        expect_error('missing model file', ['--model', missing, dog()], 1,
+                     "cannot open model '%s': No such file or directory" % missing)
         with open(b0, 'rb') as f:
             full = f.read()
         expect_error('model truncated in the header', ['--model', tmpfile('t1.safetensors',
@@ -456,21 +448,34 @@ def case_errors():
         st.write_safetensors(no_t, items, {'format': 'pt'})
         made.append(no_t)
         expect_error('missing tensor', ['--model', no_t, dog()], 1, 'bn2.running_var')
-        expect_error('unknown random variant', ['--random-weights', 'b9', dog()], 1)
+        expect_error('unknown random variant', ['--random-weights', 'b9', dog()], 2, 'b9')
+        expect_error('--precision f64', ['--model', b0, '--precision', 'f64', dog()], 2, 'f64')
         emptydir = os.path.join(tmp, 'emptyhub')
         os.mkdir(emptydir)
-        expect_error('directory without model.safetensors', ['--model', emptydir, dog()], 1)
+        expect_error('directory without model.safetensors', ['--model', emptydir, dog()], 1,
+                     "cannot open model '%s/model.safetensors'" % emptydir)
         os.rmdir(emptydir)
         lab = tmpfile('labels.txt', b'a\nb\nc\n')
         expect_error('labels file of the wrong length', ['--model', b0, '--labels', lab, dog()],
-                     1)
+                     1, "labels file '%s' has 3 labels, but the model has 1000 classes" % lab)
         expect_error('missing labels file', ['--model', b0, '--labels', missing + '.txt',
-                                             dog()], 1)
+                                             dog()], 1,
+                     "cannot open labels file '%s.txt': No such file or directory" % missing)
+        # classifier with no rows: the message names the shape
+        items = [(k, np.zeros((0, 1280), np.float32) if k == 'classifier.weight' else
+                  np.zeros((0,), np.float32) if k == 'classifier.bias' else a, None)
+                 for k, a in tensors.items()]
+        zero_cls = os.path.join(tmp, 'zero_cls.safetensors')
+        st.write_safetensors(zero_cls, items, {'format': 'pt'})
+        made.append(zero_cls)
+        expect_error('classifier [0, 1280]', ['--model', zero_cls, dog()], 1,
+                     'classifier.weight has shape [0, 1280], expected [K, 1280]')
         # image errors -> 1
         with open(dog(), 'rb') as f:
             jpg = f.read()
         nope = os.path.join(tmp, 'nope.jpg')
-        expect_error('nonexistent image', ['--model', b0, nope], 1, nope)
+        expect_error('nonexistent image', ['--model', b0, nope], 1,
+                     "cannot open image '%s': No such file or directory" % nope)
         expect_error('nonexistent image after a good one', ['--model', b0, dog(), nope], 1, nope)
         tj = tmpfile('trunc.jpg', jpg[:len(jpg) // 2])
         expect_error('truncated JPEG', ['--model', b0, tj], 1, tj)
@@ -484,7 +489,248 @@ def case_errors():
         # output errors -> 1
         expect_error('unwritable --save-logits', ['--model', b0, '--save-logits',
                                                   '/nonexistent/dir/l.npy', dog()], 1,
-                     '/nonexistent/dir/l.npy')
+                     "cannot write --save-logits '/nonexistent/dir/l.npy': directory "
+                     "'/nonexistent/dir': No such file or directory")
+        expect_error('both arrays to stdout', ['--model', b0, '--save-logits', '-',
+                                               '--save-features', '-', dog()], 2, 'standard output')
+
+
+# ---------------------------------------------------------------------------- hardening (issue 10)
+
+
+def assert_untouched(path, what, kind, before):
+    """path still exists as the same kind of node (same inode / contents as before)."""
+    try:
+        st_ = os.lstat(path)
+    except FileNotFoundError:
+        return check(False, '%s: %s still exists' % (what, path))
+    ok = kind(st_.st_mode) and st_.st_ino == before.st_ino
+    return check(ok, '%s: %s left as it was' % (what, path))
+
+
+def case_outputs():
+    """--save-logits / --save-features never destroy what was there (issue 10 item 1)."""
+    import stat as S
+    b0 = weights('b0', 'b0')
+    with scratch_dir('ens_outs_') as (tmp, made):
+        good = os.path.join(tmp, 'l.npy')
+        made.append(good)
+        # a device node like /dev/full (root), else a fifo: refused before any work, kept
+        node = os.path.join(tmp, 'node')
+        if os.geteuid() == 0:
+            os.mknod(node, 0o666 | S.S_IFCHR, os.makedev(1, 7))
+            kind, name = S.S_ISCHR, 'a character device'
+        else:
+            print('  not root: a fifo instead of a device node')
+            os.mkfifo(node)
+            kind, name = S.S_ISFIFO, 'a fifo'
+        made.append(node)
+        before = os.lstat(node)
+        for opt in ('--save-logits', '--save-features'):
+            p = expect_error('%s to %s' % (opt, name), ['--model', b0, opt, node, dog()], 1,
+                             "refusing to write %s '%s': it is %s" % (opt, node, name))
+            check(not p.stdout, '%s to %s: nothing classified (checked first)' % (opt, name))
+            assert_untouched(node, '%s to %s' % (opt, name), kind, before)
+        fifo = os.path.join(tmp, 'fifo')
+        os.mkfifo(fifo)
+        made.append(fifo)
+        fb = os.lstat(fifo)
+        expect_error('--save-logits to a fifo', ['--model', b0, '--save-logits', fifo, dog()], 1,
+                     'it is a fifo')
+        assert_untouched(fifo, 'fifo', S.S_ISFIFO, fb)
+        sub = os.path.join(tmp, 'sub')
+        os.mkdir(sub)
+        made.append(sub)
+        db = os.lstat(sub)
+        expect_error('--save-logits to a directory', ['--model', b0, '--save-logits', sub,
+                                                      dog()], 1, 'it is a directory')
+        assert_untouched(sub, 'directory', S.S_ISDIR, db)
+        # a read-only directory (root may write anyway: then the write must simply succeed)
+        ro = os.path.join(tmp, 'ro')
+        os.mkdir(ro)
+        made.append(ro)
+        os.chmod(ro, 0o555)
+        target = os.path.join(ro, 'l.npy')
+        if os.geteuid() != 0:
+            p = expect_error('read-only directory', ['--model', b0, '--save-logits', target,
+                                                     dog()], 1, "cannot create a file in directory")
+            check(not p.stdout, 'read-only directory: checked before classifying')
+        else:
+            print('  root: a read-only directory is writable, checking a plain write instead')
+            run('--model', b0, '--save-logits', target, dog())
+            check(np.load(target).shape == (1, 1000), 'root writes into a 0555 directory')
+            os.chmod(ro, 0o755)
+            os.remove(target)
+        os.chmod(ro, 0o755)
+        check(os.listdir(ro) == [], 'no temporary left in the read-only directory')
+        # an existing file is replaced only by a complete array; on failure it is kept
+        with open(good, 'wb') as f:
+            f.write(b'precious')
+        nope = os.path.join(tmp, 'nope.jpg')
+        p = expect_error('model error with an existing target',
+                         ['--model', os.path.join(tmp, 'no.safetensors'), '--save-logits', good,
+                          dog()], 1, 'cannot open model')
+        with open(good, 'rb') as f:
+            check(f.read() == b'precious', 'existing target untouched when the run fails early')
+        # a bad image after good ones: the rows of the good ones are saved (9 = two batches)
+        feats = os.path.join(tmp, 'f.npy')
+        made.append(feats)
+        imgs = [dog()] * 9 + [nope, dog()]
+        p = expect_error('bad image after 9 good ones',
+                         ['--model', b0, '--json', '--save-logits', good, '--save-features', feats]
+                         + imgs, 1, 'the 9 images before it are saved')
+        check(nope in p.stderr.decode(), 'the bad image is named')
+        check(len(json_lines(p)) == 9, 'results of the 9 good images printed')
+        lg, ft = np.load(good), np.load(feats)
+        ref = run_logits('--model', b0, dog())
+        check(lg.shape == (9, 1000) and ft.shape == (9, 1280), 'saved rows: %s, %s'
+              % (lg.shape, ft.shape))
+        close('saved rows vs a single image', lg, np.repeat(ref, 9, axis=0), 1e-5, 1e-5)
+        # the first image bad: nothing saved, the target kept
+        with open(good, 'wb') as f:
+            f.write(b'precious')
+        p = expect_error('first image bad', ['--model', b0, '--save-logits', good, nope, dog()],
+                         1, 'nothing saved')
+        with open(good, 'rb') as f:
+            check(f.read() == b'precious', 'existing target kept when no image succeeded')
+        # mode of a replaced file is kept
+        os.chmod(good, 0o640)
+        run('--model', b0, '--save-logits', good, dog())
+        check(S.S_IMODE(os.stat(good).st_mode) == 0o640, 'replaced file keeps its mode')
+        # through a symlink: the file it points to is replaced, the link kept
+        link = os.path.join(tmp, 'link.npy')
+        os.symlink(good, link)
+        made.append(link)
+        run('--model', b0, '--save-logits', link, dog(), dog())
+        check(os.path.islink(link) and np.load(good).shape == (2, 1000),
+              'symlink kept, its target replaced')
+        # '-' writes the array to stdout, results go to stderr
+        p = run('--model', b0, '--save-logits', '-', '--json', dog())
+        arr = np.load(io.BytesIO(p.stdout))
+        check(arr.shape == (1, 1000) and np.array_equal(arr, ref), '--save-logits - to stdout')
+        check(b'"topk"' in p.stderr, 'results on stderr when the array uses stdout')
+        if os.path.exists('/dev/full'):
+            with open('/dev/full', 'wb') as full:
+                p = subprocess.run([A.bin, '--model', b0, '--save-logits', '-', dog()],
+                                   stdout=full, stderr=subprocess.PIPE)
+            check(p.returncode == 1 and b'No space left' in p.stderr,
+                  'stdout on /dev/full: exit 1 (%d, %r)' % (p.returncode, p.stderr[-120:]))
+        check(sorted(os.listdir(tmp)) == sorted(os.path.basename(m) for m in made),
+              'no temporary files left: %s' % sorted(os.listdir(tmp)))
+
+
+def case_oom():
+    """Out of memory ends the tools with exit 1 and a message, never a hang (item 4)."""
+    if any('libasan' in line for line in
+           subprocess.run(['ldd', A.bin], capture_output=True, text=True).stdout.splitlines()):
+        skip('AddressSanitizer build: its shadow memory cannot run under ulimit -v')
+    b0 = weights('b0', 'b0')
+    oom_words = ('out of memory', 'Cannot allocate memory')
+    tools = [('ens-classify', [A.bin, '--model', b0, dog()])]
+    if A.bench:
+        tools.append(('ens-bench', [A.bench, '--variant', 'b0', '--random-weights', '--runs', '1',
+                                    '--warmup', '0', '--input-size', '64']))
+    ran_out = 0
+    for name, cmd in tools:
+        for kb in (60000, 80000, 100000, 120000, 150000, 200000):
+            shell = 'ulimit -v %d && exec "$@"' % kb
+            try:
+                p = subprocess.run(['/bin/sh', '-c', shell, 'sh'] + cmd, capture_output=True,
+                                   timeout=60)
+            except subprocess.TimeoutExpired:
+                check(False, '%s under ulimit -v %d: terminates within 60 s' % (name, kb))
+                continue
+            err = p.stderr.decode(errors='replace').strip()
+            if p.returncode == 127 and 'error while loading shared libraries' in err:
+                print('  %s %d: the loader itself failed (%s)' % (name, kb, err[-60:]))
+                continue
+            ok = p.returncode == 0 or (p.returncode == 1 and err.count('\n') == 0 and
+                                       any(w in err for w in oom_words))
+            ran_out += p.returncode == 1
+            check(ok, '%s under ulimit -v %d: exit %d, %r' % (name, kb, p.returncode, err[-160:]))
+    check(ran_out > 0, 'at least one limit ran out of memory (%d)' % ran_out)
+
+
+def case_nonfinite():
+    """NaN / Inf weights are refused by name; non-finite logits are an error (item 5)."""
+    b0 = weights('b0', 'b0')
+    st = synth_module()
+    tensors, _ = st.read_safetensors(b0)
+    with scratch_dir('ens_nan_') as (tmp, made):
+        def variant(name, key, fn):
+            t = dict(tensors)
+            t[key] = fn(t[key].copy())
+            path = os.path.join(tmp, name)
+            st.write_safetensors(path, [(k, a, None) for k, a in t.items()], {'format': 'pt'})
+            made.append(path)
+            return path
+
+        def set_at(v, i):
+            def f(a):
+                a.reshape(-1)[i] = v
+                return a
+            return f
+
+        for name, key, val in (('nan_dw.safetensors', 'blocks.2.1.conv_dw.weight', np.nan),
+                               ('inf_bn.safetensors', 'bn2.running_var', np.inf),
+                               ('ninf_cls.safetensors', 'classifier.weight', -np.inf)):
+            path = variant(name, key, set_at(val, 7))
+            expect_error('%s in %s' % (val, key), ['--model', path, dog()], 1,
+                         'tensor %s has 1 non-finite value' % key)
+        # finite weights whose logits overflow: +-3e38 rows give +-inf and inf - inf = NaN
+        def huge(a):
+            a[:] = 3e38
+            a[:, 1::2] = -3e38
+            return a
+        path = variant('huge_cls.safetensors', 'classifier.weight', huge)
+        out = os.path.join(tmp, 'l.npy')
+        p = expect_error('non-finite logits', ['--model', path, '--json', '--save-logits', out,
+                                               dog(), dog()], 1, 'non-finite logits')
+        check(dog() in p.stderr.decode() and not p.stdout, 'names the image, prints no result')
+        check(not os.path.exists(out), 'nothing saved when the first image has no answer')
+
+
+def case_config():
+    """config.json label_names of the wrong length is an error as --labels is (item 6)."""
+    b0 = weights('b0', 'b0')
+    hub = tempfile.mkdtemp(prefix='ens_cfg_')
+    try:
+        os.symlink(b0, os.path.join(hub, 'model.safetensors'))
+        cfg = os.path.join(hub, 'config.json')
+        with open(cfg, 'w') as f:
+            json.dump({'architecture': 'tf_efficientnet_b0', 'label_names': ['a', 'b', 'c']}, f)
+        expect_error('label_names of 3, no num_classes', ['--model', hub, dog()], 1,
+                     "config '%s': label_names has 3 labels, but the model has 1000 classes" % cfg)
+        with open(cfg, 'w') as f:
+            json.dump({'architecture': 'tf_efficientnet_b0',
+                       'label_names': ['n%d' % i for i in range(1000)]}, f)
+        top = json_lines(run('--model', hub, '--json', '--topk', 1, dog()))[0]['topk']
+        check(top[0]['label'] == 'n%d' % DOG_TOP5['b0'][0], 'label_names of 1000 used')
+    finally:
+        for f in os.listdir(hub):
+            os.remove(os.path.join(hub, f))
+        os.rmdir(hub)
+    if A.bench:
+        nc3 = weights('b0', 'b0_nc3', ['--num-classes', '3'])
+        p = subprocess.run([A.bench, '--model', nc3, '--runs', '1', '--warmup', '0',
+                            '--input-size', '64'], capture_output=True, text=True)
+        line = [ln for ln in p.stdout.splitlines() if ln.startswith('model')]
+        check(p.returncode == 0 and line and 'tf_efficientnet_b0 (3 classes)' in line[0] and
+              'ns_jft_in1k' not in line[0], 'a bare 3-class file is named honestly: %s' % line)
+
+
+def case_bench_messages():
+    """ens-bench usage errors are one line that names the limit (item 7)."""
+    if not A.bench:
+        skip('no --bench given')
+    for args, needle in ((['--variant', 'b0', '--random-weights', '--batch', '100000'],
+                          'at most 4096 images'),
+                         (['--variant', 'b9', '--random-weights'], 'b9'),
+                         (['--variant', 'b0', '--random-weights', '--precision', 'f64'], 'f64')):
+        p = subprocess.run([A.bench] + args, capture_output=True, text=True, timeout=60)
+        check(p.returncode == 2 and p.stderr.count('\n') == 1 and needle in p.stderr and
+              'max_batch' not in p.stderr,
+              'ens-bench %s: exit %d, %r' % (' '.join(args), p.returncode, p.stderr))
 
 
 # ---------------------------------------------------------------------------- converter
@@ -688,7 +934,8 @@ def case_convert():
 CASES = {
     'dog_b0': case_dog_b0, 'dog_b3': case_dog_b3, 'dtypes': case_dtypes, 'hub': case_hub,
     'options': case_options, 'output': case_output, 'errors': case_errors,
-    'convert': case_convert,
+    'convert': case_convert, 'outputs': case_outputs, 'oom': case_oom,
+    'nonfinite': case_nonfinite, 'config': case_config, 'bench_messages': case_bench_messages,
 }
 
 
@@ -701,6 +948,7 @@ def main():
     ap.add_argument('--source', required=True)
     ap.add_argument('--shared', required=True)
     ap.add_argument('--version', required=True)
+    ap.add_argument('--bench', default='', help='ens-bench, for the cases that also check it')
     A = ap.parse_args()
     CASES[A.case]()
     if FAILURES:

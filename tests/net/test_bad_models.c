@@ -2,6 +2,7 @@
  * tensor / option), never a crash or a leak (the ASan pass runs this): missing, garbage,
  * empty and truncated files, wrong shapes, missing / extra tensors, integer weights, a file of
  * no known variant, bad options, hub directories. Also: num_batches_tracked may be absent. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,7 +53,8 @@ static void write_bytes(const char *path, const void *data, size_t n)
 
 static void files_that_are_not_models(void)
 {
-  expect_fail(gen_path("does_not_exist.safetensors"), NULL, ENS_ERR_IO, "does_not_exist", NULL);
+  expect_fail(gen_path("does_not_exist.safetensors"), NULL, ENS_ERR_IO, "cannot open model '",
+              "does_not_exist.safetensors': No such file or directory");
   write_bytes(gen_path("empty.safetensors"), "", 0);
   expect_fail(gen_path("empty.safetensors"), NULL, ENS_ERR_FORMAT, "empty.safetensors", NULL);
   unsigned char junk[4096];
@@ -175,8 +177,53 @@ static int edit_classifier_in(st_entry *e, int n)
   return n;
 }
 
+/* One weight element set to `v` (a copy of the F32 tensor: the entries point into a read-only
+ * mapping). */
+static int set_element(st_entry *e, int n, const char *name, size_t at, float v)
+{
+  static float buf[4][4096];
+  static int used;
+  int i = find(e, n, name);
+  float *copy = buf[used++ % 4];
+  if (strcmp(e[i].dtype, "F32") != 0 || e[i].nbytes > sizeof buf[0] ||
+      at >= e[i].nbytes / sizeof(float)) {
+    fprintf(stderr, "FAIL: %s is not a small F32 tensor\n", name);
+    exit(1);
+  }
+  memcpy(copy, e[i].data, e[i].nbytes);
+  copy[at] = v;
+  e[i].data = copy;
+  return n;
+}
+
+static int edit_nan_dw(st_entry *e, int n)
+{
+  return set_element(e, n, "blocks.3.0.conv_dw.weight", 17, NAN); /* [240, 1, 3, 3] */
+}
+
+static int edit_inf_bias(st_entry *e, int n)
+{
+  return set_element(e, n, "classifier.bias", 5, -INFINITY);
+}
+
+static int edit_empty_classifier(st_entry *e, int n)
+{
+  int w = find(e, n, "classifier.weight"), b = find(e, n, "classifier.bias");
+  e[w].shape[0] = e[b].shape[0] = 0;
+  e[w].nbytes = e[b].nbytes = 0;
+  return n;
+}
+
 static void broken_tensors(void)
 {
+  /* issue 10: NaN / Inf weights are refused by tensor name; an empty head names its shape */
+  expect_fail(rewrite("nan_dw.safetensors", edit_nan_dw), NULL, ENS_ERR_MODEL,
+              "tensor blocks.3.0.conv_dw.weight has 1 non-finite value", "element 17");
+  expect_fail(rewrite("inf_bias.safetensors", edit_inf_bias), NULL, ENS_ERR_MODEL,
+              "tensor classifier.bias has 1 non-finite value", "= -inf");
+  expect_fail(rewrite("empty_classifier.safetensors", edit_empty_classifier), NULL, ENS_ERR_MODEL,
+              "classifier.weight has shape [0, 1280]", "expected [K, 1280] with 1 <= K");
+
   expect_fail(rewrite("wrong_shape.safetensors", edit_wrong_shape), NULL, ENS_ERR_MODEL,
               "blocks.1.0.conv_pw.weight", "expected [96, 16, 1, 1]");
   expect_fail(rewrite("missing.safetensors", edit_missing), NULL, ENS_ERR_MODEL,
@@ -225,7 +272,10 @@ static void bad_options(void)
   ens_options_init(&o);
   o.labels_path = gen_path("three_labels.txt");
   write_bytes(o.labels_path, "a\nb\nc\n", 6);
-  expect_fail(weights_b0, &o, ENS_ERR_ARG, "3 labels", "1000 classes");
+  expect_fail(weights_b0, &o, ENS_ERR_ARG, "labels file",
+              "has 3 labels, but the model has 1000 classes");
+  o.labels_path = gen_path("no_such_labels.txt");
+  expect_fail(weights_b0, &o, ENS_ERR_IO, "cannot open labels file '", "': No such file");
 
   ens_error err;
   ens_model *m = (ens_model *)&err;
@@ -297,12 +347,20 @@ static void hub_directories(void)
   expect_fail(dir, NULL, ENS_ERR_MODEL, "config.json: num_classes 1000", "10 classes");
   write_bytes(q, "{\"num_classes\": ", 16);
   expect_fail(dir, NULL, ENS_ERR_FORMAT, "config.json", NULL);
+  /* label_names of the wrong length is an error even without num_classes (issue 10 item 6) */
+  const char *bad3 = "{\"label_names\": [\"a\", \"b\", \"c\"]}";
+  write_bytes(q, bad3, strlen(bad3));
+  expect_fail(dir, NULL, ENS_ERR_ARG, "config.json': label_names has 3 labels",
+              "but the model has 10 classes");
   unlink(q);
   CHECK_OK(ens_model_load(dir, NULL, &m, &err), &err); /* config.json is optional */
   CHECK(strcmp(ens_model_label(m, 7), "class_7") == 0, "label %s", ens_model_label(m, 7));
+  /* a bare 10-class head is not the pretrained ns_jft_in1k model: named for what it is */
+  CHECK(strcmp(ens_model_get_info(m)->name, "tf_efficientnet_b0 (10 classes)") == 0,
+        "bare 10-class name %s", ens_model_get_info(m)->name);
   ens_model_free(m);
   unlink(p);
-  expect_fail(dir, NULL, ENS_ERR_IO, "model.safetensors", NULL);
+  expect_fail(dir, NULL, ENS_ERR_IO, "cannot open model '", "model.safetensors': No such file");
   rmdir(dir);
   free(nc10);
 }
@@ -316,7 +374,8 @@ static void cleanup(void)
                                 "extra.safetensors",         "int_weights.safetensors",
                                 "no_stage6.safetensors",     "stem_3d.safetensors",
                                 "classifier_in.safetensors", "no_nbt.safetensors",
-                                "three_labels.txt"};
+                                "three_labels.txt",          "nan_dw.safetensors",
+                                "inf_bias.safetensors",      "empty_classifier.safetensors"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     unlink(gen_path(names[i]));
   rmdir(gen);

@@ -54,7 +54,8 @@ static void test_label_files(void)
 
   path = write_file("labels4", "ok\nbad\xff\n", 8);
   ens_status s = ens_labels_load_file(path, &l, &err);
-  CHECK(s == ENS_ERR_FORMAT && strstr(err.message, path) && strstr(err.message, "line 2"),
+  CHECK(s == ENS_ERR_FORMAT && strstr(err.message, "labels file '") && strstr(err.message, path) &&
+            strstr(err.message, "line 2"),
         "bad UTF-8: %s", err.message);
   CHECK(l.count == 0 && l.names == NULL, "left empty");
   unlink(path);
@@ -67,8 +68,9 @@ static void test_label_files(void)
   free(path);
 
   s = ens_labels_load_file("/nonexistent/labels.txt", &l, &err);
-  CHECK(s == ENS_ERR_IO && strstr(err.message, "/nonexistent/labels.txt"), "missing: %s",
-        err.message);
+  CHECK(s == ENS_ERR_IO &&
+            strstr(err.message, "cannot open labels file '/nonexistent/labels.txt': No such file"),
+        "missing: %s", err.message);
 
   const char *names[] = {"x", "", "z"};
   CHECK_OK(ens_labels_from_strings(names, 3, &l, &err), &err);
@@ -151,6 +153,35 @@ static void test_softmax(void)
   free(ref);
 }
 
+/* ens_softmax_checked: finite logits give exactly ens_softmax; NaN / Inf are an error that
+ * names the first one and leaves probs alone (issue 10 item 5). */
+static void test_softmax_checked(void)
+{
+  ens_error err;
+  float p[4] = {-1, -1, -1, -1}, q[4];
+  const float ok[3] = {0.5f, -2.0f, 3.0f};
+  CHECK_OK(ens_softmax_checked(ok, 3, p, &err), &err);
+  ens_softmax(ok, 3, q);
+  CHECK(memcmp(p, q, 3 * sizeof(float)) == 0, "checked == plain softmax for finite logits");
+  const float bad[4][4] = {{0.0f, NAN, 1.0f, 2.0f},
+                           {0.0f, 1.0f, INFINITY, 2.0f},
+                           {-INFINITY, 1.0f, 2.0f, 3.0f},
+                           {NAN, NAN, NAN, NAN}};
+  const int first[4] = {1, 2, 0, 0}, count[4] = {1, 1, 1, 4};
+  for (int c = 0; c < 4; c++) {
+    for (int i = 0; i < 4; i++)
+      p[i] = -1;
+    ens_status st = ens_softmax_checked(bad[c], 4, p, &err);
+    char want[64];
+    snprintf(want, sizeof want, "%d of 4 are NaN or infinite (first: class %d", count[c], first[c]);
+    CHECK(st == ENS_ERR_MODEL && strstr(err.message, want), "case %d: status %d, %s", c, st,
+          err.message);
+    CHECK(p[0] == -1 && p[1] == -1 && p[2] == -1 && p[3] == -1, "case %d: probs untouched", c);
+  }
+  CHECK(ens_softmax_checked(ok, 0, p, &err) == ENS_ERR_ARG, "n = 0 is an argument error");
+  CHECK(ens_softmax_checked(NULL, 3, p, &err) == ENS_ERR_ARG, "NULL logits");
+}
+
 static void test_topk(void)
 {
   ens_class_score out[8];
@@ -206,6 +237,7 @@ int main(void)
   test_label_files();
   test_imagenet();
   test_softmax();
+  test_softmax_checked();
   test_topk();
   test_topk_model_labels();
   return ens_test_finish("test_labels_topk");

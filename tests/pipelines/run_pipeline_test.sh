@@ -11,6 +11,8 @@
 #   demo_offline  pipelines/demo.sh with ENS_OFFLINE=1 (random:b0, banner on the video)
 #   demo_synth    pipelines/demo.sh with ENS_MODEL = synthetic b0 weights (needs ../shared)
 #   rtsp          ens-rtsp-server on 127.0.0.1 (free port) -> pipelines/rtsp_to_json.sh
+#   rtsp_errors   ens-rtsp-server with a missing model / bad sources: exit 1 with the error,
+#                 never "ready" (issue 10 item 3)
 #   bench_smoke   ens-bench-stream runs briefly in both modes and reports frames
 set -euo pipefail
 case_name=$1
@@ -149,16 +151,61 @@ rtsp)
   server_pid=$!
   trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
   url=""
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do # the start-up check runs the media up to its first frame first
     url=$(awk '/^ready /{print $2}' "$work/server.out")
     [ -n "$url" ] && break
     kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; fail "server exited"; }
     sleep 0.1
   done
-  [ -n "$url" ] || fail "server not ready after 10 s"
+  [ -n "$url" ] || fail "server not ready after 30 s"
   case $url in rtsp://127.0.0.1:*) ;; *) fail "server bound to $url, want 127.0.0.1" ;; esac
   ENS_TIMEOUT=90 ENS_MODE=async "$src/pipelines/rtsp_to_json.sh" "$url" "$work/rtsp.jsonl" 40
   "${check[@]}" "$work/rtsp.jsonl" --frames 40 --size 640x480 --async --top-k 5 --model-has random
+  kill "$server_pid"
+  wait "$server_pid" || fail "server exited with status $? on SIGTERM"
+  trap - EXIT
+  ;;
+rtsp_errors)
+  server=$build/pipelines/ens-rtsp-server
+  [ -x "$server" ] || fail "ens-rtsp-server was not built"
+  # args | text the one error line must contain
+  check_refused() {
+    local want=$1
+    shift
+    local rc=0
+    timeout --kill-after=5 90 "$server" --port 0 --check-timeout 20 "$@" \
+      >"$work/out.txt" 2>"$work/err.txt" || rc=$?
+    [ "$rc" = 1 ] || { cat "$work/err.txt" >&2; fail "$* exited $rc, want 1"; }
+    ! grep -q '^ready' "$work/out.txt" || fail "$*: printed ready"
+    grep -q -- "$want" "$work/err.txt" || { cat "$work/err.txt" >&2; fail "$*: no '$want'"; }
+    echo "ok: $* -> $(tail -n 1 "$work/err.txt")"
+  }
+  check_refused "cannot open model '/nonexistent'" --model /nonexistent
+  check_refused 'no element "nosuchsrc"' --source nosuchsrc
+  check_refused "could not link" --source "videotestsrc ! audio/x-raw"
+  check_refused "the source ended before the first frame" --source "videotestsrc num-buffers=0"
+  # an error in a client's media later on is logged (the start-up check sees only frame 1)
+  : >"$work/server.out"
+  "$server" --port 0 --source "videotestsrc is-live=true ! video/x-raw,width=320,height=240,\
+framerate=30/1 ! identity error-after=20" >>"$work/server.out" 2>"$work/server.err" &
+  server_pid=$!
+  trap 'kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true' EXIT
+  url=""
+  for _ in $(seq 300); do
+    url=$(awk '/^ready /{print $2}' "$work/server.out")
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  [ -n "$url" ] || { cat "$work/server.err" >&2; fail "server not ready after 30 s"; }
+  timeout --kill-after=5 30 gst-launch-1.0 -q rtspsrc location="$url" ! fakesink \
+    >/dev/null 2>&1 || true
+  for _ in $(seq 50); do
+    grep -q "media error on /ens: identity" "$work/server.err" && break
+    sleep 0.2
+  done
+  grep -q "media error on /ens: identity" "$work/server.err" ||
+    { cat "$work/server.err" >&2; fail "the client's media error was not logged"; }
+  echo "ok: $(grep -m1 'media error' "$work/server.err")"
   kill "$server_pid"
   wait "$server_pid" || fail "server exited with status $? on SIGTERM"
   trap - EXIT
