@@ -92,17 +92,20 @@ static void test_conv1x1(void)
 }
 
 /* large enough for the pool-split GEMM path */
-static void test_conv1x1_split(const ens_pw_scratch *fast)
+static void test_conv1x1_split(const ens_pw_scratch *fast, int P, int cin, int cout)
 {
-  c1_ctx c = {NULL, NULL, 2048, 32, 64, fast};
+  c1_ctx c = {NULL, NULL, P, cin, cout, fast};
   size_t nx = (size_t)c.P * c.cin, nw = (size_t)c.cout * c.cin, ny = (size_t)c.P * c.cout;
   c.x = ens_test_randv(nx, 1);
   c.w = ens_test_randv(nw, 1);
   float *y = malloc(ny * 4), *r = ens_test_randv(ny, 1), *dx = malloc(nx * 4), *dw = malloc(nw * 4);
   fd_case fc = {c1_fwd, &c, y, r, ny};
   conv1x1_backward(pool, dx, dw, r, c.x, c.w, c.P, c.cin, c.cout, 0, fast);
-  fd_check(fast ? "conv1x1 (fast) dx" : "conv1x1 (split) dx", &fc, c.x, nx, dx, 1e-2f);
-  fd_check(fast ? "conv1x1 (fast) dw" : "conv1x1 (split) dw", &fc, c.w, nw, dw, 1e-2f);
+  char name[64];
+  snprintf(name, sizeof name, "conv1x1 %s %d->%d dx", fast ? "fast" : "split", cin, cout);
+  fd_check(name, &fc, c.x, nx, dx, 1e-2f);
+  snprintf(name, sizeof name, "conv1x1 %s %d->%d dw", fast ? "fast" : "split", cin, cout);
+  fd_check(name, &fc, c.w, nw, dw, 1e-2f);
   free(c.x), free(c.w), free(y), free(r), free(dx), free(dw);
 }
 
@@ -391,11 +394,12 @@ int main(void)
   ens_test_seed(3);
   test_expf();
   test_conv1x1();
-  test_conv1x1_split(NULL);
+  test_conv1x1_split(NULL, 2048, 32, 64); /* GEMMs split by rows */
+  test_conv1x1_split(NULL, 4096, 64, 16); /* dw [16, 64]: split by columns */
   {
     float *pack = malloc(ens_pw_packed_floats(64, 64) * 4), *zeros = calloc(64, 4);
     ens_pw_scratch fast = {pack, zeros}; /* the pointwise kernel where the CPU has AVX-512 */
-    test_conv1x1_split(&fast);
+    test_conv1x1_split(&fast, 2048, 32, 64);
     free(pack);
     free(zeros);
   }
