@@ -30,14 +30,35 @@ static void gemm_rows(void *vctx, int m0, int m1)
               c->C + (size_t)m0 * c->ldc, c->ldc);
 }
 
+typedef struct {
+  int ta, tb, M, K, lda, ldb, ldc;
+  const float *A, *B;
+  float beta, *C;
+} gemm_cols_ctx;
+
+static void gemm_cols(void *vctx, int n0, int n1)
+{
+  const gemm_cols_ctx *c = vctx;
+  /* columns n0..n1 of op(B): NoTrans B is [K,N] (column offset), Trans B is [N,K] (row) */
+  const float *b = c->tb ? c->B + (size_t)n0 * c->ldb : c->B + n0;
+  cblas_sgemm(CblasRowMajor, c->ta ? CblasTrans : CblasNoTrans, c->tb ? CblasTrans : CblasNoTrans,
+              c->M, n1 - n0, c->K, 1.0f, c->A, c->lda, b, c->ldb, c->beta, c->C + n0, c->ldc);
+}
+
 void ens_tg_gemm(ens_threadpool *pool, int trans_a, int trans_b, int M, int N, int K,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
   gemm_ctx c = {trans_a, trans_b, N, K, lda, ldb, ldc, A, B, beta, C};
-  /* Splitting small products costs more than it saves; the cut depends only on the shape. */
+  /* Splitting small products costs more than it saves; the cut depends only on the shape:
+   * rows of C when there are enough, else columns (weight gradients of narrow layers, e.g.
+   * 16 x 96 summed over 200k pixels, have few rows). */
   double flops = 2.0 * M * N * K;
-  if (flops < 2e6 || M < 32)
+  if (flops < 2e6 || (M < 32 && N < 32)) {
     gemm_rows(&c, 0, M);
-  else
+  } else if (M >= 32) {
     ens_tg_parallel(pool, M, gemm_rows, &c);
+  } else {
+    gemm_cols_ctx cc = {trans_a, trans_b, M, K, lda, ldb, ldc, A, B, beta, C};
+    ens_tg_parallel(pool, N, gemm_cols, &cc);
+  }
 }

@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "huge_alloc.h"
+#include "kernels/kernels.h"
 #include "train_graph_internal.h"
 #include "variant.h"
 
@@ -83,6 +84,14 @@ static void grow(size_t *m, size_t v)
     *m = v;
 }
 
+/* scratch for a 1x1 convolution cin -> cout (forward) and its input gradient (cout -> cin) */
+static void pw_need(ens_train_graph *g, int cin, int cout)
+{
+  grow(&g->pwmax, ens_pw_packed_floats(cin, cout));
+  grow(&g->pwmax, ens_pw_packed_floats(cout, cin));
+  grow(&g->zmax, (size_t)(cin > cout ? cin : cout));
+}
+
 static void plan_block(ens_train_graph *g, planner *pl, tg_block *b, int H, int W)
 {
   const ens_train_block *d = b->def;
@@ -121,6 +130,9 @@ static void plan_block(ens_train_graph *g, planner *pl, tg_block *b, int H, int 
   snprintf(key, sizeof key, "%s.%s", pre, ir ? "bn3" : "bn2");
   plan_bn(g, pl, &b->bn_proj, key, d->out);
 
+  if (ir)
+    pw_need(g, d->in, d->mid);
+  pw_need(g, d->mid, d->out);
   if (ir) {
     b->x_exp = take(pl, Pin * d->mid);
     b->y_exp = take(pl, Pin * d->mid);
@@ -153,7 +165,7 @@ static void plan(ens_train_graph *g, planner *pl)
   const ens_train_arch *a = &g->arch;
   int N = g->N, pb;
   g->nparams = 0;
-  g->gmax = 0;
+  g->gmax = g->pwmax = g->zmax = 0;
   g->SH = ens_same_pad(g->H, 3, 2, &g->spt, &pb);
   g->SW = ens_same_pad(g->W, 3, 2, &g->spl, &pb);
   size_t Pst = (size_t)N * g->SH * g->SW;
@@ -195,8 +207,11 @@ static void plan(ens_train_graph *g, planner *pl)
   g->dfeat = take(pl, NF);
   g->logits = take(pl, (size_t)N * a->num_classes);
   g->dlogits = take(pl, (size_t)N * a->num_classes);
+  pw_need(g, last, a->head_chs);
   for (int i = 0; i < 3; i++)
     g->gbuf[i] = take(pl, g->gmax);
+  g->pw.pack = take(pl, g->pwmax);
+  g->pw.zeros = take(pl, g->zmax); /* never written: the arena starts zeroed */
 }
 
 ens_status ens_tg_new(const ens_train_arch *arch, int batch, int height, int width, int threads,

@@ -27,8 +27,9 @@ typedef struct ens_train_graph ens_train_graph;
 #define ENS_TG_BN_EPS 1e-3f
 #define ENS_TG_BN_MOMENTUM 0.1f
 
-/* Plans and allocates the arena. threads <= 0: all CPUs. Parameters start at zero (call
- * ens_tg_init or ens_tg_load). */
+/* Plans and allocates the arena. threads <= 0: all CPUs. Parameters start at zero and
+ * running_var at one (call ens_tg_init or ens_tg_load). A different batch or input size needs
+ * another graph (ens_tg_copy_params moves the weights), e.g. for evaluation. */
 ens_status ens_tg_new(const ens_train_arch *arch, int batch, int height, int width, int threads,
                       ens_train_graph **out, ens_error *err);
 void ens_tg_free(ens_train_graph *g);

@@ -58,6 +58,8 @@ struct ens_train_graph {
   float *logits, *dlogits, *dfeat;
   float *gbuf[3]; /* gradient scratch, gmax floats each */
   size_t gmax;
+  ens_pw_scratch pw; /* packing scratch of the 1x1 convolutions (pwmax floats, zmax zeros) */
+  size_t pwmax, zmax;
   float drop_rate, drop_path_rate;
   int masks_active; /* 0: masks are all ones */
   int last_train;

@@ -30,13 +30,21 @@ void ens_tg_parallel(ens_threadpool *pool, int n, ens_range_fn fn, void *ctx);
 void ens_tg_gemm(ens_threadpool *pool, int trans_a, int trans_b, int M, int N, int K,
                  const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
-/* ---- 1x1 convolution, weight in timm layout w[Cout, Cin] (bias-free). */
+/* ---- 1x1 convolution, weight in timm layout w[Cout, Cin] (bias-free).
+ * fast (may be NULL: OpenBLAS only) lends scratch to the inference engine's pointwise kernel,
+ * used for y and dx when the AVX-512 kernel table is active: pack holds
+ * ens_pw_packed_floats(max(cin, cout), max(cin, cout)) floats, zeros max(cin, cout) zeros. */
+typedef struct {
+  float *pack;
+  const float *zeros;
+} ens_pw_scratch;
 /* y[P,Cout] = x[P,Cin] . w^T */
 void conv1x1_forward(ens_threadpool *pool, float *y, const float *x, const float *w, int P, int cin,
-                     int cout);
+                     int cout, const ens_pw_scratch *fast);
 /* dw[Cout,Cin] = dy^T . x;  dx[P,Cin] = dy . w (+ dx if accumulate; dx may be NULL) */
 void conv1x1_backward(ens_threadpool *pool, float *dx, float *dw, const float *dy, const float *x,
-                      const float *w, int P, int cin, int cout, int accumulate);
+                      const float *w, int P, int cin, int cout, int accumulate,
+                      const ens_pw_scratch *fast);
 
 /* ---- stem: 3x3 stride-2 conv over 3 input channels with TF-SAME pads (pt, pl before; the
  * pads after are implied by the output size). Weight timm w[Cout, 3*3*3] (ci, kh, kw).

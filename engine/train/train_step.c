@@ -91,7 +91,7 @@ static void block_forward(ens_train_graph *g, tg_block *b, const float *in, int 
   size_t Pin = (size_t)g->N * b->H * b->W, Pout = (size_t)g->N * b->OH * b->OW;
   const float *dw_in = in;
   if (d->type == ENS_BLOCK_IR) {
-    conv1x1_forward(g->pool, b->x_exp, in, b->exp_w, (int)Pin, d->in, d->mid);
+    conv1x1_forward(g->pool, b->x_exp, in, b->exp_w, (int)Pin, d->in, d->mid, &g->pw);
     bn_forward(g, &b->bn_exp, b->y_exp, b->x_exp, Pin, train);
     silu_forward(g->pool, b->a_exp, b->y_exp, Pin * d->mid);
     dw_in = b->a_exp;
@@ -101,7 +101,7 @@ static void block_forward(ens_train_graph *g, tg_block *b, const float *in, int 
   silu_forward(g->pool, b->a_dw, b->y_dw, Pout * d->mid);
   se_forward(g->pool, b->se_out, &b->se, b->a_dw, b->ser_w, b->ser_b, b->see_w, b->see_b, g->N,
              b->OH * b->OW, d->mid, d->se_rd);
-  conv1x1_forward(g->pool, b->x_proj, b->se_out, b->proj_w, (int)Pout, d->mid, d->out);
+  conv1x1_forward(g->pool, b->x_proj, b->se_out, b->proj_w, (int)Pout, d->mid, d->out, &g->pw);
   bn_forward(g, &b->bn_proj, b->y_proj, b->x_proj, Pout, train);
   if (d->skip)
     residual_forward(b->out, in, b->y_proj, train && g->masks_active ? b->dp_mask : NULL, g->N,
@@ -126,7 +126,7 @@ float ens_tg_forward(ens_train_graph *g, const float *input, const float *target
   }
   int last = a->nblocks ? a->blocks[a->nblocks - 1].out : a->stem_chs;
   size_t Ph = (size_t)N * g->HH * g->HW;
-  conv1x1_forward(g->pool, g->x_head, x, g->head_w, (int)Ph, last, a->head_chs);
+  conv1x1_forward(g->pool, g->x_head, x, g->head_w, (int)Ph, last, a->head_chs, &g->pw);
   bn_forward(g, &g->bn_head, g->y_head, g->x_head, Ph, train);
   silu_forward(g->pool, g->a_head, g->y_head, Ph * a->head_chs);
   avgpool_forward(g->pooled, g->a_head, N, g->HH * g->HW, a->head_chs);
@@ -164,7 +164,8 @@ static void block_backward(ens_train_graph *g, tg_block *b, const float *in, int
                              (size_t)b->OH * b->OW * d->out);
   }
   bn_backward(g, &b->bn_proj, A, b->x_proj, Pout);
-  conv1x1_backward(g->pool, C, b->proj_dw, A, b->se_out, b->proj_w, (int)Pout, d->mid, d->out, 0);
+  conv1x1_backward(g->pool, C, b->proj_dw, A, b->se_out, b->proj_w, (int)Pout, d->mid, d->out, 0,
+                   &g->pw);
   se_backward(g->pool, C, b->ser_dw, b->ser_db, b->see_dw, b->see_db, C, b->a_dw, &b->se, b->ser_w,
               b->see_w, g->N, b->OH * b->OW, d->mid, d->se_rd);
   silu_backward(g->pool, C, C, b->y_dw, Pout * d->mid);
@@ -173,7 +174,8 @@ static void block_backward(ens_train_graph *g, tg_block *b, const float *in, int
     dwconv_backward(g->pool, A, b->dw_dw, C, b->a_exp, b->dw_w, &b->dws, 0);
     silu_backward(g->pool, A, A, b->y_exp, Pin * d->mid);
     bn_backward(g, &b->bn_exp, A, b->x_exp, Pin);
-    conv1x1_backward(g->pool, B, b->exp_dw, A, in, b->exp_w, (int)Pin, d->in, d->mid, d->skip);
+    conv1x1_backward(g->pool, B, b->exp_dw, A, in, b->exp_w, (int)Pin, d->in, d->mid, d->skip,
+                     &g->pw);
   } else {
     dwconv_backward(g->pool, B, b->dw_dw, C, in, b->dw_w, &b->dws, d->skip);
   }
@@ -196,7 +198,8 @@ void ens_tg_backward(ens_train_graph *g, float *input_grad)
   bn_backward(g, &g->bn_head, d, g->x_head, Ph);
   int last = a->nblocks ? a->blocks[a->nblocks - 1].out : a->stem_chs;
   const float *last_out = a->nblocks ? g->blocks[a->nblocks - 1].out : g->a_stem;
-  conv1x1_backward(g->pool, g->gbuf[1], g->head_dw, d, last_out, g->head_w, (int)Ph, last, F, 0);
+  conv1x1_backward(g->pool, g->gbuf[1], g->head_dw, d, last_out, g->head_w, (int)Ph, last, F, 0,
+                   &g->pw);
   cur = 1;
   for (int i = a->nblocks - 1; i >= 0; i--)
     block_backward(g, &g->blocks[i], i ? g->blocks[i - 1].out : g->a_stem, &cur);

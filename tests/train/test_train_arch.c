@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ens_test.h"
-#include "json.h"
+#include "safetensors_write.h"
 #include "train_check.h"
 
 /* Compare with nano_variant.json's "blocks" table and stem/head widths. */
@@ -113,6 +113,29 @@ int main(void)
   CHECK(bnw->data[0] == 1.0f && train_find_param(g, "blocks.5.0.bn2.bias")->data[3] == 0.0f &&
             train_find_param(g, "blocks.5.0.bn2.running_var")->data[1] == 1.0f,
         "BN init");
+
+  /* loading into a different architecture: clear error naming the tensor */
+  ens_train_arch other;
+  CHECK_OK(ens_train_arch_from_mult(0.5, 0.5, 7, &other, &err), &err);
+  ens_train_graph *g3;
+  CHECK_OK(ens_tg_new(&other, 1, 32, 32, 1, &g3, &err), &err);
+  CHECK_OK(ens_st_open(path, &st, &err), &err);
+  CHECK(ens_tg_load(g3, &st, &err) == ENS_ERR_MODEL && strstr(err.message, "conv_stem.weight") &&
+            strstr(err.message, "wrong shape"),
+        "load into another arch: %s", err.message);
+  ens_st_close(&st);
+  ens_tg_free(g3);
+  /* a state_dict without a classifier is not an EfficientNet */
+  ens_st_entry one = {"conv_stem.weight", ENS_DT_F32, 4, {8, 3, 3, 3}, NULL};
+  float wdata[8 * 27] = {0};
+  one.data = wdata;
+  char bad[512];
+  snprintf(bad, sizeof bad, "%s/stem_only.safetensors", ens_test_gen_dir());
+  CHECK_OK(ens_st_write(bad, &one, 1, NULL, NULL, 0, &err), &err);
+  CHECK_OK(ens_st_open(bad, &st, &err), &err);
+  CHECK(ens_train_arch_from_st(&st, &b, &err) == ENS_ERR_MODEL && strstr(err.message, "conv_head"),
+        "arch from a stem-only file: %s", err.message);
+  ens_st_close(&st);
 
   /* unwritable destination: clear error, no file */
   CHECK(ens_tg_save(g, "/nonexistent-dir/x.safetensors", &err) == ENS_ERR_IO &&

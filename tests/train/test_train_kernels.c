@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_train_kernels.c - the training ops' CPU kernels against their reference loops:
  * depthwise forward (inference kernel with a zero bias), stride-1 input gradient (flipped
- * taps) and the AVX-512 weight gradient, over k 3/5, stride 1/2, odd sizes, channel tails,
+ * taps) and the AVX-512 weight gradient, 1x1 convolution forward / input gradient through the
+ * inference pointwise kernel, over k 3/5, stride 1/2, odd sizes, channel tails,
  * long reductions. Per tensor max|fast - ref| <= 1e-5 * max|ref| (only FMA rounding and
  * summation order differ). Skips without AVX-512 (or with ENS_KERNELS=ref). */
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "ens_test.h"
+#include "kernels/kernels.h"
 #include "train_check.h"
 #include "train_kernels.h"
 
@@ -44,6 +46,30 @@ static void one(ens_threadpool *pool, int N, int H, int W, int C, int k, int s)
   free(dw0), free(dw1);
 }
 
+/* 1x1 convolution: the pointwise kernel on packed weights vs OpenBLAS, y and dx */
+static void pw(ens_threadpool *pool, int P, int cin, int cout)
+{
+  float *x = ens_test_randv((size_t)P * cin, 1), *w = ens_test_randv((size_t)cout * cin, 1);
+  float *dy = ens_test_randv((size_t)P * cout, 1);
+  float *y0 = malloc((size_t)P * cout * 4), *y1 = malloc((size_t)P * cout * 4);
+  float *dx0 = malloc((size_t)P * cin * 4), *dx1 = malloc((size_t)P * cin * 4);
+  float *dw0 = malloc((size_t)cout * cin * 4), *dw1 = malloc((size_t)cout * cin * 4);
+  int m = cin > cout ? cin : cout;
+  float *pack = malloc(ens_pw_packed_floats(m, m) * 4), *zeros = calloc((size_t)m, 4);
+  ens_pw_scratch fast = {pack, zeros};
+  conv1x1_forward(pool, y0, x, w, P, cin, cout, NULL);
+  conv1x1_forward(pool, y1, x, w, P, cin, cout, &fast);
+  conv1x1_backward(pool, dx0, dw0, dy, x, w, P, cin, cout, 0, NULL);
+  conv1x1_backward(pool, dx1, dw1, dy, x, w, P, cin, cout, 0, &fast);
+  char what[96];
+  snprintf(what, sizeof what, "1x1 P%d %d->%d forward", P, cin, cout);
+  train_check_scaled(what, y1, y0, (size_t)P * cout, 1e-5, 0, 1);
+  snprintf(what, sizeof what, "1x1 P%d %d->%d dx", P, cin, cout);
+  train_check_scaled(what, dx1, dx0, (size_t)P * cin, 1e-5, 0, 1);
+  free(x), free(w), free(dy), free(y0), free(y1), free(dx0), free(dx1), free(dw0), free(dw1);
+  free(pack), free(zeros);
+}
+
 int main(void)
 {
   if (!ens_tg_use_avx512() || !ens_tg_dw_wgrad_avx512)
@@ -58,6 +84,9 @@ int main(void)
   one(pool, 2, 11, 10, 33, 5, 2);
   one(pool, 8, 32, 32, 48, 3, 1); /* 8192 products per weight: the double totals matter */
   one(pool, 4, 16, 16, 96, 5, 2);
+  pw(pool, 333, 37, 50); /* panel tails on both sides */
+  pw(pool, 4096, 96, 576);
+  pw(pool, 64, 640, 10);
   ens_threadpool_free(pool);
   return ens_test_finish("train_kernels");
 }
