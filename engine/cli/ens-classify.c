@@ -3,7 +3,8 @@
  * Loads the model once, decodes and preprocesses the images exactly as timm's eval transform
  * does, runs them through the network in batches of at most ENS_CLI_BATCH images (bounds the
  * activation memory whatever the number of files), and prints the top-k classes per image as
- * text or JSON lines. Optionally saves all logits / pooled features as .npy arrays.
+ * text or JSON lines. Optionally saves all logits / pooled features as .npy arrays, and the
+ * feature maps (timm's features_only maps and the forward_features map) as safetensors.
  *
  * Exit status: 0 success, 1 model / image / output error (one line on stderr), 2 usage error.
  */
@@ -19,6 +20,7 @@
 
 #include "ens.h"
 #include "cli_args.h"
+#include "feature_maps_out.h"
 #include "npy.h"
 
 #ifndef ENS_VERSION
@@ -42,6 +44,7 @@ typedef struct {
   const char *labels_path;
   const char *logits_out;
   const char *features_out;
+  const char *maps_out;
   int topk;
   int json;
   int threads;
@@ -57,6 +60,7 @@ enum {
   OPT_RANDOM_WEIGHTS,
   OPT_INPUT_SIZE,
   OPT_PRECISION,
+  OPT_SAVE_MAPS,
 };
 
 static void print_usage(FILE *f)
@@ -85,6 +89,10 @@ static void print_usage(FILE *f)
       "      --save-features OUT.npy\n"
       "                             write the pooled pre-logits features, float32\n"
       "                             [images, features]\n"
+      "      --save-feature-maps OUT.safetensors\n"
+      "                             write timm's feature maps, float32 NCHW [images, C, H,\n"
+      "                             W]: features_only (blocks.0 .. at strides 2 to 32) and\n"
+      "                             forward_features (head)\n"
       "  -h, --help                 show this help and exit\n"
       "  -V, --version              show the version and exit\n"
       "\n"
@@ -120,6 +128,7 @@ static int parse_args(int argc, char **argv, cli_args *a)
       {"input-size", required_argument, NULL, 's'},
       {"save-logits", required_argument, NULL, OPT_SAVE_LOGITS},
       {"save-features", required_argument, NULL, OPT_SAVE_FEATURES},
+      {"save-feature-maps", required_argument, NULL, OPT_SAVE_MAPS},
       {"random-weights", required_argument, NULL, OPT_RANDOM_WEIGHTS},
       {"precision", required_argument, NULL, OPT_PRECISION},
       {"help", no_argument, NULL, 'h'},
@@ -159,6 +168,9 @@ static int parse_args(int argc, char **argv, cli_args *a)
         break;
       case OPT_SAVE_FEATURES:
         a->features_out = optarg;
+        break;
+      case OPT_SAVE_MAPS:
+        a->maps_out = optarg;
         break;
       case OPT_RANDOM_WEIGHTS:
         a->random_variant = optarg;
@@ -287,6 +299,8 @@ static void print_result(const cli_args *a, const char *file, const ens_class_sc
 
 typedef struct {
   ens_model *model;
+  ens_session *session;
+  ens_fmaps maps;      /* when saving them */
   float *input;        /* [ENS_CLI_BATCH, 3, H, W] */
   float *logits;       /* [ENS_CLI_BATCH, classes] */
   float *features;     /* [ENS_CLI_BATCH, features] when saving them */
@@ -298,6 +312,8 @@ typedef struct {
 
 static void state_free(cli_state *s)
 {
+  ens_session_free(s->session);
+  ens_fmaps_free(&s->maps);
   ens_model_free(s->model);
   free(s->input);
   free(s->logits);
@@ -358,8 +374,17 @@ static int run(const cli_args *a, cli_state *s)
   ens_status st = a->model_path ? ens_model_load(a->model_path, &opt, &s->model, &err)
                                 : ens_model_new_random(a->random_variant, 1000, ENS_CLI_RANDOM_SEED,
                                                        &opt, &s->model, &err);
+  ens_session_options so;
+  ens_session_options_init(&so);
+  so.threads = a->threads;
+  so.max_batch = batch_cap;
+  if (st == ENS_OK)
+    st = ens_session_new(s->model, &so, &s->session, &err);
   if (st != ENS_OK)
     return fail(err.message);
+  char msg[ENS_ERROR_MAX];
+  if (a->maps_out && ens_fmaps_init(&s->maps, s->session, a->n_images, msg, sizeof msg))
+    return fail(msg);
 
   const ens_model_info *info = ens_model_get_info(s->model);
   ens_preprocess_params pp;
@@ -387,7 +412,10 @@ static int run(const cli_args *a, cli_state *s)
     int rc = load_batch(a, &pp, first, n, s->input);
     if (rc)
       return rc;
-    if (ens_model_forward(s->model, s->input, n, s->logits, s->features, &err) != ENS_OK)
+    ens_outputs out = {.logits = s->logits, .features = s->features};
+    if (a->maps_out)
+      ens_fmaps_target(&s->maps, first, &out);
+    if (ens_session_run(s->session, s->input, n, &out, &err) != ENS_OK)
       return fail(err.message);
     if (s->all_logits)
       memcpy(s->all_logits + (size_t)first * classes, s->logits,
@@ -407,6 +435,8 @@ static int run(const cli_args *a, cli_state *s)
     return EXIT_MODEL_OR_IMAGE;
   if (a->features_out && save_npy(a->features_out, s->all_features, a->n_images, (int)feats))
     return EXIT_MODEL_OR_IMAGE;
+  if (a->maps_out && ens_fmaps_save(&s->maps, a->maps_out, msg, sizeof msg))
+    return fail(msg);
   if (ferror(stdout))
     return fail("error writing standard output");
   return 0;
