@@ -13,6 +13,7 @@
 #ifndef ENS_KERNELS_H
 #define ENS_KERNELS_H
 
+#include <assert.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -205,6 +206,38 @@ typedef struct {
   ens_scale_channels_fn scale_channels;
   ens_pointwise_bf16_fn pointwise_bf16; /* NULL when this table has no bf16 kernel */
 } ens_kernels;
+
+/* Debug builds (no NDEBUG) check the preconditions stated above at every kernel's entry. */
+static inline void ens_pw_assert(const ens_pw_args *a, int begin, int end)
+{
+  (void)a, (void)begin, (void)end;
+  assert(a && a->in && a->bias && a->out && a->cin > 0 && a->cout > 0);
+  assert(0 <= begin && begin <= end && end <= a->rows);
+  assert(a->col_begin >= 0 && a->col_begin % 16 == 0);
+  assert(a->col_end == 0 || (a->col_begin <= a->col_end && a->col_end <= a->cout));
+  assert(!a->se || a->rows_per_image > 0);
+  /* se scales rows in place: a column split of one row range would scale them twice */
+  assert(!a->se || (a->col_begin == 0 && (a->col_end == 0 || a->col_end == a->cout)));
+  assert(a->out != a->in && a->out != a->residual);
+}
+
+static inline void ens_dw_assert(const ens_dw_args *a, int begin, int end)
+{
+  (void)a, (void)begin, (void)end;
+  assert(a && a->in && a->w && a->bias && a->out && a->out != a->in);
+  assert(0 <= begin && begin <= end && end <= a->n * a->oh);
+  assert(a->k >= 1 && a->stride >= 1 && a->pad_top >= 0 && a->pad_left >= 0);
+  assert(a->c_begin >= 0 && a->c_begin % 16 == 0);
+  assert(a->c_end == 0 || (a->c_begin <= a->c_end && a->c_end <= a->c));
+}
+
+static inline void ens_stem_assert(const ens_stem_args *a, int begin, int end)
+{
+  (void)a, (void)begin, (void)end;
+  assert(a && a->in && a->w && a->bias && a->out);
+  assert(0 <= begin && begin <= end && end <= a->n * a->oh);
+  assert(a->k >= 1 && a->stride >= 1 && a->pad_top >= 0 && a->pad_left >= 0);
+}
 
 /* Portable reference kernels. */
 void ens_pointwise_ref(const ens_pw_args *a, int begin, int end);

@@ -31,8 +31,8 @@ static float epilogue(float v, ens_act act)
 
 void ens_pointwise_bf16_ref(const ens_pw_args *a, const ens_bf16_mat *wb, int begin, int end)
 {
+  ens_pw_assert(a, begin, end);
   assert(wb && wb->cin == a->cin && wb->cout == a->cout && a->cin <= ENS_BF16_MAX_CIN);
-  assert(0 <= begin && begin <= end && end <= a->rows);
   const int cin = a->cin, cout = a->cout, kp = wb->kp;
   int c0, c1;
   ens_pw_cols(a, &c0, &c1);

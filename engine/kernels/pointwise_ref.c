@@ -10,6 +10,8 @@
 
 void ens_pointwise_ref(const ens_pw_args *a, int begin, int end)
 {
+  ens_pw_assert(a, begin, end);
+  assert(a->w);
   if (end <= begin)
     return;
   const int cin = a->cin, cout = a->cout, rows = end - begin;

@@ -95,6 +95,7 @@ static void convert_rows(const ens_pw_args *a, int r0, int r1, int kp, uint32_t 
 
 void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int begin, int end)
 {
+  ens_pw_assert(a, begin, end);
   if (end <= begin)
     return;
   const int kp = wb->kp, np = wb->np, cout = a->cout;
