@@ -4,21 +4,16 @@
  * projection with the residual. */
 #include "forward.h"
 
-typedef struct {
-  const ens_kernels *k;
-  const ens_dw_args *args;
-} dw_job;
-
 static void run_dw(void *ctx, int b, int e)
 {
-  const dw_job *j = ctx;
+  const ens_kernel_job *j = ctx;
   j->k->depthwise(j->args, b, e);
 }
 
 static void run_dw_chans(void *ctx, int b, int e)
 {
-  const dw_job *j = ctx;
-  ens_dw_args part = *j->args;
+  const ens_kernel_job *j = ctx;
+  ens_dw_args part = *(const ens_dw_args *)j->args;
   part.c_begin = 16 * b;
   part.c_end = 16 * e < part.c ? 16 * e : part.c;
   j->k->depthwise(&part, 0, part.n * part.oh);
@@ -97,7 +92,7 @@ static void run_expand_dw(const ens_exec *x, const ens_block *b, const ens_block
                          .pad_top = bp->pad_top,
                          .pad_left = bp->pad_left,
                          .act = ENS_ACT_SILU};
-  dw_job dj = {x->kernels, &d};
+  ens_kernel_job dj = {x->kernels, &d};
   if (by_chans)
     ens_threadpool_run(x->pool, (d.c + 15) / 16, run_dw_chans, &dj);
   else

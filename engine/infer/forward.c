@@ -7,14 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
-  const ens_kernels *k;
-  const ens_stem_args *args;
-} stem_job;
-
 static void run_stem(void *ctx, int b, int e)
 {
-  const stem_job *j = ctx;
+  const ens_kernel_job *j = ctx;
   j->k->stem(j->args, b, e);
 }
 
@@ -56,7 +51,7 @@ static void stem(const ens_exec *x, const float *input)
                             .pad_top = p->stem_pad_top,
                             .pad_left = p->stem_pad_left,
                             .act = ENS_ACT_SILU};
-  stem_job sj = {x->kernels, &sa};
+  ens_kernel_job sj = {x->kernels, &sa};
   ens_threadpool_run(x->pool, p->batch * sa.oh, run_stem, &sj);
   hook(x, "stem", sa.out, p->batch, sa.oh, sa.ow, net->stem_chs);
 }

@@ -59,6 +59,12 @@ void ens_net_forward(const ens_exec *x, const float *input, const ens_outputs *o
 
 /* ---- steps (shared between the forward's files) */
 
+/* A parallel call of a kernel on its args (ens_dw_args, ens_stem_args). */
+typedef struct {
+  const ens_kernels *k;
+  const void *args;
+} ens_kernel_job;
+
 /* One call of block i over images [img0, img0 + call->n) of the batch: in/out are the batch's
  * block input / output; pf / pf_bytes: weights its projection prefetches. */
 void ens_block_run(const ens_exec *x, int i, const ens_block_call *call, int img0,

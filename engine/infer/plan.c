@@ -155,14 +155,13 @@ ens_status ens_plan_make(ens_plan *p, const ens_net *net, int batch, int ih, int
       return ens_fail(err, ENS_ERR_NOMEM, "out of memory planning %d blocks", net->num_blocks);
     free(p->blocks);
   }
-  memset(p, 0, sizeof *p);
-  p->blocks = blocks;
-  p->num_blocks = net->num_blocks;
-  p->batch = batch;
-  p->ih = ih;
-  p->iw = iw;
-  p->threads = threads;
-  p->bf16 = bf16;
+  *p = (ens_plan){.blocks = blocks,
+                  .num_blocks = net->num_blocks,
+                  .batch = batch,
+                  .ih = ih,
+                  .iw = iw,
+                  .threads = threads,
+                  .bf16 = bf16};
   int after;
   p->stem_oh = ens_same_pad(ih, 3, 2, &p->stem_pad_top, &after);
   p->stem_ow = ens_same_pad(iw, 3, 2, &p->stem_pad_left, &after);
