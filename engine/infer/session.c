@@ -151,18 +151,16 @@ ens_status ens_session_run(ens_session *s, const float *input, int batch, const 
                            ens_error *err)
 {
   if (!s || !input)
-    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: NULL %s", s ? "input" : "session");
+    return ens_fail(err, ENS_ERR_ARG, "forward: NULL %s", s ? "input" : "session");
   if (batch < 1 || batch > MAX_BATCH)
-    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: batch %d out of range (1..%d)", batch,
-                    MAX_BATCH);
+    return ens_fail(err, ENS_ERR_ARG, "forward: batch %d out of range (1..%d)", batch, MAX_BATCH);
   const ens_model_info *in = &s->model->info;
   /* kernels index rows with int: batch x the stem's output pixels must fit */
   const long long stem_pixels = (long long)((in->input_height + 1) / 2) *
                                 ((in->input_width + 1) / 2) * s->model->net.stem_chs;
   if ((long long)batch * stem_pixels > INT_MAX)
-    return ens_fail(err, ENS_ERR_ARG,
-                    "ens_model_forward: batch %d of %dx%d images is too large for one call", batch,
-                    in->input_width, in->input_height);
+    return ens_fail(err, ENS_ERR_ARG, "forward: batch %d of %dx%d images is too large for one call",
+                    batch, in->input_width, in->input_height);
   if (batch != s->plan.batch) {
     ens_status st = plan_batch(s, batch, err);
     if (st)

@@ -17,7 +17,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "kernels/kernels.h"
+#include "kernels_x86.h"
 #include "silu_avx512.h"
 #include "pointwise_store_avx512.h"
 
