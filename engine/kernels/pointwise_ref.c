@@ -2,7 +2,7 @@
  * epilogue.
  *
  * OpenBLAS is called from the forward's own pool workers, one row range each, so it must run
- * single-threaded (see threadpool.c: the model sets OpenBLAS to 1 thread). */
+ * single-threaded: ens_kernels_ref() (dispatch.c) sets OpenBLAS to 1 thread. */
 #include "kernels.h"
 
 #include <cblas.h>
