@@ -181,6 +181,16 @@ static int bench_main(int argc, char **argv)
     fprintf(stderr, "ens-bench: %s\n", err.message);
     return 1;
   }
+  ens_session_options so;
+  ens_session_options_init(&so);
+  so.threads = threads;
+  so.max_batch = batch;
+  ens_session *session = NULL;
+  if (ens_session_new(m, &so, &session, &err) != ENS_OK) {
+    fprintf(stderr, "ens-bench: %s\n", err.message);
+    ens_model_free(m);
+    return 1;
+  }
   const ens_model_info *info = ens_model_get_info(m);
   size_t img = (size_t)3 * info->input_height * info->input_width;
   float *x = malloc(img * batch * sizeof(float));
@@ -204,7 +214,7 @@ static int bench_main(int argc, char **argv)
 
   for (int i = 0; i < warmup + runs; i++) {
     double t0 = now_ms();
-    st = ens_model_forward(m, x, batch, logits, NULL, &err);
+    st = ens_session_forward(session, x, batch, logits, NULL, &err);
     double dt = now_ms() - t0;
     if (st != ENS_OK) {
       fprintf(stderr, "ens-bench: forward: %s\n", err.message);
@@ -240,9 +250,9 @@ static int bench_main(int argc, char **argv)
            "\"median_ms\":%.4f,\"p90_ms\":%.4f,\"min_ms\":%.4f,\"ms_per_image\":%.4f,"
            "\"images_per_s\":%.3f,\"peak_rss_mb\":%.1f,\"weight_mb\":%.2f,"
            "\"gflop_per_image\":%.4f,\"gflops\":%.2f,",
-           info->variant, batch, info->threads, info->input_height, info->input_width, runs, median,
-           p90, sorted[0], ms_img, ips, rss_mb, info->weight_bytes / 1048576.0, info->gflops,
-           achieved);
+           info->variant, batch, ens_session_threads(session), info->input_height,
+           info->input_width, runs, median, p90, sorted[0], ms_img, ips, rss_mb,
+           info->weight_bytes / 1048576.0, info->gflops, achieved);
     if (peak_gflops > 0)
       printf("\"peak_gflops\":%.1f,\"pct_fma_peak\":%.2f", peak_gflops,
              100.0 * achieved / peak_gflops);
@@ -258,7 +268,7 @@ static int bench_main(int argc, char **argv)
     printf("}\n");
   } else {
     printf("model      %s (%s) %dx%d, %d threads\n", info->name, info->variant, info->input_height,
-           info->input_width, info->threads);
+           info->input_width, ens_session_threads(session));
     printf("batch      %d, %d runs after %d warm-up\n", batch, runs, warmup);
     printf("precision  %s\n", precision == ENS_PRECISION_BF16 ? "bf16 (1x1 convs)" : "f32");
     printf("latency    median %.3f ms, p90 %.3f ms, min %.3f ms\n", median, p90, sorted[0]);
@@ -274,6 +284,7 @@ done:
   free(t);
   free(logits);
   free(x);
+  ens_session_free(session);
   ens_model_free(m);
   return rc;
 }

@@ -3,7 +3,8 @@
  * Loads the model once, decodes and preprocesses the images exactly as timm's eval transform
  * does, runs them through the network in batches of at most ENS_CLI_BATCH images (bounds the
  * activation memory whatever the number of files), and prints the top-k classes per image as
- * text or JSON lines. Optionally saves all logits / pooled features as .npy arrays.
+ * text or JSON lines. Optionally saves all logits / pooled features as .npy arrays, and the
+ * feature maps (timm's features_only maps and the forward_features map) as safetensors.
  *
  * Exit status: 0 success, 1 model / image / output error (one line on stderr), 2 usage error.
  */
@@ -20,6 +21,7 @@
 #include "ens.h"
 #include "cli_args.h"
 #include "cli_exit.h"
+#include "feature_maps_out.h"
 #include "npy.h"
 #include "out_file.h"
 #include "variant.h"
@@ -45,6 +47,7 @@ typedef struct {
   const char *labels_path;
   const char *logits_out;
   const char *features_out;
+  const char *maps_out;
   int topk;
   int json;
   int threads;
@@ -60,6 +63,7 @@ enum {
   OPT_RANDOM_WEIGHTS,
   OPT_INPUT_SIZE,
   OPT_PRECISION,
+  OPT_SAVE_MAPS,
 };
 
 static void print_usage(FILE *f)
@@ -90,6 +94,10 @@ static void print_usage(FILE *f)
       "                             [images, features]\n"
       "                             (a regular file, replaced only when complete; - for\n"
       "                             standard output, the results then go to stderr)\n"
+      "      --save-feature-maps OUT.safetensors\n"
+      "                             write timm's feature maps, float32 NCHW [images, C, H,\n"
+      "                             W]: features_only (blocks.0 .. at strides 2 to 32) and\n"
+      "                             forward_features (head)\n"
       "  -h, --help                 show this help and exit\n"
       "  -V, --version              show the version and exit\n"
       "\n"
@@ -127,6 +135,7 @@ static int parse_args(int argc, char **argv, cli_args *a)
       {"input-size", required_argument, NULL, 's'},
       {"save-logits", required_argument, NULL, OPT_SAVE_LOGITS},
       {"save-features", required_argument, NULL, OPT_SAVE_FEATURES},
+      {"save-feature-maps", required_argument, NULL, OPT_SAVE_MAPS},
       {"random-weights", required_argument, NULL, OPT_RANDOM_WEIGHTS},
       {"precision", required_argument, NULL, OPT_PRECISION},
       {"help", no_argument, NULL, 'h'},
@@ -166,6 +175,9 @@ static int parse_args(int argc, char **argv, cli_args *a)
         break;
       case OPT_SAVE_FEATURES:
         a->features_out = optarg;
+        break;
+      case OPT_SAVE_MAPS:
+        a->maps_out = optarg;
         break;
       case OPT_RANDOM_WEIGHTS:
         if (!ens_variant_find(optarg))
@@ -298,6 +310,8 @@ static void print_result(FILE *f, const cli_args *a, const char *file, const ens
 
 typedef struct {
   ens_model *model;
+  ens_session *session;
+  ens_fmaps maps;      /* when saving them */
   float *input;        /* [ENS_CLI_BATCH, 3, H, W] */
   float *logits;       /* [ENS_CLI_BATCH, classes] */
   float *features;     /* [ENS_CLI_BATCH, features] when saving them */
@@ -313,6 +327,8 @@ static void state_free(cli_state *s)
 {
   ens_out_file_abort(&s->logits_file); /* no-op once committed */
   ens_out_file_abort(&s->features_file);
+  ens_session_free(s->session);
+  ens_fmaps_free(&s->maps);
   ens_model_free(s->model);
   free(s->input);
   free(s->logits);
@@ -442,8 +458,17 @@ static int run(const cli_args *a, cli_state *s)
   ens_status st = a->model_path ? ens_model_load(a->model_path, &opt, &s->model, &err)
                                 : ens_model_new_random(a->random_variant, 1000, ENS_CLI_RANDOM_SEED,
                                                        &opt, &s->model, &err);
+  ens_session_options so;
+  ens_session_options_init(&so);
+  so.threads = a->threads;
+  so.max_batch = batch_cap;
+  if (st == ENS_OK)
+    st = ens_session_new(s->model, &so, &s->session, &err);
   if (st != ENS_OK)
     return fail(err.message);
+  char msg[ENS_ERROR_MAX];
+  if (a->maps_out && ens_fmaps_init(&s->maps, s->session, a->n_images, msg, sizeof msg))
+    return fail(msg);
 
   const ens_model_info *info = ens_model_get_info(s->model);
   ens_preprocess_params pp;
@@ -471,8 +496,10 @@ static int run(const cli_args *a, cli_state *s)
     ens_error image_err = {0};
     int loaded = load_batch(a, &pp, first, n, s->input, &image_err);
     /* The images of the batch before a bad one are still classified and kept. */
-    if (loaded > 0 &&
-        ens_model_forward(s->model, s->input, loaded, s->logits, s->features, &err) != ENS_OK)
+    ens_outputs out = {.logits = s->logits, .features = s->features};
+    if (a->maps_out)
+      ens_fmaps_target(&s->maps, first, &out);
+    if (loaded > 0 && ens_session_run(s->session, s->input, loaded, &out, &err) != ENS_OK)
       return fail(err.message);
     if (s->all_logits)
       memcpy(s->all_logits + (size_t)first * classes, s->logits,
@@ -493,6 +520,8 @@ static int run(const cli_args *a, cli_state *s)
 
   if ((rc = save_outputs(a, s, a->n_images)))
     return rc;
+  if (a->maps_out && ens_fmaps_save(&s->maps, a->maps_out, msg, sizeof msg))
+    return fail(msg);
   if (ferror(stdout) || ferror(s->results))
     return fail("error writing standard output");
   return 0;

@@ -33,12 +33,16 @@
  * or replaced job. Completion is counted per thread (chunks done, tagged with the generation)
  * and summed by the caller, so no cache line is shared by every chunk.
  *
- * OpenBLAS: the reference pointwise kernel calls cblas_sgemm from inside these workers, each
- * on its own row range. OpenBLAS's pthread build would otherwise start its own threads inside
- * each call and oversubscribe the cores, so ens_threadpool_new() sets OpenBLAS to one thread.
- * That setting is process-wide (OpenBLAS 0.3.21 has no per-call control); we accept it because
- * the engine is the heavy CPU user of its process and it makes the thread count a property of
- * the model (options.threads) alone. */
+ * Shared pools: several sessions (threads) may submit to one pool at once. Jobs are
+ * serialised, one parallel-for at a time (the submit mutex): a caller becomes the pool's
+ * thread 0 for its job while the other caller sleeps on the mutex. Partitioning the threads
+ * between callers instead would halve every job's width while the other stream is idle and
+ * make the split depend on what else runs; serialised, each job still uses every thread, the
+ * number of busy threads never exceeds the pool's (no oversubscription), and results do not
+ * depend on the interleaving (every job computes its items the same way whatever the split).
+ *
+ * OpenBLAS (the reference pointwise kernel's sgemm) is set to one thread where the reference
+ * kernels are chosen (kernels/dispatch.c), not here. */
 #include "threadpool.h"
 
 #include <errno.h>
@@ -51,8 +55,6 @@
 #include <unistd.h>
 
 #include "error.h"
-
-extern void openblas_set_num_threads(int num_threads);
 
 #define CACHE_LINE 64
 
@@ -71,7 +73,7 @@ typedef struct {
   atomic_uint done_chunks;
 } thread_slot;
 
-struct ens_threadpool {
+struct ens_pool {
   int threads;
   long spin_ns; /* how long a waiter spins before sleeping */
   pthread_t *workers;
@@ -79,6 +81,7 @@ struct ens_threadpool {
   thread_slot *slots; /* one per thread, the caller's first */
   pthread_mutex_t mu;
   pthread_cond_t wake, done;
+  pthread_mutex_t submit; /* one job at a time when several callers share the pool */
   /* The current job: written by the caller before generation is bumped. Atomic because a
    * late worker may read them while the next job is being posted (its claims then fail). */
   _Atomic(ens_range_fn) fn;
@@ -307,14 +310,22 @@ static void publish(ens_threadpool *p)
   }
 }
 
+static long online_cpus(void)
+{
+  const long online = sysconf(_SC_NPROCESSORS_ONLN);
+  return online > 0 ? online : 1;
+}
+
+int ens_threadpool_resolve_threads(int threads)
+{
+  return threads > 0 ? threads : (int)online_cpus();
+}
+
 ens_status ens_threadpool_new(int threads, ens_threadpool **out, ens_error *err)
 {
   *out = NULL;
-  long online = sysconf(_SC_NPROCESSORS_ONLN);
-  if (online <= 0)
-    online = 1;
-  if (threads <= 0)
-    threads = (int)online;
+  const long online = online_cpus();
+  threads = ens_threadpool_resolve_threads(threads);
   if (threads > 1024)
     return ens_fail(err, ENS_ERR_ARG, "threads: %d is too many (max 1024)", threads);
   ens_threadpool *p =
@@ -353,7 +364,7 @@ ens_status ens_threadpool_new(int threads, ens_threadpool **out, ens_error *err)
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->wake, NULL);
   pthread_cond_init(&p->done, NULL);
-  openblas_set_num_threads(1);
+  pthread_mutex_init(&p->submit, NULL);
   if (threads > 1) {
     p->workers = calloc((size_t)threads - 1, sizeof(pthread_t));
     if (!p->workers) {
@@ -398,6 +409,7 @@ void ens_threadpool_free(ens_threadpool *p)
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->wake);
   pthread_cond_destroy(&p->done);
+  pthread_mutex_destroy(&p->submit);
   free(p);
 }
 
@@ -414,6 +426,7 @@ static void run_job(ens_threadpool *p, int n, ens_range_fn fn, void *ctx, int ch
     fn(ctx, 0, n);
     return;
   }
+  pthread_mutex_lock(&p->submit);
   /* The previous job is finished: its chunks are all claimed, so a late worker reading the
    * fields below fails its claims (claim_chunks). */
   const unsigned long gen = atomic_load_explicit(&p->generation, memory_order_relaxed) + 1;
@@ -438,6 +451,7 @@ static void run_job(ens_threadpool *p, int n, ens_range_fn fn, void *ctx, int ch
     atomic_store(&p->caller_waits, 0);
     pthread_mutex_unlock(&p->mu);
   }
+  pthread_mutex_unlock(&p->submit);
 }
 
 void ens_threadpool_run(ens_threadpool *p, int n, ens_range_fn fn, void *ctx)
@@ -448,4 +462,21 @@ void ens_threadpool_run(ens_threadpool *p, int n, ens_range_fn fn, void *ctx)
 void ens_threadpool_run_fixed(ens_threadpool *p, int n, ens_range_fn fn, void *ctx)
 {
   run_job(p, n, fn, ctx, 1);
+}
+
+ens_status ens_pool_new(int threads, ens_pool **out, ens_error *err)
+{
+  if (!out)
+    return ens_fail(err, ENS_ERR_ARG, "ens_pool_new: NULL out");
+  return ens_threadpool_new(threads, out, err);
+}
+
+void ens_pool_free(ens_pool *pool)
+{
+  ens_threadpool_free(pool);
+}
+
+int ens_pool_threads(const ens_pool *pool)
+{
+  return pool ? ens_threadpool_threads(pool) : 0;
 }

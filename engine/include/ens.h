@@ -1,9 +1,17 @@
 /* ens.h - public API of libens: timm-exact EfficientNet (Noisy Student) inference.
  *
- * Plain C11, no global state: every function works on the objects it is given, so two
- * models may run from two threads at once. One model is not re-entrant: its forward pass
- * uses the model's own arena and thread pool, so call ens_model_forward() on one model from
- * one thread at a time.
+ * Plain C11, no global state: every function works on the objects it is given.
+ *
+ * Objects: an ens_model is the loaded network (folded weights, config, labels), read-only
+ * once loaded. An ens_session runs it for one caller: its own activation memory (planned for
+ * a batch size and the model's input size), a thread pool (its own, or an ens_pool shared
+ * with other sessions) and a precision. Any number of sessions may use one model from
+ * different threads at once, without locks, and give the same results as one. One session is
+ * used by one thread at a time.
+ *
+ * The ens_model_forward() convenience runs the model's own default session (made at the
+ * first call from the load options' threads / max_batch): call it on one model from one
+ * thread at a time.
  *
  * Errors: every fallible function returns an ens_status and, when err is not NULL, fills
  * err->message with one line naming the file / tensor / argument and the problem.
@@ -53,6 +61,7 @@ typedef enum {
 typedef enum {
   ENS_PRECISION_F32 = 0, /* default; parity with timm */
   ENS_PRECISION_BF16,    /* AVX512_BF16 path, approximate; see README */
+  ENS_PRECISION_MODEL,   /* sessions only: the precision the model was loaded with */
 } ens_precision;
 
 typedef struct {
@@ -65,7 +74,8 @@ typedef struct {
   const char *labels_path; /* NULL: config.json label_names, else ImageNet-1k names for 1000
                               classes, else "class_<id>" */
   int max_batch;           /* memory plan is sized for this batch (0 = 1); larger batches grow it */
-  ens_precision precision;
+  ens_precision precision; /* BF16: the 1x1 weights are also packed in bf16 at load, for
+                              bf16 sessions; ens_model_forward() then runs in bf16 */
 } ens_options;
 
 /* Fill *o with defaults (all "use the model's config"). */
@@ -82,7 +92,7 @@ typedef struct {
   float crop_pct;
   ens_interp interpolation; /* never DEFAULT here: the resolved one */
   float mean[3], std[3];
-  int threads;         /* threads in use */
+  int threads;         /* threads of ens_model_forward()'s default session */
   size_t weight_bytes; /* size of the weight file (0 for random weights) */
   double gflops;       /* multiply-adds x 2 of one image at the current input size */
 } ens_model_info;
@@ -115,6 +125,72 @@ int ens_model_is_random(const ens_model *m);
  * pre-logits) or NULL. */
 ens_status ens_model_forward(ens_model *m, const float *input, int batch, float *logits,
                              float *features, ens_error *err);
+
+/* ---------------------------------------------------------------- thread pool */
+
+/* A pool of worker threads that any number of sessions may share. The calling thread of a
+ * forward works as one of its threads. Sessions that submit at the same time are serialised
+ * job by job (one parallel loop at a time, each on every thread): the pool never runs more
+ * threads than it has, and results do not depend on who else uses it. */
+typedef struct ens_pool ens_pool;
+
+/* threads <= 0: the number of online CPUs (threads - 1 workers are started). */
+ens_status ens_pool_new(int threads, ens_pool **out, ens_error *err);
+/* Free only after every session using it. */
+void ens_pool_free(ens_pool *pool);
+int ens_pool_threads(const ens_pool *pool);
+
+/* ---------------------------------------------------------------- sessions */
+
+typedef struct ens_session ens_session;
+
+typedef struct {
+  ens_pool *pool;          /* shared pool (not owned), or NULL: the session starts its own */
+  int threads;             /* threads of its own pool (pool == NULL): 0 = online CPUs */
+  int max_batch;           /* memory is planned for this batch (0 = 1); larger ones grow it */
+  ens_precision precision; /* default ENS_PRECISION_MODEL; BF16 needs a model loaded in BF16 */
+} ens_session_options;
+
+void ens_session_options_init(ens_session_options *o);
+
+/* A session on m (which must outlive it). opt may be NULL (defaults). */
+ens_status ens_session_new(const ens_model *m, const ens_session_options *opt, ens_session **out,
+                           ens_error *err);
+void ens_session_free(ens_session *s);
+int ens_session_threads(const ens_session *s);
+
+/* timm's features_only maps (EfficientNetFeatures, default out_indices 0..4): the outputs at
+ * strides 2, 4, 8, 16 and 32, i.e. the ends of the stages after which the resolution halves
+ * and of the last one (b0: blocks.0, .1, .2, .4, .6). */
+#define ENS_FEATURE_MAPS 5
+
+typedef struct {
+  char name[16];               /* timm's module name, e.g. "blocks.2" */
+  int channels, height, width; /* of one image */
+  int stride;                  /* input pixels per map pixel (2 .. 32) */
+} ens_map_info;
+
+/* Shape of features_only map i (0 <= i < ENS_FEATURE_MAPS), or with i == ENS_FEATURE_MAPS of
+ * forward_features' unpooled map (conv_head + BN + SiLU, name "head"). ENS_ERR_ARG when out
+ * of range. */
+ens_status ens_session_map_info(const ens_session *s, int i, ens_map_info *out, ens_error *err);
+
+/* What one forward writes; every pointer may be NULL (not computed / not copied). */
+typedef struct {
+  float *logits;                 /* [batch, num_classes] */
+  float *features;               /* pooled pre-logits [batch, num_features] */
+  float *head_map;               /* forward_features: NCHW [batch, num_features, h/32, w/32] */
+  float *maps[ENS_FEATURE_MAPS]; /* features_only: NCHW [batch, channels, height, width] */
+} ens_outputs;
+
+/* Forward of batch preprocessed images: input float32 NCHW [batch, 3, input_height,
+ * input_width] (the model's input size). */
+ens_status ens_session_run(ens_session *s, const float *input, int batch, const ens_outputs *out,
+                           ens_error *err);
+
+/* ens_session_run() for logits and pooled features only (either may be NULL). */
+ens_status ens_session_forward(ens_session *s, const float *input, int batch, float *logits,
+                               float *features, ens_error *err);
 
 /* ---------------------------------------------------------------- results */
 

@@ -1,4 +1,5 @@
-/* model.c - the ens_model object: options, resolved config, labels, forward entry point. */
+/* model.c - the ens_model object: options, resolved config, labels, and the default session
+ * behind the ens_model_forward() convenience. */
 #include "model_internal.h"
 
 #include <limits.h>
@@ -9,6 +10,8 @@
 
 #include "error.h"
 #include "net_bf16.h"
+#include "session_internal.h"
+#include "threadpool.h"
 
 #define MAX_INPUT_SIDE 8192
 
@@ -23,6 +26,8 @@ static ens_status check_options(const ens_options *o, ens_error *err)
 {
   if (o->threads < 0)
     return ens_fail(err, ENS_ERR_ARG, "options: threads must be >= 0 (got %d)", o->threads);
+  if (o->threads > 1024)
+    return ens_fail(err, ENS_ERR_ARG, "threads: %d is too many (max 1024)", o->threads);
   if (o->input_height < 0 || o->input_width < 0 || o->input_height > MAX_INPUT_SIDE ||
       o->input_width > MAX_INPUT_SIDE)
     return ens_fail(err, ENS_ERR_ARG, "options: input size %dx%d out of range (1..%d, 0 = default)",
@@ -206,18 +211,15 @@ ens_status ens_model_create(ens_net *net, const ens_options *opt, const ens_hub_
   memset(net, 0, sizeof *net);
   m->is_random = is_random;
   m->info.weight_bytes = weight_bytes;
-  m->kernels = ens_kernels_get();
+  m->default_threads = opt->threads;
+  m->default_max_batch = opt->max_batch;
   if ((opt->precision == ENS_PRECISION_BF16 && (st = ens_net_bf16_new(&m->net, &m->bf16, err))) ||
       (st = resolve_info(m, opt, cfg, cfg_path ? cfg_path : "config.json", err)) ||
-      (st = make_labels(m, opt, cfg, cfg_path ? cfg_path : "config.json", err)) ||
-      (st = ens_threadpool_new(opt->threads, &m->pool, err)) ||
-      (st = ens_arena_reserve(&m->arena, &m->net, opt->max_batch > 0 ? opt->max_batch : 1,
-                              m->info.input_height, m->info.input_width,
-                              ens_threadpool_threads(m->pool), err))) {
+      (st = make_labels(m, opt, cfg, cfg_path ? cfg_path : "config.json", err))) {
     ens_model_free(m);
     return st;
   }
-  m->info.threads = ens_threadpool_threads(m->pool);
+  m->info.threads = ens_threadpool_resolve_threads(opt->threads);
   *out = m;
   return ENS_OK;
 }
@@ -226,9 +228,8 @@ void ens_model_free(ens_model *m)
 {
   if (!m)
     return;
-  ens_threadpool_free(m->pool);
+  ens_session_free(m->session);
   ens_net_bf16_free(m->bf16);
-  ens_arena_free(&m->arena);
   ens_labels_free(&m->labels);
   ens_net_free(&m->net);
   free(m);
@@ -254,31 +255,21 @@ int ens_model_is_random(const ens_model *m)
 ens_status ens_model_forward(ens_model *m, const float *input, int batch, float *logits,
                              float *features, ens_error *err)
 {
-  if (!m || !input)
-    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: NULL %s", m ? "input" : "model");
-  if (batch < 1 || batch > ENS_MAX_BATCH)
-    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: batch %d out of range (1..%d)", batch,
-                    ENS_MAX_BATCH);
-  /* kernels index rows with int: batch x the stem's output pixels must fit */
-  const long long stem_pixels = (long long)((m->info.input_height + 1) / 2) *
-                                ((m->info.input_width + 1) / 2) * m->net.stem_chs;
-  if ((long long)batch * stem_pixels > INT_MAX)
-    return ens_fail(err, ENS_ERR_ARG,
-                    "ens_model_forward: batch %d of %dx%d images is too large for one call", batch,
-                    m->info.input_width, m->info.input_height);
-  ens_status st = ens_arena_reserve(&m->arena, &m->net, batch, m->info.input_height,
-                                    m->info.input_width, ens_threadpool_threads(m->pool), err);
-  if (st)
-    return st;
-  ens_exec x = {.net = &m->net,
-                .kernels = m->kernels,
-                .bf16 = m->bf16,
-                .pool = m->pool,
-                .arena = &m->arena,
-                .hook = m->hook,
-                .hook_user = m->hook_user};
-  ens_net_forward(&x, input, batch, m->info.input_height, m->info.input_width, logits, features);
-  return ENS_OK;
+  if (!m)
+    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: NULL model");
+  if (!input)
+    return ens_fail(err, ENS_ERR_ARG, "ens_model_forward: NULL input");
+  if (!m->session) {
+    ens_session_options o;
+    ens_session_options_init(&o);
+    o.threads = m->default_threads;
+    o.max_batch = m->default_max_batch;
+    ens_status st = ens_session_new(m, &o, &m->session, err);
+    if (st)
+      return st;
+    ens_session_set_debug_hook(m->session, m->hook, m->hook_user);
+  }
+  return ens_session_forward(m->session, input, batch, logits, features, err);
 }
 
 void ens_model_preprocess_params(const ens_model *m, ens_preprocess_params *p)
@@ -298,6 +289,8 @@ void ens_model_set_debug_hook(ens_model *m, ens_net_hook hook, void *user)
 {
   m->hook = hook;
   m->hook_user = user;
+  if (m->session)
+    ens_session_set_debug_hook(m->session, hook, user);
 }
 
 const ens_net *ens_model_net(const ens_model *m)

@@ -1,5 +1,4 @@
-/* net_bf16.c - packing the 1x1 convolution weights for the bf16 path, and the CPU check
- * (this file is built without AVX-512 flags). */
+/* net_bf16.c - packing a model's 1x1 convolution weights for bf16 sessions. */
 #include "net_bf16.h"
 
 #include <stdlib.h>
@@ -7,50 +6,9 @@
 
 #include "huge_alloc.h"
 
-/* engine/kernels/x86/pointwise_bf16_avx512.c; weak so builds without it still link. */
-void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int begin, int end)
-    __attribute__((weak));
-
-int ens_cpu_has_avx512(void); /* kernels/dispatch.c */
-
-uint16_t ens_f32_to_bf16(float x)
-{
-  uint32_t u;
-  memcpy(&u, &x, sizeof u);
-  if ((u & 0x7FFFFFFFu) > 0x7F800000u) /* NaN: keep it a (quiet) NaN */
-    return (uint16_t)((u >> 16) | 0x40);
-  u += 0x7FFFu + ((u >> 16) & 1u);
-  return (uint16_t)(u >> 16);
-}
-
-size_t ens_bf16_packed_size(int cin, int cout)
-{
-  return (size_t)((cin + 1) / 2) * ((cout + 15) & ~15) * 2;
-}
-
-void ens_bf16_pack(const float *W, int cin, int cout, uint16_t *dst, ens_bf16_mat *m)
-{
-  const int kp = (cin + 1) / 2, np = (cout + 15) & ~15;
-  for (int kk = 0; kk < kp; kk++)
-    for (int co = 0; co < np; co++)
-      for (int p = 0; p < 2; p++) {
-        const int k = 2 * kk + p;
-        dst[((size_t)kk * np + co) * 2 + p] =
-            k < cin && co < cout ? ens_f32_to_bf16(W[ens_pw_index(cin, k, co)]) : 0;
-      }
-  *m = (ens_bf16_mat){.w = dst, .cin = cin, .cout = cout, .kp = kp, .np = np};
-}
-
 int ens_bf16_available(void)
 {
-#if defined(__x86_64__)
-  if (!ens_pointwise_bf16_avx512 || !ens_cpu_has_avx512())
-    return 0;
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512bf16");
-#else
-  return 0;
-#endif
+  return ens_kernels_get()->pointwise_bf16 != NULL;
 }
 
 ens_status ens_net_bf16_new(const ens_net *net, ens_net_bf16 **out, ens_error *err)
@@ -59,9 +17,9 @@ ens_status ens_net_bf16_new(const ens_net *net, ens_net_bf16 **out, ens_error *e
   if (!ens_bf16_available())
     return ens_fail(err, ENS_ERR_UNSUPPORTED,
                     "options: bf16 precision needs a CPU with AVX512_BF16 (and AVX-512F/BW/DQ/VL) "
-                    "and a build with the x86 bf16 kernel; %s",
-                    ens_pointwise_bf16_avx512 ? "this CPU does not report avx512bf16"
-                                              : "this build does not have the kernel");
+                    "and a build with the x86 bf16 kernel (ENS_KERNELS=ref runs the slow "
+                    "reference one); kernels in use: %s",
+                    ens_kernels_get()->name);
   size_t total = ens_bf16_packed_size(net->head_in, net->head_chs);
   int widest = net->head_in;
   for (int i = 0; i < net->num_blocks; i++) {
@@ -102,7 +60,6 @@ ens_status ens_net_bf16_new(const ens_net *net, ens_net_bf16 **out, ens_error *e
     p += ens_bf16_packed_size(b->mid_chs, b->out_chs);
   }
   ens_bf16_pack(net->head_w, net->head_in, net->head_chs, p, &nb->head);
-  nb->pointwise = ens_pointwise_bf16_avx512;
   *out = nb;
   return ENS_OK;
 }

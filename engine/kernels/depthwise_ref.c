@@ -3,6 +3,7 @@
 
 void ens_depthwise_ref(const ens_dw_args *a, int begin, int end)
 {
+  ens_dw_assert(a, begin, end);
   const int c = a->c, k = a->k, s = a->stride;
   int c0, c1;
   ens_dw_chans(a, &c0, &c1);

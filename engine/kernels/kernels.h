@@ -13,8 +13,10 @@
 #ifndef ENS_KERNELS_H
 #define ENS_KERNELS_H
 
+#include <assert.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Activations. ENS_ACT_SILU takes its input pre-scaled: every convolution followed by a SiLU
  * has its (BN-folded) weights and bias multiplied by ENS_SILU_PRESCALE = -log2(e) at load, so
@@ -154,6 +156,31 @@ typedef struct {
   ens_act act;
 } ens_stem_args;
 
+/* bf16 1x1 convolution (ENS_PRECISION_BF16): the pointwise contract above with the weights
+ * as bf16 pairs instead of a->w (not read): wb->w[(kk * np + co) * 2 + p] = bf16(W[2 kk + p, co])
+ * for kk < kp = ceil(cin / 2), co < np = cout rounded up to 16, zero padding; one 64-byte
+ * load then holds the (k, k + 1) pairs of 16 output channels, the operand vdpbf16ps wants.
+ * The input rows (times se) are rounded to bf16 (nearest even), each output starts at its
+ * bias and adds, pair by pair in k order, the odd channel's product and then the even one's
+ * in float32 (products of bf16 values are exact in float32), as vdpbf16ps does; the epilogue
+ * is the float32 one. `in` is never written. cin <= ENS_BF16_MAX_CIN. */
+typedef struct {
+  const uint16_t *w;
+  int cin, cout, kp, np;
+} ens_bf16_mat;
+
+/* Widest cin the bf16 kernels take (the AVX-512 one converts a row panel on its stack);
+ * EfficientNet's widest 1x1 inputs (l2's last-stage projections) are under 10k channels. */
+#define ENS_BF16_MAX_CIN 32768
+
+/* float32 -> bf16, round to nearest even (NaN stays NaN), as vcvtne2ps2bf16 does. */
+uint16_t ens_f32_to_bf16(float x);
+
+/* Packs W [cin, cout] (float32 column panels, above) into dst (ens_bf16_packed_size(cin, cout)
+ * uint16) and fills *m. */
+size_t ens_bf16_packed_size(int cin, int cout);
+void ens_bf16_pack(const float *W, int cin, int cout, uint16_t *dst, ens_bf16_mat *m);
+
 /* Channel scaling in place: x[r * stride + c] *= s[c] for rows [0, rows) and channels
  * [c0, c1) (the squeeze-excitation gate applied to a depthwise output). */
 typedef void (*ens_scale_channels_fn)(float *x, size_t stride, int rows, const float *s, int c0,
@@ -162,6 +189,8 @@ typedef void (*ens_scale_channels_fn)(float *x, size_t stride, int rows, const f
 typedef void (*ens_pointwise_fn)(const ens_pw_args *a, int begin, int end);
 typedef void (*ens_depthwise_fn)(const ens_dw_args *a, int begin, int end);
 typedef void (*ens_stem_fn)(const ens_stem_args *a, int begin, int end);
+typedef void (*ens_pointwise_bf16_fn)(const ens_pw_args *a, const ens_bf16_mat *wb, int begin,
+                                      int end);
 
 typedef struct {
   const char *name; /* "ref", "avx512", ... */
@@ -175,16 +204,54 @@ typedef struct {
   ens_depthwise_fn depthwise;
   ens_stem_fn stem;
   ens_scale_channels_fn scale_channels;
+  ens_pointwise_bf16_fn pointwise_bf16; /* NULL when this table has no bf16 kernel */
 } ens_kernels;
+
+/* Debug builds (no NDEBUG) check the preconditions stated above at every kernel's entry. */
+static inline void ens_pw_assert(const ens_pw_args *a, int begin, int end)
+{
+  (void)a, (void)begin, (void)end;
+  assert(a && a->in && a->bias && a->out && a->cin > 0 && a->cout > 0);
+  assert(0 <= begin && begin <= end && end <= a->rows);
+  assert(a->col_begin >= 0 && a->col_begin % 16 == 0);
+  assert(a->col_end == 0 || (a->col_begin <= a->col_end && a->col_end <= a->cout));
+  assert(!a->se || a->rows_per_image > 0);
+  /* se scales rows in place: a column split of one row range would scale them twice */
+  assert(!a->se || (a->col_begin == 0 && (a->col_end == 0 || a->col_end == a->cout)));
+  assert(a->out != a->in && a->out != a->residual);
+}
+
+static inline void ens_dw_assert(const ens_dw_args *a, int begin, int end)
+{
+  (void)a, (void)begin, (void)end;
+  assert(a && a->in && a->w && a->bias && a->out && a->out != a->in);
+  assert(0 <= begin && begin <= end && end <= a->n * a->oh);
+  assert(a->k >= 1 && a->stride >= 1 && a->pad_top >= 0 && a->pad_left >= 0);
+  assert(a->c_begin >= 0 && a->c_begin % 16 == 0);
+  assert(a->c_end == 0 || (a->c_begin <= a->c_end && a->c_end <= a->c));
+}
+
+static inline void ens_stem_assert(const ens_stem_args *a, int begin, int end)
+{
+  (void)a, (void)begin, (void)end;
+  assert(a && a->in && a->w && a->bias && a->out);
+  assert(0 <= begin && begin <= end && end <= a->n * a->oh);
+  assert(a->k >= 1 && a->stride >= 1 && a->pad_top >= 0 && a->pad_left >= 0);
+}
 
 /* Portable reference kernels. */
 void ens_pointwise_ref(const ens_pw_args *a, int begin, int end);
 void ens_depthwise_ref(const ens_dw_args *a, int begin, int end);
 void ens_stem_ref(const ens_stem_args *a, int begin, int end);
 void ens_scale_channels_ref(float *x, size_t stride, int rows, const float *s, int c0, int c1);
+void ens_pointwise_bf16_ref(const ens_pw_args *a, const ens_bf16_mat *wb, int begin, int end);
 
 /* The best kernel table for this CPU (never NULL; the reference one at worst). Environment
- * variable ENS_KERNELS=ref forces the reference kernels (for tests). */
+ * variable ENS_KERNELS=ref forces the reference kernels, bf16 included (for tests).
+ * Choosing the reference table sets OpenBLAS (its pointwise kernel's sgemm runs inside the
+ * engine's pool threads, one row range each) to one thread, process-wide: OpenBLAS 0.3.21 has
+ * no per-call control, and its own threads inside every call would oversubscribe the cores.
+ * The fast tables never touch it. */
 const ens_kernels *ens_kernels_get(void);
 
 /* The reference table. */

@@ -2,7 +2,7 @@
  * epilogue.
  *
  * OpenBLAS is called from the forward's own pool workers, one row range each, so it must run
- * single-threaded (see threadpool.c: the model sets OpenBLAS to 1 thread). */
+ * single-threaded: ens_kernels_ref() (dispatch.c) sets OpenBLAS to 1 thread. */
 #include "kernels.h"
 
 #include <cblas.h>
@@ -10,6 +10,8 @@
 
 void ens_pointwise_ref(const ens_pw_args *a, int begin, int end)
 {
+  ens_pw_assert(a, begin, end);
+  assert(a->w);
   if (end <= begin)
     return;
   const int cin = a->cin, cout = a->cout, rows = end - begin;

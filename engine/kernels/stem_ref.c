@@ -3,6 +3,7 @@
 
 void ens_stem_ref(const ens_stem_args *a, int begin, int end)
 {
+  ens_stem_assert(a, begin, end);
   const int k = a->k, s = a->stride, cin = a->cin, cout = a->cout;
   const size_t plane = (size_t)a->ih * a->iw;
   for (int item = begin; item < end; item++) {

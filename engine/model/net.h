@@ -15,11 +15,7 @@
  * projection weights are contiguous in it, dw_w first and proj_w last (the forward prefetches
  * them as one range).
  *
- * The forward is a fixed sequence of kernel calls over an arena planned for (batch, input
- * size): ping-pong block input/output buffers, the expanded (mid) activation, the depthwise
- * output, depthwise per-row channel sums and the small SE / pooling vectors. Blocks with large
- * activations run a few images at a time and their expansion fused into the depthwise in row
- * bands (forward.c), so those buffers are used from their start and stay in cache. */
+ * The forward that runs it is engine/infer/forward.h. */
 #ifndef ENS_NET_H
 #define ENS_NET_H
 
@@ -27,7 +23,6 @@
 
 #include "ens.h"
 #include "kernels/kernels.h"
-#include "threadpool.h"
 #include "variant.h"
 
 #define ENS_BN_EPS 1e-3
@@ -80,7 +75,7 @@ ens_status ens_net_build(ens_net *net, const ens_variant_def *v, const ens_varia
                          int num_classes, const ens_weight_source *src, ens_error *err);
 void ens_net_free(ens_net *net);
 
-/* Multiply-adds x 2 of one image at ih x iw. */
+/* Multiply-adds x 2 of one image at ih x iw (from the plan, engine/infer/plan.c). */
 double ens_net_gflops(const ens_net *net, int ih, int iw);
 
 /* Debug hook: called after each named step with its NHWC output [n, h, w, c]; names as the
@@ -88,44 +83,5 @@ double ens_net_gflops(const ens_net *net, int ih, int iw);
  * "logits" (h = w = 1). */
 typedef void (*ens_net_hook)(void *user, const char *name, const float *nhwc, int n, int h, int w,
                              int c);
-
-typedef struct {
-  int batch, ih, iw, threads; /* what the buffers are sized for */
-  float *base;                /* the single allocation */
-  size_t floats;
-  float *act[2];      /* block input / output ping-pong */
-  float *mid;         /* IR expanded activation (or, for blocks the forward runs fused in row
-                       * bands, one band buffer per thread); also the head conv output */
-  size_t band_stride; /* floats from one thread's band buffer in mid to the next's */
-  float *dw;          /* depthwise output */
-  float *row_sums;    /* depthwise per-row channel sums */
-  float *se_hidden;   /* [batch, groups, se_chs] partial sums, then [batch, threads, se_chs] */
-  float *se_scale;    /* [n, mid] */
-  float *se_w;        /* [n, packed projection weights] scaled by the gate (SE_ON_WEIGHTS) */
-  float *pooled;
-} ens_arena;
-
-/* Plans (or grows) the arena for batch images of ih x iw on a pool of `threads`. Keeps the
- * current buffers when they are large enough. */
-ens_status ens_arena_reserve(ens_arena *a, const ens_net *net, int batch, int ih, int iw,
-                             int threads, ens_error *err);
-void ens_arena_free(ens_arena *a);
-
-struct ens_net_bf16;
-
-typedef struct {
-  const ens_net *net;
-  const ens_kernels *kernels;
-  const struct ens_net_bf16 *bf16; /* NULL, or ENS_PRECISION_BF16: the 1x1 convs (net_bf16.h) */
-  ens_threadpool *pool;
-  ens_arena *arena;
-  ens_net_hook hook; /* may be NULL */
-  void *hook_user;
-} ens_exec;
-
-/* input NCHW [batch, 3, ih, iw]; logits [batch, num_classes] and features [batch, head_chs]
- * may be NULL. The arena must be reserved for at least (batch, ih, iw). */
-void ens_net_forward(const ens_exec *x, const float *input, int batch, int ih, int iw,
-                     float *logits, float *features);
 
 #endif

@@ -225,25 +225,3 @@ void ens_net_free(ens_net *net)
   ens_huge_free(net->weights, sizeof(float) * net->weight_floats);
   memset(net, 0, sizeof *net);
 }
-
-double ens_net_gflops(const ens_net *net, int ih, int iw)
-{
-  double macs = 0;
-  int pt, pb, h, w;
-  h = ens_same_pad(ih, 3, 2, &pt, &pb);
-  w = ens_same_pad(iw, 3, 2, &pt, &pb);
-  macs += (double)h * w * net->stem_chs * 27;
-  for (int i = 0; i < net->num_blocks; i++) {
-    const ens_block *b = &net->blocks[i];
-    if (b->type == ENS_BLOCK_IR)
-      macs += (double)h * w * b->in_chs * b->mid_chs;
-    h = ens_same_pad(h, b->k, b->stride, &pt, &pb);
-    w = ens_same_pad(w, b->k, b->stride, &pt, &pb);
-    macs += (double)h * w * b->mid_chs * b->k * b->k;
-    macs += 2.0 * b->mid_chs * b->se_chs;
-    macs += (double)h * w * b->mid_chs * b->out_chs;
-  }
-  macs += (double)h * w * net->head_in * net->head_chs;
-  macs += (double)net->head_chs * net->num_classes;
-  return 2.0 * macs / 1e9;
-}

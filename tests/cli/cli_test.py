@@ -931,11 +931,60 @@ def case_convert():
               'non-.pth input: one-line error: %s' % p.stderr.decode().strip())
 
 
+def read_safetensors_f32(path):
+    """{name: float32 array} of a safetensors file of F32 tensors (header checked)."""
+    import json
+    import struct
+    b = open(path, 'rb').read()
+    n = struct.unpack('<Q', b[:8])[0]
+    check(n % 8 == 0, '%s: header length %d is a multiple of 8' % (path, n))
+    head = json.loads(b[8:8 + n])
+    out = {}
+    for k, v in head.items():
+        if k == '__metadata__':
+            continue
+        check(v['dtype'] == 'F32', '%s: %s is F32' % (path, k))
+        s, e = v['data_offsets']
+        out[k] = np.frombuffer(b[8 + n + s:8 + n + e], dtype='<f4').reshape(v['shape'])
+    return out, [k for k in head if k != '__metadata__']
+
+
+def case_feature_maps():
+    """--save-feature-maps: timm's features_only maps (b0: blocks.0, .1, .2, .4, .6 at strides 2
+    to 32) and the forward_features map (head), NCHW, for two images; the head map pooled is
+    the saved pooled features, and an unwritable path fails with one line and leaves nothing."""
+    w = weights('b0', 'b0')
+    want = {'blocks.0': (16, 112), 'blocks.1': (24, 56), 'blocks.2': (40, 28),
+            'blocks.4': (112, 14), 'blocks.6': (320, 7), 'head': (1280, 7)}
+    with scratch_dir('ens_cli_maps_') as (tmp, made):
+        mp, fp = os.path.join(tmp, 'maps.safetensors'), os.path.join(tmp, 'f.npy')
+        made += [mp, fp]
+        run('-m', w, '-t', '2', '--save-feature-maps', mp, '--save-features', fp, dog(), dog())
+        maps, order = read_safetensors_f32(mp)
+        check(order == list(want), 'keys in timm order: %s' % order)
+        for k, (c, hw) in want.items():
+            check(k in maps and maps[k].shape == (2, c, hw, hw),
+                  '%s shape %s' % (k, maps[k].shape if k in maps else None))
+            check(k in maps and np.isfinite(maps[k]).all(), '%s finite' % k)
+        feats = np.load(fp)
+        pooled = maps['head'].astype(np.float64).mean(axis=(2, 3))
+        close('pooled head map vs --save-features', pooled, feats, 1e-5, 1e-5)
+        check(np.array_equal(maps['blocks.2'][0], maps['blocks.2'][1]), 'same image, same maps')
+        bad = os.path.join(tmp, 'missing_dir', 'maps.safetensors')
+        p = run('-m', w, '--save-feature-maps', bad, dog(), ok=False)
+        check(p.returncode == 1 and len(p.stderr.decode().strip().splitlines()) == 1 and
+              'missing_dir' in p.stderr.decode(),
+              'unwritable maps path: exit 1, one line naming it: %s' % p.stderr.decode().strip())
+        check(sorted(os.listdir(tmp)) == ['f.npy', 'maps.safetensors'],
+              'nothing else left: %s' % os.listdir(tmp))
+
+
 CASES = {
     'dog_b0': case_dog_b0, 'dog_b3': case_dog_b3, 'dtypes': case_dtypes, 'hub': case_hub,
     'options': case_options, 'output': case_output, 'errors': case_errors,
     'convert': case_convert, 'outputs': case_outputs, 'oom': case_oom,
     'nonfinite': case_nonfinite, 'config': case_config, 'bench_messages': case_bench_messages,
+    'feature_maps': case_feature_maps,
 }
 
 

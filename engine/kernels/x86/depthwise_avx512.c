@@ -116,6 +116,7 @@ static inline __attribute__((always_inline)) void dw_row(const int K, const int 
 
 void ens_depthwise_avx512(const ens_dw_args *a, int begin, int end)
 {
+  ens_dw_assert(a, begin, end);
   const int c = a->c, k = a->k, s = a->stride;
   int c0, c1;
   ens_dw_chans(a, &c0, &c1);

@@ -11,11 +11,14 @@ void ens_depthwise_avx512(const ens_dw_args *a, int begin, int end);
 void ens_stem_avx512(const ens_stem_args *a, int begin, int end);
 void ens_scale_channels_avx512(float *x, size_t stride, int rows, const float *s, int c0, int c1);
 
-/* The AVX-512 table. Call only when ens_cpu_has_avx512() says the CPU can run it. */
+/* The AVX-512 table (with the bf16 kernel when the build has it and the CPU can run it).
+ * Call only when ens_cpu_has_avx512() says the CPU can run it. */
 const ens_kernels *ens_kernels_avx512(void);
 
 /* Nonzero when the CPU has AVX-512F/BW/DQ/VL and FMA (defined in kernels/dispatch.c, which is
  * built without AVX-512 flags). */
 int ens_cpu_has_avx512(void);
+/* ... and AVX512_BF16 as well. */
+int ens_cpu_has_avx512_bf16(void);
 
 #endif

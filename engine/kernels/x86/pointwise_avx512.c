@@ -164,6 +164,8 @@ static void se_scale_rows(const ens_pw_args *a, int begin, int end)
 
 void ens_pointwise_avx512(const ens_pw_args *a, int begin, int end)
 {
+  ens_pw_assert(a, begin, end);
+  assert(a->w);
   if (end <= begin)
     return;
   const int cin = a->cin, cout = a->cout;

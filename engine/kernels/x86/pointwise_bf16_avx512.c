@@ -4,8 +4,8 @@
  * residual add; the squeeze-excitation scale is applied while the input rows are converted,
  * so `in` is never written.
  *
- * Weights come packed at load (net_bf16.h): one 64-byte vector holds input channels (k, k+1)
- * of 16 output channels. Each row panel of MC input rows is first rounded to bf16 into a
+ * Weights come packed at load (ens_bf16_mat, kernels.h): one 64-byte vector holds input channels
+ * (k, k+1) of 16 output channels. Each row panel of MC input rows is first rounded to bf16 into a
  * stack buffer (cvtne2ps2bf16, round to nearest even; an odd cin gets a zero pad), where
  * consecutive channel pairs are one 32-bit word: the micro-kernel broadcasts that word and
  * does one vdpbf16ps per weight vector, i.e. two input channels per instruction.
@@ -13,10 +13,11 @@
  * Micro-kernel: MR rows x NV zmm of output channels, MR * NV <= 24 accumulators, as in the
  * float32 kernel. The packed cout is padded to 16, so weight loads are never masked; only the
  * bias / residual loads and the last store of a row are. */
+#include <assert.h>
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "net_bf16.h"
+#include "kernels_x86.h"
 #include "silu_avx512.h"
 #include "pointwise_store_avx512.h"
 
@@ -94,6 +95,7 @@ static void convert_rows(const ens_pw_args *a, int r0, int r1, int kp, uint32_t 
 
 void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int begin, int end)
 {
+  ens_pw_assert(a, begin, end);
   if (end <= begin)
     return;
   const int kp = wb->kp, np = wb->np, cout = a->cout;
@@ -105,6 +107,7 @@ void ens_pointwise_bf16_avx512(const ens_pw_args *a, const ens_bf16_mat *wb, int
   int mc = PANEL_WORDS / (kp > 0 ? kp : 1);
   if (mc >= 16)
     mc &= ~15;
+  assert(kp <= PANEL_WORDS && wb->cin == a->cin && wb->cout == a->cout);
   if (mc < 1) /* cin > ENS_BF16_MAX_CIN: ens_net_bf16_new refuses such a net */
     return;
   for (int r0 = begin; r0 < end; r0 += mc) {

@@ -125,6 +125,7 @@ static void stem_3x3s2(const ens_stem_args *a, int begin, int end)
 
 void ens_stem_avx512(const ens_stem_args *a, int begin, int end)
 {
+  ens_stem_assert(a, begin, end);
   if (a->k == K && a->stride == S && a->cin == CIN)
     stem_3x3s2(a, begin, end);
   else

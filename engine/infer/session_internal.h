@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* session_internal.h - what the model and the tests see of a session (internal). */
+#ifndef ENS_SESSION_INTERNAL_H
+#define ENS_SESSION_INTERNAL_H
+
+#include "ens.h"
+#include "net.h"
+
+/* Tests: observe every intermediate of the session's next forwards (NULL to stop). */
+void ens_session_set_debug_hook(ens_session *s, ens_net_hook hook, void *user);
+
+#endif
