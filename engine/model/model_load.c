@@ -52,7 +52,7 @@ static ens_status file_read(void *ctx, const char *key, int ndim, const long lon
   }
   if (t->dtype != ENS_DT_F32 && t->dtype != ENS_DT_F16 && t->dtype != ENS_DT_BF16 &&
       t->dtype != ENS_DT_F64)
-    return ens_fail(err, ENS_ERR_MODEL, "%s: tensor %s has dtype %s, expected F32, F16 or BF16",
+    return ens_fail(err, ENS_ERR_MODEL, "%s: tensor %s has dtype %s, expected F32, F16, BF16 or F64",
                     fs->path, key, ens_dtype_name(t->dtype));
   fs->used[t - fs->st->tensors] = 1;
   ens_status s = ens_st_read_f32(fs->st, t, dst, err);
