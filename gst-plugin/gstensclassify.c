@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ensvideoformat.h"
+#include "gstensharvest.h"
 #include "gstensmeta.h"
 
 GST_DEBUG_CATEGORY_STATIC(ens_classify_debug);
@@ -272,59 +274,6 @@ static gboolean gst_ens_classify_stop(GstBaseTransform *trans)
 
 /* ------------------------------------------------------------------ caps */
 
-static gboolean map_format(GstVideoFormat f, ens_pixel_format *out)
-{
-  switch (f) {
-    case GST_VIDEO_FORMAT_RGB:
-      *out = ENS_PIXEL_RGB;
-      return TRUE;
-    case GST_VIDEO_FORMAT_BGR:
-      *out = ENS_PIXEL_BGR;
-      return TRUE;
-    case GST_VIDEO_FORMAT_RGBx:
-      *out = ENS_PIXEL_RGBX;
-      return TRUE;
-    case GST_VIDEO_FORMAT_BGRx:
-      *out = ENS_PIXEL_BGRX;
-      return TRUE;
-    case GST_VIDEO_FORMAT_xRGB:
-      *out = ENS_PIXEL_XRGB;
-      return TRUE;
-    case GST_VIDEO_FORMAT_xBGR:
-      *out = ENS_PIXEL_XBGR;
-      return TRUE;
-    case GST_VIDEO_FORMAT_RGBA:
-      *out = ENS_PIXEL_RGBA;
-      return TRUE;
-    case GST_VIDEO_FORMAT_BGRA:
-      *out = ENS_PIXEL_BGRA;
-      return TRUE;
-    case GST_VIDEO_FORMAT_ARGB:
-      *out = ENS_PIXEL_ARGB;
-      return TRUE;
-    case GST_VIDEO_FORMAT_ABGR:
-      *out = ENS_PIXEL_ABGR;
-      return TRUE;
-    case GST_VIDEO_FORMAT_I420:
-      *out = ENS_PIXEL_I420;
-      return TRUE;
-    case GST_VIDEO_FORMAT_NV12:
-      *out = ENS_PIXEL_NV12;
-      return TRUE;
-    default:
-      return FALSE;
-  }
-}
-
-static ens_yuv_matrix map_matrix(const GstVideoColorimetry *c)
-{
-  gboolean full = c->range == GST_VIDEO_COLOR_RANGE_0_255;
-  /* Unknown matrices default to BT.601 like most decoders for SD; 709 only when stated. */
-  if (c->matrix == GST_VIDEO_COLOR_MATRIX_BT709)
-    return full ? ENS_YUV_BT709_FULL : ENS_YUV_BT709;
-  return full ? ENS_YUV_BT601_FULL : ENS_YUV_BT601;
-}
-
 static gboolean gst_ens_classify_set_caps(GstBaseTransform *trans, GstCaps *incaps,
                                           GstCaps *outcaps)
 {
@@ -335,11 +284,11 @@ static gboolean gst_ens_classify_set_caps(GstBaseTransform *trans, GstCaps *inca
     GST_ERROR_OBJECT(self, "invalid caps %" GST_PTR_FORMAT, incaps);
     return FALSE;
   }
-  if (!map_format(GST_VIDEO_INFO_FORMAT(&info), &self->pixel_format)) {
+  if (!ens_video_map_format(GST_VIDEO_INFO_FORMAT(&info), &self->pixel_format)) {
     GST_ERROR_OBJECT(self, "unsupported format in %" GST_PTR_FORMAT, incaps);
     return FALSE;
   }
-  self->yuv_matrix = map_matrix(&GST_VIDEO_INFO_COLORIMETRY(&info));
+  self->yuv_matrix = ens_video_map_matrix(&GST_VIDEO_INFO_COLORIMETRY(&info));
   self->vinfo = info;
   /* Results computed at the old size (and the smoothing history) no longer apply. */
   ens_worker_reset(&self->worker);
@@ -382,6 +331,30 @@ static gboolean gst_ens_classify_sink_event(GstBaseTransform *trans, GstEvent *e
       break;
   }
   return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+/* ------------------------------------------------------------------ queries */
+
+/* ensharvest's info query: answers with the model's preprocessing and, from then on, attaches
+ * the full distribution to the metas (the harvester saves it as the teacher's soft label). */
+static gboolean gst_ens_classify_src_query(GstBaseTransform *trans, GstPadDirection direction,
+                                           GstQuery *query)
+{
+  GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE(query) == GST_QUERY_CUSTOM && self->model) {
+    GstStructure *s = gst_query_writable_structure(query);
+    if (gst_structure_has_name(s, GST_ENS_HARVEST_INFO_QUERY)) {
+      const ens_preprocess_params *pp = &self->worker.pp;
+      g_atomic_int_set(&self->want_probs, 1);
+      gst_structure_set(s, "model", G_TYPE_STRING, self->model_name, "num-classes", G_TYPE_INT,
+                        self->worker.num_classes, "input-width", G_TYPE_INT, pp->out_width,
+                        "input-height", G_TYPE_INT, pp->out_height, "crop-pct", G_TYPE_DOUBLE,
+                        (gdouble)pp->crop_pct, "interpolation", G_TYPE_INT, (gint)pp->interpolation,
+                        NULL);
+      return TRUE;
+    }
+  }
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
 }
 
 /* ------------------------------------------------------------------ results */
@@ -489,6 +462,8 @@ static void attach_region(GstEnsClassify *self, GstBuffer *buf, const EnsResult 
   m->source_pts = res->pts;
   m->source_frame = res->frame;
   m->fresh = fresh;
+  if (g_atomic_int_get(&self->want_probs))
+    gst_ens_classification_meta_set_probs(m, res->probs + (gsize)r * n, (guint)n);
   m->full_frame = roi == NULL;
   m->x = box->x;
   m->y = box->y;
@@ -1035,6 +1010,7 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_ens_classify_stop);
   trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_ens_classify_set_caps);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_ens_classify_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR(gst_ens_classify_src_query);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_ens_classify_transform_ip);
 
   gst_type_mark_as_plugin_api(GST_TYPE_ENS_CLASSIFY_MODE, 0);

@@ -45,6 +45,8 @@ struct _GstEnsClassify {
   gboolean attach_roi_meta;
   gboolean post_messages;
 
+  gint want_probs; /* atomic: a downstream ensharvest asked for the full distribution */
+
   /* stats, under the object lock (inferred / replaced / latency live in the worker) */
   guint64 frames_seen, frames_skipped;
 

@@ -156,9 +156,8 @@ static void rgb_to_l(const uint8_t *rgb, uint8_t *l, size_t npix)
                      16);
 }
 
-/* Decodes path and stores its inference-style size x size crop into dst. */
-static ens_status store_image(const char *path, const ens_folder_options *o, uint8_t *dst,
-                              uint8_t *rgb_tmp, ens_error *err)
+ens_status ens_folder_store_image(const char *path, const ens_folder_options *o, uint8_t *dst,
+                                  uint8_t *rgb_tmp, ens_error *err)
 {
   ens_rgb_image im;
   ens_status st = ens_image_load(path, &im, err);
@@ -237,8 +236,8 @@ static ens_status load_tree(const char *root, const str_list *classes, int allow
   int bad = 0;
   for (int i = 0; st == ENS_OK && i < files.n; i++) {
     out->labels[i] = labels[i];
-    st = store_image(files.items[i], o, out->pixels + (size_t)i * ens_dataset_image_bytes(out),
-                     rgb_tmp, err);
+    st = ens_folder_store_image(
+        files.items[i], o, out->pixels + (size_t)i * ens_dataset_image_bytes(out), rgb_tmp, err);
     ok[i] = st == ENS_OK;
     if (st != ENS_OK && st != ENS_ERR_NOMEM && o->skip_bad) {
       bad++;
