@@ -288,6 +288,30 @@ static void collect_candidates(GstEnsHarvest *self, GstBuffer *buf, gboolean fre
   }
 }
 
+/* The type of the ROI a meta classified: ids need not be unique, so the ROI with that id whose
+ * box (clipped to the frame, as classified) is the meta's wins over another with the id. */
+static gchar *roi_type_of(GstEnsHarvest *self, GstBuffer *buf, const GstEnsClassificationMeta *m)
+{
+  gint fw = GST_VIDEO_INFO_WIDTH(&self->vinfo), fh = GST_VIDEO_INFO_HEIGHT(&self->vinfo);
+  GstVideoRegionOfInterestMeta *best = NULL;
+  gpointer state = NULL;
+  GstMeta *meta;
+  while ((meta = gst_buffer_iterate_meta_filtered(buf, &state,
+                                                  GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
+    GstVideoRegionOfInterestMeta *roi = (GstVideoRegionOfInterestMeta *)meta;
+    if (roi->id != m->roi_id)
+      continue;
+    gint x0 = CLAMP((gint)roi->x, 0, fw), y0 = CLAMP((gint)roi->y, 0, fh);
+    gint x1 = CLAMP((gint)(roi->x + roi->w), 0, fw), y1 = CLAMP((gint)(roi->y + roi->h), 0, fh);
+    gboolean same_box = x0 == m->x && y0 == m->y && x1 - x0 == m->width && y1 - y0 == m->height;
+    if (!best || same_box)
+      best = roi;
+    if (same_box)
+      break;
+  }
+  return best ? g_strdup(g_quark_to_string(best->roi_type)) : NULL;
+}
+
 static EnsHarvestItem *make_item(GstEnsHarvest *self, GstBuffer *buf, ens_harvest_size save_size,
                                  GstEnsClassificationMeta **metas, guint n, guint64 buffer_frame)
 {
@@ -311,11 +335,8 @@ static EnsHarvestItem *make_item(GstEnsHarvest *self, GstBuffer *buf, ens_harves
     r->box = (ens_rect){m->x, m->y, m->width, m->height};
     r->full_frame = m->full_frame;
     r->roi_id = m->roi_id;
-    if (!m->full_frame) {
-      GstVideoRegionOfInterestMeta *roi =
-          gst_buffer_get_video_region_of_interest_meta_id(buf, m->roi_id);
-      r->roi_type = roi ? g_strdup(g_quark_to_string(roi->roi_type)) : NULL;
-    }
+    if (!m->full_frame)
+      r->roi_type = roi_type_of(self, buf, m);
     r->source_pts = m->source_pts;
     r->source_frame = m->source_frame;
     r->fresh = m->fresh;
