@@ -164,6 +164,7 @@ static gboolean gst_ens_harvest_start(GstBaseTransform *trans)
   self->have_model = FALSE;
   self->warned_no_model = FALSE;
   g_clear_pointer(&self->model_name, g_free);
+  g_clear_pointer(&self->requeried_for, g_free);
 
   gchar *msg = NULL;
   if (!ens_harvest_writer_start(&self->writer, location, max_count, max_bytes, max_queue, delay_ms,
@@ -268,20 +269,30 @@ static gfloat top1_score(const GstEnsClassificationMeta *m)
   return best;
 }
 
+/* Whether buf has a meta of the harvested model (the one that answered the query, else the
+ * first one seen). */
+static gboolean has_own_result(GstEnsHarvest *self, GstBuffer *buf)
+{
+  gpointer state = NULL;
+  GstEnsClassificationMeta *m;
+  while ((m = gst_buffer_iterate_ens_classification_meta(buf, &state)))
+    if (!self->model_name || g_strcmp0(m->model_name, self->model_name) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* The metas of buf that form a result to consider: fresh ones (fresh-only), or those of a
- * result not seen before; only the harvested model's. */
+ * result not seen before; only the harvested model's (another classifier's are ignored). */
 static void collect_candidates(GstEnsHarvest *self, GstBuffer *buf, gboolean fresh_only)
 {
   g_ptr_array_set_size(self->candidates, 0);
   gpointer state = NULL;
   GstEnsClassificationMeta *m;
   while ((m = gst_buffer_iterate_ens_classification_meta(buf, &state))) {
-    if (self->model_name && g_strcmp0(m->model_name, self->model_name) != 0) {
-      if (self->have_model)
-        continue; /* another classifier's result, or a reloaded model: asked again below */
-    }
     if (!self->model_name)
       self->model_name = g_strdup(m->model_name); /* no answer: the first model seen */
+    if (g_strcmp0(m->model_name, self->model_name) != 0)
+      continue;
     if (fresh_only ? !m->fresh : (self->have_last && m->source_frame == self->last_source_frame))
       continue;
     g_ptr_array_add(self->candidates, m);
@@ -370,10 +381,15 @@ static GstFlowReturn gst_ens_harvest_transform_ip(GstBaseTransform *trans, GstBu
   ens_harvest_size save_size = self->save_size;
   GST_OBJECT_UNLOCK(self);
 
-  /* a result of another model than the one asked about: the model was reloaded */
-  GstEnsClassificationMeta *first = gst_buffer_get_ens_classification_meta(buf);
-  if (self->have_model && g_strcmp0(first->model_name, self->model_name) != 0)
-    query_model(self);
+  /* results, none of the model asked about: it was reloaded (ask again, once per new name) */
+  if (self->have_model && !has_own_result(self, buf)) {
+    const gchar *name = gst_buffer_get_ens_classification_meta(buf)->model_name;
+    if (g_strcmp0(name, self->requeried_for) != 0) {
+      g_free(self->requeried_for);
+      self->requeried_for = g_strdup(name);
+      query_model(self);
+    }
+  }
   if (save_size == ENS_HARVEST_SIZE_MODEL && !self->have_model && !self->warned_no_model) {
     self->warned_no_model = TRUE;
     GST_ELEMENT_WARNING(self, STREAM, FAILED,
@@ -509,6 +525,7 @@ static void gst_ens_harvest_finalize(GObject *object)
   g_ptr_array_unref(self->candidates);
   g_free(self->location);
   g_free(self->model_name);
+  g_free(self->requeried_for);
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 

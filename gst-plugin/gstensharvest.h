@@ -38,8 +38,9 @@ struct _GstEnsHarvest {
   gboolean have_info;
   ens_pixel_format pixel_format;
   ens_yuv_matrix yuv_matrix;
-  gboolean have_model; /* the info query was answered */
-  gchar *model_name;   /* of the answer (or of the first meta seen without one) */
+  gboolean have_model;  /* the info query was answered */
+  gchar *model_name;    /* of the answer (or of the first meta seen without one) */
+  gchar *requeried_for; /* the model name that made us ask again (a reloaded model) */
   ens_preprocess_params pp;
   gboolean warned_no_model;
   guint64 buffer_frame; /* buffers seen since start */

@@ -572,6 +572,40 @@ GST_START_TEST(test_model_crop_behind_classify)
 }
 GST_END_TEST;
 
+/* Two classifiers chained: only the nearest one's results (it answered the query) are saved. */
+GST_START_TEST(test_chained_classifiers)
+{
+  gchar *dir = temp_dir();
+  gchar *desc = g_strdup_printf("ensclassify model=random:b1 input-size=64 threads=1 mode=sync ! "
+                                "ensclassify " TEST_ELEMENT_PROPS " mode=sync ! ensharvest "
+                                "location=\"%s\"",
+                                dir);
+  GstHarness *h = gst_harness_new_parse(desc);
+  GstVideoInfo info;
+  for (guint i = 0; i < 2; i++) {
+    GstBuffer *b = test_picture_frame(GST_VIDEO_FORMAT_RGB, 40, 30, i, 0, &info);
+    if (i == 0)
+      gst_harness_set_src_caps(h, gst_video_info_to_caps(&info));
+    push(h, b);
+  }
+  finish(h);
+  GPtrArray *stems = samples(dir);
+  fail_unless_equals_int(stems->len, 2);
+  for (guint i = 0; i < 2; i++) {
+    ens_json *j = sidecar(dir, g_ptr_array_index(stems, i));
+    fail_unless(strstr(ens_json_get(j, "model")->str, "b0") != NULL, "%s",
+                ens_json_get(j, "model")->str);
+    fail_unless(ens_json_get(j, "probs")->count == 1000);
+    sidecar_free(j);
+  }
+  g_ptr_array_unref(stems);
+  gst_harness_teardown(h);
+  remove_tree(dir);
+  g_free(dir);
+  g_free(desc);
+}
+GST_END_TEST;
+
 /* ------------------------------------------------------------------ failures */
 
 GST_START_TEST(test_unwritable_folder)
@@ -692,11 +726,11 @@ int main(int argc, char **argv)
       unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
   gst_check_init(&argc, &argv);
   static const TestEntry tests[] = {
-      TEST_ENTRY(test_interval_and_band), TEST_ENTRY(test_fresh_only),
-      TEST_ENTRY(test_max_count),         TEST_ENTRY(test_max_bytes),
-      TEST_ENTRY(test_roi_crops),         TEST_ENTRY(test_model_crop_behind_classify),
-      TEST_ENTRY(test_unwritable_folder), TEST_ENTRY(test_full_disk),
-      TEST_ENTRY(test_slow_disk_drops),
+      TEST_ENTRY(test_interval_and_band),   TEST_ENTRY(test_fresh_only),
+      TEST_ENTRY(test_max_count),           TEST_ENTRY(test_max_bytes),
+      TEST_ENTRY(test_roi_crops),           TEST_ENTRY(test_model_crop_behind_classify),
+      TEST_ENTRY(test_chained_classifiers), TEST_ENTRY(test_unwritable_folder),
+      TEST_ENTRY(test_full_disk),           TEST_ENTRY(test_slow_disk_drops),
   };
   return test_run_suite("ensharvest", 300, tests, NULL, NULL);
 }
