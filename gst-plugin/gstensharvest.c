@@ -44,6 +44,7 @@ GST_DEBUG_CATEGORY(ens_harvest_debug);
 #define DEFAULT_SAVE_SIZE ENS_HARVEST_SIZE_MODEL
 #define DEFAULT_MAX_QUEUE 4
 #define DONE_MESSAGE "ens-harvest-done"
+#define STALE_WARNING 50 /* buffers with only carried results before a warning */
 
 enum {
   PROP_0,
@@ -163,6 +164,7 @@ static gboolean gst_ens_harvest_start(GstBaseTransform *trans)
   self->have_last = FALSE;
   self->have_model = FALSE;
   self->warned_no_model = FALSE;
+  self->stale_buffers = 0;
   g_clear_pointer(&self->model_name, g_free);
   g_clear_pointer(&self->requeried_for, g_free);
 
@@ -400,8 +402,16 @@ static GstFlowReturn gst_ens_harvest_transform_ip(GstBaseTransform *trans, GstBu
 
   collect_candidates(self, buf, fresh_only);
   guint n = self->candidates->len;
-  if (n == 0)
+  if (n == 0) {
+    /* async ensclassify never marks a buffer fresh: say so rather than harvest nothing */
+    if (fresh_only && ++self->stale_buffers == STALE_WARNING && !self->have_last)
+      GST_ELEMENT_WARNING(
+          self, STREAM, FAILED,
+          ("%u buffers with results, none fresh: nothing is harvested", STALE_WARNING),
+          ("ensclassify mode=async never attaches a buffer's own result: use "
+           "mode=sync, or fresh-only=false"));
     return GST_FLOW_OK;
+  }
   GstEnsClassificationMeta **metas = (GstEnsClassificationMeta **)self->candidates->pdata;
   self->have_last = TRUE;
   self->last_source_frame = metas[0]->source_frame;

@@ -43,6 +43,7 @@ struct _GstEnsHarvest {
   gchar *requeried_for; /* the model name that made us ask again (a reloaded model) */
   ens_preprocess_params pp;
   gboolean warned_no_model;
+  guint stale_buffers;  /* buffers with results but none to consider (fresh-only) */
   guint64 buffer_frame; /* buffers seen since start */
   gboolean have_last;   /* fresh-only=false: the last result considered */
   guint64 last_source_frame;

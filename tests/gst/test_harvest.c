@@ -329,6 +329,19 @@ GST_START_TEST(test_fresh_only)
         add_result(b, 0.5f, FALSE, (i - 1) / 3 * 3, FALSE);
       push(h, b);
     }
+    BusTally t = tally(bus);
+    fail_unless_equals_int(t.warnings, 0);
+    tally_clear(&t);
+    for (guint i = 10; i < 70; i++) { /* fresh-only: 50 buffers of carried results, one warning */
+      GstBuffer *b = test_picture_frame(GST_VIDEO_FORMAT_RGB, 32, 24, i, 0, &info);
+      add_result(b, 0.5f, FALSE, 6, FALSE);
+      push(h, b);
+    }
+    t = tally(bus);
+    fail_unless_equals_int(t.warnings, fresh_only ? 1 : 0);
+    if (fresh_only)
+      fail_unless(strstr(t.warning, "none fresh") != NULL, "%s", t.warning);
+    tally_clear(&t);
     finish(h);
     GPtrArray *stems = samples(dir);
     fail_unless_equals_int(stems->len, fresh_only ? 0 : 3);
