@@ -30,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ensvideoformat.h"
+#include "gstensharvest.h"
 #include "gstensmeta.h"
 #include "gstensplugin.h"
 #include "gstenssize.h"
@@ -306,59 +308,6 @@ static gboolean gst_ens_classify_stop(GstBaseTransform *trans)
 
 /* ------------------------------------------------------------------ caps */
 
-static gboolean map_format(GstVideoFormat f, ens_pixel_format *out)
-{
-  switch (f) {
-    case GST_VIDEO_FORMAT_RGB:
-      *out = ENS_PIXEL_RGB;
-      return TRUE;
-    case GST_VIDEO_FORMAT_BGR:
-      *out = ENS_PIXEL_BGR;
-      return TRUE;
-    case GST_VIDEO_FORMAT_RGBx:
-      *out = ENS_PIXEL_RGBX;
-      return TRUE;
-    case GST_VIDEO_FORMAT_BGRx:
-      *out = ENS_PIXEL_BGRX;
-      return TRUE;
-    case GST_VIDEO_FORMAT_xRGB:
-      *out = ENS_PIXEL_XRGB;
-      return TRUE;
-    case GST_VIDEO_FORMAT_xBGR:
-      *out = ENS_PIXEL_XBGR;
-      return TRUE;
-    case GST_VIDEO_FORMAT_RGBA:
-      *out = ENS_PIXEL_RGBA;
-      return TRUE;
-    case GST_VIDEO_FORMAT_BGRA:
-      *out = ENS_PIXEL_BGRA;
-      return TRUE;
-    case GST_VIDEO_FORMAT_ARGB:
-      *out = ENS_PIXEL_ARGB;
-      return TRUE;
-    case GST_VIDEO_FORMAT_ABGR:
-      *out = ENS_PIXEL_ABGR;
-      return TRUE;
-    case GST_VIDEO_FORMAT_I420:
-      *out = ENS_PIXEL_I420;
-      return TRUE;
-    case GST_VIDEO_FORMAT_NV12:
-      *out = ENS_PIXEL_NV12;
-      return TRUE;
-    default:
-      return FALSE;
-  }
-}
-
-static ens_yuv_matrix map_matrix(const GstVideoColorimetry *c)
-{
-  gboolean full = c->range == GST_VIDEO_COLOR_RANGE_0_255;
-  /* Unknown matrices default to BT.601 like most decoders for SD; 709 only when stated. */
-  if (c->matrix == GST_VIDEO_COLOR_MATRIX_BT709)
-    return full ? ENS_YUV_BT709_FULL : ENS_YUV_BT709;
-  return full ? ENS_YUV_BT601_FULL : ENS_YUV_BT601;
-}
-
 static gboolean gst_ens_classify_set_caps(GstBaseTransform *trans, GstCaps *incaps,
                                           GstCaps *outcaps)
 {
@@ -369,11 +318,11 @@ static gboolean gst_ens_classify_set_caps(GstBaseTransform *trans, GstCaps *inca
     GST_ERROR_OBJECT(self, "invalid caps %" GST_PTR_FORMAT, incaps);
     return FALSE;
   }
-  if (!map_format(GST_VIDEO_INFO_FORMAT(&info), &self->pixel_format)) {
+  if (!ens_video_map_format(GST_VIDEO_INFO_FORMAT(&info), &self->pixel_format)) {
     GST_ERROR_OBJECT(self, "unsupported format in %" GST_PTR_FORMAT, incaps);
     return FALSE;
   }
-  self->yuv_matrix = map_matrix(&GST_VIDEO_INFO_COLORIMETRY(&info));
+  self->yuv_matrix = ens_video_map_matrix(&GST_VIDEO_INFO_COLORIMETRY(&info));
   self->vinfo = info;
   gst_video_info_set_format(&self->packed, GST_VIDEO_INFO_FORMAT(&info),
                             GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info));
@@ -456,10 +405,17 @@ static gboolean gst_ens_classify_src_event(GstBaseTransform *trans, GstEvent *ev
 
 /* The latency query adds max-latency (async and auto mode): frames may be held that long
  * waiting for their own result, so sinks schedule them that much later. */
+static gboolean answer_harvest_query(GstEnsClassify *self, GstQuery *query);
+
 static gboolean gst_ens_classify_query(GstBaseTransform *trans, GstPadDirection direction,
                                        GstQuery *query)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
+  /* ensharvest's info query: the model's preprocessing; from then on the metas carry the full
+   * distribution (the harvester saves it as the teacher's soft label). */
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE(query) == GST_QUERY_CUSTOM &&
+      answer_harvest_query(self, query))
+    return TRUE;
   gboolean ret = GST_BASE_TRANSFORM_CLASS(parent_class)->query(trans, direction, query);
   if (!ret || direction != GST_PAD_SRC || GST_QUERY_TYPE(query) != GST_QUERY_LATENCY)
     return ret;
@@ -511,6 +467,25 @@ static gboolean gst_ens_classify_sink_event(GstBaseTransform *trans, GstEvent *e
       break;
   }
   return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+/* ------------------------------------------------------------------ queries */
+
+/* ensharvest's info query: answers with the model's preprocessing and, from then on, attaches
+ * the full distribution to the metas (the harvester saves it as the teacher's soft label). */
+static gboolean answer_harvest_query(GstEnsClassify *self, GstQuery *query)
+{
+  GstStructure *s = gst_query_writable_structure(query);
+  if (!self->model || !gst_structure_has_name(s, GST_ENS_HARVEST_INFO_QUERY))
+    return FALSE;
+  ens_preprocess_params pp;
+  ens_model_preprocess_params(self->model, &pp);
+  g_atomic_int_set(&self->want_probs, 1);
+  gst_structure_set(s, "model", G_TYPE_STRING, self->model_name, "num-classes", G_TYPE_INT,
+                    self->num_classes, "input-width", G_TYPE_INT, pp.out_width, "input-height",
+                    G_TYPE_INT, pp.out_height, "crop-pct", G_TYPE_DOUBLE, (gdouble)pp.crop_pct,
+                    "interpolation", G_TYPE_INT, (gint)pp.interpolation, NULL);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------ results */
@@ -665,6 +640,9 @@ static void attach_region(GstEnsClassify *self, GstBuffer *buf, const GstEnsResu
   m->source_pts = res->pts;
   m->source_frame = res->frame;
   m->fresh = fresh;
+  if (g_atomic_int_get(&self->want_probs))
+    gst_ens_classification_meta_set_probs(m, res->probs + (gsize)r * self->num_classes,
+                                          (guint)self->num_classes);
   m->full_frame = roi == NULL;
   m->x = box->x;
   m->y = box->y;

@@ -46,6 +46,8 @@ struct _GstEnsClassify {
   gboolean post_messages;
   guint max_latency_ms; /* async: how long a scheduled frame may wait for its own result */
 
+  gint want_probs; /* atomic: a downstream ensharvest asked for the full distribution */
+
   /* stats, under the object lock (inferred / replaced / latency live in the worker) */
   guint64 frames_seen, frames_skipped;
   guint64 qos_skipped;   /* scheduled frames not inferred because downstream reported lateness */

@@ -32,6 +32,8 @@ static gboolean meta_init(GstMeta *meta, gpointer params, GstBuffer *buffer)
   m->n_entries = 0;
   m->entries = NULL;
   m->clipped = FALSE;
+  m->n_probs = 0;
+  m->probs = NULL;
   return TRUE;
 }
 
@@ -43,6 +45,9 @@ static void meta_free(GstMeta *meta, GstBuffer *buffer)
     g_free(m->entries[i].label);
   g_free(m->entries);
   g_free(m->model_name);
+  g_free(m->probs);
+  m->probs = NULL;
+  m->n_probs = 0;
   m->entries = NULL;
   m->n_entries = 0;
   m->model_name = NULL;
@@ -60,6 +65,7 @@ static void copy_fields(GstEnsClassificationMeta *dst, const GstEnsClassificatio
   dst->width = src->width;
   dst->height = src->height;
   dst->clipped = src->clipped;
+  gst_ens_classification_meta_set_probs(dst, src->probs, src->n_probs);
 }
 
 /* A copy of src (entries and fields) added to dest, or NULL. */
@@ -140,6 +146,16 @@ GstEnsClassificationMeta *gst_buffer_add_ens_classification_meta(GstBuffer *buff
     m->entries[i].score = entries[i].score;
   }
   return m;
+}
+
+void gst_ens_classification_meta_set_probs(GstEnsClassificationMeta *meta, const gfloat *probs,
+                                           guint n)
+{
+  g_return_if_fail(meta != NULL);
+  g_return_if_fail(n == 0 || probs != NULL);
+  g_free(meta->probs);
+  meta->probs = n ? g_memdup2(probs, (gsize)n * sizeof *probs) : NULL;
+  meta->n_probs = n;
 }
 
 GstEnsClassificationMeta *gst_buffer_get_ens_classification_meta(GstBuffer *buffer)

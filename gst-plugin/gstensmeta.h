@@ -44,6 +44,13 @@ typedef struct {
   /* TRUE when the ROI reached outside the frame and was classified clipped to it (x, y,
    * width, height are the clipped box); always FALSE for full-frame results. */
   gboolean clipped;
+
+  /* Optional: the full distribution the entries were taken from (n_probs = the model's class
+   * count, indexed by class id, same smoothing), or NULL / 0. ensclassify fills it only while
+   * a downstream element has asked for it (ensharvest does, through its info query), so other
+   * pipelines do not copy 1000 floats per buffer. */
+  guint n_probs;
+  gfloat *probs;
 } GstEnsClassificationMeta;
 
 GType gst_ens_classification_meta_api_get_type(void);
@@ -55,6 +62,10 @@ GstEnsClassificationMeta *gst_buffer_add_ens_classification_meta(GstBuffer *buff
                                                                  const gchar *model_name,
                                                                  const GstEnsClassEntry *entries,
                                                                  guint n_entries);
+
+/* Sets (copies) the meta's full probability distribution, replacing any; n 0 clears it. */
+void gst_ens_classification_meta_set_probs(GstEnsClassificationMeta *meta, const gfloat *probs,
+                                           guint n);
 
 /* The first classification meta of buffer, or NULL. */
 GstEnsClassificationMeta *gst_buffer_get_ens_classification_meta(GstBuffer *buffer);

@@ -6,6 +6,7 @@
 #include <gst/gst.h>
 
 #include "gstensclassify.h"
+#include "gstensharvest.h"
 #include "gstensjson.h"
 #include "gstensoverlay.h"
 #ifdef ENS_HAVE_MQTT
@@ -19,6 +20,7 @@ static gboolean plugin_init(GstPlugin *plugin)
   ok &= GST_ELEMENT_REGISTER(ensclassify, plugin);
   ok &= GST_ELEMENT_REGISTER(ensoverlay, plugin);
   ok &= GST_ELEMENT_REGISTER(ensjson, plugin);
+  ok &= GST_ELEMENT_REGISTER(ensharvest, plugin);
 #ifdef ENS_HAVE_MQTT
   ok &= GST_ELEMENT_REGISTER(ensmqtt, plugin);
 #endif

@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* image_write.c - see image_write.h. libpng reports errors by longjmp; the temporary file is
- * removed on every failure path. */
+/* image_write.c - see image_write.h. The temporary file is removed on every failure path. */
 #include "image_write.h"
 
 #include <errno.h>
-#include <png.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,50 +10,19 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "png_encode.h"
 
-typedef struct {
-  char message[200];
-} png_failure;
-
-static void on_png_error(png_structp png, png_const_charp msg)
-{
-  png_failure *f = png_get_error_ptr(png);
-  snprintf(f->message, sizeof f->message, "%s", msg);
-  png_longjmp(png, 1);
-}
-
-static void on_png_warning(png_structp png, png_const_charp msg)
-{
-  (void)png;
-  (void)msg;
-}
-
-/* 0 on success, else fills err. */
+/* The PNG is encoded in memory by the engine (io/png_encode.c), then written out. */
 static ens_status write_png(FILE *fp, const char *path, const uint8_t *pixels, int w, int h, int c,
                             ens_error *err)
 {
-  png_failure failure = {{0}};
-  png_structp png =
-      png_create_write_struct(PNG_LIBPNG_VER_STRING, &failure, on_png_error, on_png_warning);
-  png_infop info = png ? png_create_info_struct(png) : NULL;
-  if (!png || !info) {
-    png_destroy_write_struct(&png, &info);
-    return ens_fail(err, ENS_ERR_NOMEM, "%s: out of memory for the PNG writer", path);
-  }
-  if (setjmp(png_jmpbuf(png))) {
-    png_destroy_write_struct(&png, &info);
-    return ens_fail(err, ENS_ERR_IO, "%s: cannot write PNG: %s", path, failure.message);
-  }
-  png_init_io(png, fp);
-  png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8,
-               c == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  png_write_info(png, info);
-  for (int y = 0; y < h; y++)
-    png_write_row(png, pixels + (size_t)y * (size_t)w * (size_t)c);
-  png_write_end(png, NULL);
-  png_destroy_write_struct(&png, &info);
-  return ENS_OK;
+  uint8_t *png = NULL;
+  size_t size = 0;
+  ens_status st = ens_png_encode(pixels, w, h, c, path, &png, &size, err);
+  if (st == ENS_OK && fwrite(png, 1, size, fp) != size)
+    st = ens_fail(err, ENS_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+  free(png);
+  return st;
 }
 
 static ens_status write_pnm(FILE *fp, const char *path, const uint8_t *pixels, int w, int h, int c,

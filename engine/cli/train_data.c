@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dataset_harvest.h"
 #include "error.h"
 
 static int is_dir(const char *p)
@@ -190,6 +191,11 @@ static ens_status load_any(const ens_data_args *a, ens_data *d, ens_error *err)
     return ens_fail(err, ENS_ERR_ARG, "no training data: give --data DIR|IMAGES.idx|fashion-mnist");
   int fashion = !strncmp(a->data, "fashion-mnist", 13) && (!a->data[13] || a->data[13] == ':');
   ens_status st;
+  if (!fashion && ens_harvest_dir_detect(a->data))
+    return ens_fail(err, ENS_ERR_ARG,
+                    "'%s' is a harvest folder (unlabeled samples saved by ensharvest): give it to "
+                    "noisy-student as --unlabeled",
+                    a->data);
   if (fashion || !is_dir(a->data)) {
     st = fashion ? load_fashion_mnist(a, d, err) : load_idx(a->data, a->labels, &d->train, err);
     if (st == ENS_OK && !fashion && a->subset)
@@ -252,6 +258,36 @@ static ens_status load_any(const ens_data_args *a, ens_data *d, ens_error *err)
   d->crop_pct = fo.crop_pct;
   d->interp = fo.interpolation == ENS_INTERP_DEFAULT ? ENS_INTERP_BICUBIC : fo.interpolation;
   snprintf(d->tag, sizeof d->tag, "image_folder");
+  return ENS_OK;
+}
+
+ens_status ens_data_load_harvest(const char *dir, const ens_data *like, int limit, ens_dataset *out,
+                                 ens_error *err)
+{
+  ens_harvest_options o;
+  ens_harvest_options_default(&o);
+  o.size = like->train.width;
+  o.channels = like->train.channels;
+  /* stored image -> network input: a resize for folders (like->input_size == width), a zero
+   * border for IDX; a model-size sample is a network input, taken back by the inverse crop */
+  double stored_per_input = (double)like->train.width / like->input_size;
+  o.model_crop_pct = (float)stored_per_input;
+  /* IDX: (input / width) x (width / input) = 1 exactly, not 1 + 1 ulp (floor(28 / ...) = 27) */
+  o.crop_pct = (float)(round(like->crop_pct * stored_per_input * 1e6) / 1e6);
+  o.interpolation = like->interp;
+  int skipped = 0;
+  ens_status st = ens_dataset_from_harvest(dir, &o, out, &skipped, err);
+  if (st == ENS_OK)
+    st = truncate_to(out, limit, err);
+  if (st != ENS_OK)
+    return st;
+  int soft = 0;
+  for (int i = 0; out->soft && i < out->n; i++)
+    soft += out->soft_rows[i];
+  fprintf(stderr,
+          "ens-train: %s: %d harvested samples (%d skipped: no PNG or unreadable), %d with the "
+          "harvesting model's full distribution\n",
+          dir, out->n, skipped, soft);
   return ENS_OK;
 }
 

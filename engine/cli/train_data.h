@@ -44,4 +44,13 @@ typedef struct {
 ens_status ens_data_load(const ens_data_args *a, ens_data *d, ens_error *err);
 void ens_data_free(ens_data *d);
 
+/* The unlabeled samples of a harvest folder (ensharvest; ens_data_load refuses one) stored like
+ * the images of like (size, channels, and the zero border IDX images get in the batch), so
+ * the two sets can be trained on together: a sample saved at the model's input size is
+ * mapped back to a stored image, one saved at its original size is stored as an image-folder
+ * picture. limit > 0 keeps the first limit samples. Prints how many samples were skipped
+ * and how many carry the harvesting model's full distribution. */
+ens_status ens_data_load_harvest(const char *dir, const ens_data *like, int limit, ens_dataset *out,
+                                 ens_error *err);
+
 #endif

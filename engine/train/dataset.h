@@ -116,6 +116,11 @@ ens_status ens_dataset_from_folder(const char *root, const ens_folder_options *o
                                    ens_dataset *train, ens_dataset *val, int *skipped,
                                    ens_error *err);
 
+/* One picture of a folder dataset: decodes path and stores its inference-style o->size crop
+ * (o->channels) into dst; rgb_tmp holds size x size x 3 bytes (used for channels 1). */
+ens_status ens_folder_store_image(const char *path, const ens_folder_options *o, uint8_t *dst,
+                                  uint8_t *rgb_tmp, ens_error *err);
+
 /* ---------------------------------------------------------------- splits */
 
 /* numpy's stratified head: for class c = 0..num_classes-1 in order, the first per_class of

@@ -185,6 +185,13 @@ static ens_status store_image(const char *path, const ens_folder_options *o, uin
   return st;
 }
 
+ens_status ens_folder_store_image(const char *path, const ens_folder_options *o, uint8_t *dst,
+                                  uint8_t *rgb_tmp, ens_error *err)
+{
+  (void)rgb_tmp; /* the gray conversion allocates its own RGB crop */
+  return store_image(path, o, dst, err);
+}
+
 typedef struct {
   const str_list *files;
   const ens_folder_options *o;

@@ -103,6 +103,25 @@ GST_START_TEST(test_api_tags)
 }
 GST_END_TEST;
 
+/* The optional full distribution: absent by default, copied (not shared) with the buffer. */
+GST_START_TEST(test_probs_copy)
+{
+  GstBuffer *b = gst_buffer_new_allocate(NULL, 16, NULL);
+  add(b, 0, 0, 64, 48, -1);
+  GstEnsClassificationMeta *m = gst_buffer_get_ens_classification_meta(b);
+  fail_unless(m->n_probs == 0 && m->probs == NULL);
+  const gfloat p[4] = {0.1f, 0.2f, 0.3f, 0.4f};
+  gst_ens_classification_meta_set_probs(m, p, 4);
+  GstBuffer *c = gst_buffer_copy(b);
+  gst_buffer_unref(b);
+  GstEnsClassificationMeta *mc = gst_buffer_get_ens_classification_meta(c);
+  fail_unless(mc->n_probs == 4 && mc->probs != p && memcmp(mc->probs, p, sizeof p) == 0);
+  gst_ens_classification_meta_set_probs(mc, NULL, 0);
+  fail_unless(mc->n_probs == 0 && mc->probs == NULL);
+  gst_buffer_unref(c);
+}
+GST_END_TEST;
+
 static Suite *ens_suite(void)
 {
   Suite *s = suite_create("ensmeta");
@@ -110,6 +129,7 @@ static Suite *ens_suite(void)
   tcase_add_test(tc, test_add_get_iterate_copy);
   tcase_add_test(tc, test_scale_transform);
   tcase_add_test(tc, test_api_tags);
+  tcase_add_test(tc, test_probs_copy);
   suite_add_tcase(s, tc);
   return s;
 }
