@@ -74,10 +74,4 @@ ens_status ens_train_evaluate(ens_train_graph *g, const ens_batch_config *eval_b
                               const ens_dataset *d, ens_threadpool *pool, double *top1,
                               double *top5, long long *confusion, float *probs, ens_error *err);
 
-/* A linear probe: the backbone frozen (running statistics, no augmentation), pooled features
- * computed once, then only the classifier trained with the recipe's optimizer and schedule. */
-ens_status ens_train_linear_probe(ens_train_graph *g, const ens_train_recipe *r,
-                                  const ens_dataset *train, const ens_dataset *val,
-                                  const ens_train_io *io, ens_train_result *res, ens_error *err);
-
 #endif
