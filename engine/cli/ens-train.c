@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli_exit.h"
 #include "train_cmds.h"
 
 /* Subcommands register here: one line each, in the order --help lists them. */
@@ -43,7 +44,7 @@ int main(int argc, char **argv)
   }
   for (const ens_train_cmd *c = ens_train_cmds; c->name; c++)
     if (!strcmp(argv[1], c->name))
-      return c->run(argc - 1, argv + 1);
+      ens_cli_exit(c->run(argc - 1, argv + 1)); /* not return: see cli_exit.c */
   fprintf(stderr, "ens-train: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return 2;
