@@ -142,6 +142,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--only", help="run only the configs whose name contains this")
+    ap.add_argument("--peak-1t", type=float, help="FMA peak GFLOP/s on 1 thread (else measured)")
+    ap.add_argument("--peak-2t", type=float, help="FMA peak GFLOP/s on 2 threads")
     a = ap.parse_args()
 
     ok_e, msg_e = parity_ens(a, a.golden)
@@ -151,9 +153,9 @@ def main():
     if not (ok_e and ok_t):
         sys.exit("train_peer_bench: a side does not compute timm's training step; no timing")
 
-    peak = run_json([a.fma_peak, "--json", "1", "2"])
-    print("FMA peak (float32 AVX-512, engine/bench/fma_peak): 1 thread %.1f GFLOP/s, "
-          "2 threads %.1f GFLOP/s" % (peak["1"], peak["2"]))
+    given = a.peak_1t is not None and a.peak_2t is not None
+    peak = {"1": a.peak_1t, "2": a.peak_2t} if given else \
+        run_json([a.fma_peak, "--json", "1", "2"])
     try:
         print("load average at start: %s" % open("/proc/loadavg").read().split()[0:3])
     except OSError:
@@ -175,15 +177,36 @@ def main():
                 for side, cmd in order:
                     res = run_json(cmd(a, *args))
                     (e_runs if side == "ens" else t_runs).append(res)
-            row = summarize(name, threads, e_runs, t_runs, peak)
+            row = summarize(name, threads, e_runs, t_runs)
             rows.append(row)
             print_row(row)
             sys.stdout.flush()
+    if not given:
+        # a busy machine lowers the measured peak: keep the better of two measurements
+        again = run_json([a.fma_peak, "--json", "1", "2"])
+        peak = {t: max(peak[t], again[t]) for t in ("1", "2")}
+    for r in rows:
+        add_fma_shares(r, peak)
+    print("\nFMA peak (float32 AVX-512, %s): 1 thread %.1f GFLOP/s, 2 threads %.1f GFLOP/s"
+          % ("given" if given else "best of two engine/bench/fma_peak runs", peak["1"],
+             peak["2"]))
+    if peak["2"] < 1.8 * peak["1"]:
+        print("WARNING: the 2-thread FMA peak is not ~2 x the 1-thread one: the machine is busy; "
+              "wall-time figures are unreliable, CPU-time ones less so")
     print_table(rows, a.rounds)
     print(json.dumps({"train_peer_bench": rows, "fma_peak_gflops": peak, "rounds": a.rounds}))
 
 
-def summarize(name, threads, e_runs, t_runs, peak):
+def add_fma_shares(r, peak):
+    """ens's share of the FMA peak: GFLOP/s of the step over the T-thread peak (wall), and
+    GFLOP per CPU-second over the 1-thread peak (CPU; torch's too)."""
+    g = r["train_gflop_per_image"]
+    r["ens_pct_fma_peak_wall"] = 100 * g / (r["ens_ms_per_image"] * 1e-3) / peak[str(r["threads"])]
+    r["ens_pct_fma_peak_cpu"] = 100 * g / (r["ens_cpu_ms_per_image"] * 1e-3) / peak["1"]
+    r["torch_pct_fma_peak_cpu"] = 100 * g / (r["torch_cpu_ms_per_image"] * 1e-3) / peak["1"]
+
+
+def summarize(name, threads, e_runs, t_runs):
     med = statistics.median
     ew = [r["ms_per_image"] for r in e_runs]
     tw = [r["ms_per_image"] for r in t_runs]
@@ -201,9 +224,6 @@ def summarize(name, threads, e_runs, t_runs, peak):
         "ens_peak_rss_mb": max(r["peak_rss_mb"] for r in e_runs),
         "torch_peak_rss_mb": max(r["peak_rss_mb"] for r in t_runs),
         "train_gflop_per_image": gflop,
-        "ens_pct_fma_peak_wall": 100 * gflop / (med(ew) * 1e-3) / peak[str(threads)],
-        "ens_pct_fma_peak_cpu": 100 * gflop / (med(ec) * 1e-3) / peak["1"],
-        "torch_pct_fma_peak_cpu": 100 * gflop / (med(tc) * 1e-3) / peak["1"],
         "ens_slow_rounds": slow_rounds(ew), "torch_slow_rounds": slow_rounds(tw),
     }
 
