@@ -243,7 +243,7 @@ def print_table(rows, rounds):
           "interleaved rounds per side (each round = the median step of a fresh process)"
           % rounds)
     print("config          thr |  ens wall    CPU | torch wall    CPU | ens/torch wall  CPU "
-          "| per-round wall (median) | ens %%FMA wall  CPU | RSS MiB ens torch | slow rounds")
+          "| per-round wall (median) | ens %FMA wall  CPU | RSS MiB ens torch | slow rounds")
     for r in rows:
         print("%-15s %3d | %9.3f %6.3f | %10.3f %6.3f | %14.3f %5.3f | %23.3f | %13.1f %4.1f "
               "| %11.0f %5.0f | ens %d torch %d"
