@@ -238,13 +238,13 @@ out:
   return st;
 }
 
-static void report(const bench_args *a, const ens_train_graph *g, double width, double depth,
+static void report(const bench_args *a, ens_train_graph *g, double width, double depth,
                    const bench_result *r)
 {
   double ms_img = r->ms_step / a->batch, cpu_img = r->cpu_ms_step / a->batch;
   double gflop = ens_train_step_gflop(ens_tg_arch(g), a->size, a->size);
   double gflops = gflop * a->batch / (r->ms_step * 1e-3);
-  int threads = ens_threadpool_threads(ens_tg_pool((ens_train_graph *)g));
+  int threads = ens_threadpool_threads(ens_tg_pool(g));
   if (a->json) {
     printf("{\"ms_per_step\": %.3f, \"ms_per_image\": %.4f, \"images_per_s\": %.2f, "
            "\"peak_rss_mb\": %.1f, \"cpu_ms_per_image\": %.4f, \"cpu_ms_per_step\": %.3f, "
