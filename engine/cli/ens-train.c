@@ -17,6 +17,7 @@ const ens_train_cmd ens_train_cmds[] = {
      ens_train_cmd_noisy_student},
     {"plot", "an SVG of validation accuracy per epoch and phase from a training log",
      ens_train_cmd_plot},
+    {"bench", "time full train steps (forward + backward + RMSpropTF)", ens_train_cmd_bench},
     {NULL, NULL, NULL},
 };
 
