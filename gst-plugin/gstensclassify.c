@@ -19,7 +19,12 @@
  * Debug: the environment variable ENS_DEBUG_INFER_DELAY_MS (read in start) makes the worker
  * sleep that many milliseconds per inference, to test async behaviour with a slow model;
  * ENS_DEBUG_INFER_FAIL_AFTER=N makes every forward pass after the first N inferences fail in
- * the engine (to test the error path: an error message on the bus, GST_FLOW_ERROR).
+ * the engine (to test the error path: an error message on the bus, GST_FLOW_ERROR);
+ * ENS_DEBUG_LOAD_DELAY_MS makes the hot-reload loader wait that long before each load (to test
+ * that frames do not wait for it and that the latest request wins).
+ *
+ * Hot reload: setting model / labels while running is handled in gstensclassifyreload.c; the
+ * model of each result travels with it (GstEnsResult.model), so nothing here uses "the" model.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
