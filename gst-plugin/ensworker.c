@@ -411,14 +411,6 @@ GstEnsModel *gst_ens_worker_set_model(GstEnsWorker *w, GstEnsModel *model)
   return old;
 }
 
-GstEnsModel *gst_ens_worker_get_model(GstEnsWorker *w)
-{
-  g_mutex_lock(&w->lock);
-  GstEnsModel *m = w->model ? gst_ens_model_ref(w->model) : NULL;
-  g_mutex_unlock(&w->lock);
-  return m;
-}
-
 /* ------------------------------------------------------------------ streaming side */
 
 /* Caller holds the lock. */

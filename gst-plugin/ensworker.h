@@ -101,9 +101,6 @@ void gst_ens_worker_stop(GstEnsWorker *w);
  * waits for inference. */
 GstEnsModel *gst_ens_worker_set_model(GstEnsWorker *w, GstEnsModel *model);
 
-/* The current model (a new reference; NULL when not started). */
-GstEnsModel *gst_ens_worker_get_model(GstEnsWorker *w);
-
 /* A recycled (or new) job for n regions of the current model (its result's model), its result
  * record reset (regions to be filled by the caller); its frame is not set. Streaming thread
  * only. */
