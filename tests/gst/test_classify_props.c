@@ -2,8 +2,9 @@
 /* test_classify_props.c - ensclassify properties as a GStreamer user expects them: the
  * properties the running model was built with (input-size, threads, precision) and the mode are
  * refused (with a warning) while the model is in use and read back the value in use (model and
- * labels are not: they hot-reload, see test_classify_hotreload.c); input-size takes HxW like the CLI; top-k is not capped below the
- * class count; empty / off-frame ROIs are counted and clipped ROIs are marked clipped. */
+ * labels are not: they hot-reload, see test_classify_hotreload.c); input-size takes HxW like the
+ * CLI; top-k is not capped below the class count; empty / off-frame ROIs are counted and clipped
+ * ROIs are marked clipped. */
 #include "gst_test_util.h"
 
 static GstHarness *playing_harness(const gchar *extra, GstVideoInfo *info)
