@@ -20,17 +20,14 @@ struct _GstEnsWorker {
   GMutex lock;
   GCond cond;
   GThread *thread;
-  ens_model *model; /* borrowed: freed by the owner after gst_ens_worker_stop() */
-  ens_preprocess_params pp;
-  gint num_classes;
-  gsize input_floats; /* floats of one preprocessed region */
-  guint delay_ms;     /* debug: sleep per inference (ENS_DEBUG_INFER_DELAY_MS) */
-  gint64 fail_after;  /* debug: forwards after this many inferences fail (-1 = never) */
+  guint delay_ms;    /* debug: sleep per inference (ENS_DEBUG_INFER_DELAY_MS) */
+  gint64 fail_after; /* debug: forwards after this many inferences fail (-1 = never) */
   GstEnsResultFunc on_result;
   GstEnsNonfiniteFunc on_nonfinite;
   gpointer user_data;
 
   /* under lock */
+  GstEnsModel *model; /* current: given to jobs acquired from now on */
   gboolean quit;
   GstEnsJob *pending;  /* at most one */
   GstEnsJob *inflight; /* being preprocessed / inferred by the worker */
@@ -43,10 +40,13 @@ struct _GstEnsWorker {
   gchar *error; /* first preprocessing / forward error, taken by gst_ens_worker_take_error() */
   GstEnsSmoothing smoothing;
   gfloat alpha;
-  /* EMA state, touched only by the worker thread (reset via ema_generation) */
+  /* EMA state, touched only by the worker thread (reset via ema_generation, or when the
+   * model changes: ema_serial) */
   gfloat *ema;
+  gsize ema_cap;
   gboolean ema_valid;
   guint ema_generation;
+  guint64 ema_serial;
 
   /* stats, under lock */
   GstEnsWorkerStats stats;
@@ -78,16 +78,17 @@ static void job_free(GstEnsJob *job)
 {
   if (!job)
     return;
-  g_free(job->res.regions);
-  g_free(job->res.probs);
+  gst_ens_result_clear(&job->res);
   g_free(job->pixels);
   g_free(job->input);
   g_free(job);
 }
 
-/* Caller holds the lock. Keeps the job (and its buffers) for the next frame. */
+/* Caller holds the lock. Keeps the job (and its buffers) for the next frame; its model
+ * reference is dropped (the worker thread detaches it first, to free an old model unlocked). */
 static void recycle(GstEnsWorker *w, GstEnsJob *job)
 {
+  g_clear_pointer(&job->res.model, gst_ens_model_unref);
   if (w->n_spare < SPARE_JOBS)
     w->spare[w->n_spare++] = job;
   else
@@ -108,19 +109,24 @@ GstEnsJob *gst_ens_worker_job_acquire(GstEnsWorker *w, guint n_regions)
 {
   g_mutex_lock(&w->lock);
   GstEnsJob *job = w->n_spare ? w->spare[--w->n_spare] : NULL;
+  GstEnsModel *model = gst_ens_model_ref(w->model);
   g_mutex_unlock(&w->lock);
   if (!job)
     job = g_new0(GstEnsJob, 1);
 
+  /* The buffers adapt to this job's model: class count and input size may differ from the
+   * previous job's after a swap. */
   GstEnsResult *r = &job->res;
+  r->model = model;
   gsize cap = r->regions_cap;
   r->regions = ensure_cap(r->regions, &cap, n_regions, sizeof(GstEnsRegion));
   r->regions_cap = (guint)cap;
   cap = r->probs_cap;
-  r->probs = ensure_cap(r->probs, &cap, (gsize)n_regions * (gsize)w->num_classes, sizeof(float));
+  r->probs =
+      ensure_cap(r->probs, &cap, (gsize)n_regions * (gsize)model->num_classes, sizeof(float));
   r->probs_cap = (guint)cap;
-  job->input =
-      ensure_cap(job->input, &job->input_cap, (gsize)n_regions * w->input_floats, sizeof(float));
+  job->input = ensure_cap(job->input, &job->input_cap, (gsize)n_regions * model->input_floats,
+                          sizeof(float));
   r->n_regions = n_regions;
   r->seq = 0;
   r->pts = GST_CLOCK_TIME_NONE;
@@ -138,12 +144,13 @@ void gst_ens_worker_job_release(GstEnsWorker *w, GstEnsJob *job)
   g_mutex_unlock(&w->lock);
 }
 
-void gst_ens_result_copy(GstEnsResult *dst, const GstEnsResult *src, gint num_classes)
+void gst_ens_result_copy(GstEnsResult *dst, const GstEnsResult *src)
 {
   GstEnsRegion *regions = dst->regions;
   float *probs = dst->probs;
+  GstEnsModel *old_model = dst->model;
   gsize rcap = dst->regions_cap, pcap = dst->probs_cap;
-  gsize n_probs = (gsize)src->n_regions * (gsize)num_classes;
+  gsize n_probs = (gsize)src->n_regions * (gsize)(src->model ? src->model->num_classes : 0);
   if (src->n_regions > rcap) {
     regions = g_renew(GstEnsRegion, regions, src->n_regions);
     rcap = src->n_regions;
@@ -157,12 +164,15 @@ void gst_ens_result_copy(GstEnsResult *dst, const GstEnsResult *src, gint num_cl
   dst->probs = probs;
   dst->regions_cap = (guint)rcap;
   dst->probs_cap = (guint)pcap;
+  dst->model = src->model ? gst_ens_model_ref(src->model) : NULL;
+  gst_ens_model_unref(old_model);
   memcpy(dst->regions, src->regions, sizeof(GstEnsRegion) * src->n_regions);
   memcpy(dst->probs, src->probs, sizeof(float) * n_probs);
 }
 
 void gst_ens_result_clear(GstEnsResult *r)
 {
+  gst_ens_model_unref(r->model);
   g_free(r->regions);
   g_free(r->probs);
   memset(r, 0, sizeof *r);
@@ -194,11 +204,17 @@ static void smooth(GstEnsWorker *w, GstEnsResult *res, GstEnsSmoothing mode, gfl
     w->ema_valid = FALSE;
     return;
   }
-  gint n = w->num_classes;
-  if (!w->ema_valid || w->ema_generation != res->generation) {
+  gint n = res->model->num_classes;
+  /* a new model (hot reload, even of the same file) starts a new average, at its class count */
+  if (!w->ema_valid || w->ema_generation != res->generation ||
+      w->ema_serial != res->model->serial) {
+    gsize cap = w->ema_cap;
+    w->ema = ensure_cap(w->ema, &cap, (gsize)n, sizeof(float));
+    w->ema_cap = cap;
     memcpy(w->ema, res->probs, (gsize)n * sizeof(float));
     w->ema_valid = TRUE;
     w->ema_generation = res->generation;
+    w->ema_serial = res->model->serial;
     return;
   }
   for (gint i = 0; i < n; i++)
@@ -222,6 +238,7 @@ static ens_status process(GstEnsWorker *w, GstEnsJob *job, gboolean debug_fail, 
                           gchar **msg)
 {
   GstEnsResult *res = &job->res;
+  GstEnsModel *m = res->model; /* the job's own: a swap meanwhile does not concern it */
   ens_error err = {0};
   /* before preprocessing (so the frame must outlive a slow worker); counted in the latency */
   gint64 t0 = g_get_monotonic_time();
@@ -229,7 +246,7 @@ static ens_status process(GstEnsWorker *w, GstEnsJob *job, gboolean debug_fail, 
     g_usleep((gulong)w->delay_ms * 1000);
   for (guint r = 0; r < res->n_regions; r++) {
     const ens_rect *roi = res->regions[r].full_frame ? NULL : &res->regions[r].box;
-    ens_status st = ens_preprocess(&w->pp, &job->img, roi, job->input + r * w->input_floats, &err);
+    ens_status st = ens_preprocess(&m->pp, &job->img, roi, job->input + r * m->input_floats, &err);
     if (st != ENS_OK) {
       *msg = g_strdup_printf("preprocessing: %s (%s)", err.message, ens_status_name(st));
       return st;
@@ -241,16 +258,16 @@ static ens_status process(GstEnsWorker *w, GstEnsJob *job, gboolean debug_fail, 
   /* The debug failure goes through the engine's own argument check (batch 0), so the error
    * path is the one a real forward failure takes. */
   int batch = debug_fail ? 0 : (int)res->n_regions;
-  ens_status st = ens_model_forward(w->model, job->input, batch, res->probs, NULL, &err);
+  ens_status st = ens_model_forward(m->model, job->input, batch, res->probs, NULL, &err);
   if (st != ENS_OK) {
     *msg = g_strdup_printf("forward pass: %s (%s)%s", err.message, ens_status_name(st),
                            debug_fail ? " [ENS_DEBUG_INFER_FAIL_AFTER]" : "");
     return st;
   }
-  *finite = all_finite(res->probs, (gsize)res->n_regions * (gsize)w->num_classes);
+  *finite = all_finite(res->probs, (gsize)res->n_regions * (gsize)m->num_classes);
   for (guint r = 0; r < res->n_regions && *finite; r++) {
-    float *p = res->probs + (gsize)r * (gsize)w->num_classes;
-    ens_softmax(p, w->num_classes, p);
+    float *p = res->probs + (gsize)r * (gsize)m->num_classes;
+    ens_softmax(p, m->num_classes, p);
   }
   res->infer_us = g_get_monotonic_time() - t1;
   return ENS_OK;
@@ -275,6 +292,7 @@ static gpointer worker_main(gpointer data)
 
     gchar *msg = NULL;
     gboolean finite = TRUE;
+    GstEnsModel *replaced_model = NULL;
     ens_status st = process(w, job, debug_fail, &finite, &msg);
     if (st == ENS_OK && finite)
       smooth(w, &job->res, smoothing, alpha);
@@ -294,7 +312,9 @@ static gpointer worker_main(gpointer data)
         g_mutex_lock(&w->lock);
       }
     } else if (st == ENS_OK && job->res.generation == w->generation) {
-      gst_ens_result_copy(&w->latest, &job->res, w->num_classes);
+      /* the latest result's previous model may be an old one: freed below, unlocked */
+      replaced_model = w->latest.model ? gst_ens_model_ref(w->latest.model) : NULL;
+      gst_ens_result_copy(&w->latest, &job->res);
       w->has_latest = TRUE;
       w->stats.inferred++;
       w->stats.latency_sum_ms += (double)(job->res.preprocess_us + job->res.infer_us) / 1000.0;
@@ -310,23 +330,30 @@ static gpointer worker_main(gpointer data)
     if (w->done_seq < job->res.seq)
       w->done_seq = job->res.seq;
     w->inflight = NULL;
+    GstEnsModel *used = job->res.model; /* freed below if this was its last job */
+    job->res.model = NULL;
     recycle(w, job);
     g_cond_broadcast(&w->cond);
+    if (used || replaced_model) {
+      /* an old model's last reference is freed here, without the lock the streaming thread
+       * takes for every frame */
+      g_mutex_unlock(&w->lock);
+      gst_ens_model_unref(used);
+      gst_ens_model_unref(replaced_model);
+      g_mutex_lock(&w->lock);
+    }
   }
   g_mutex_unlock(&w->lock);
   return NULL;
 }
 
-gboolean gst_ens_worker_start(GstEnsWorker *w, ens_model *model, guint delay_ms, gint64 fail_after,
-                              GstEnsResultFunc on_result, GstEnsNonfiniteFunc on_nonfinite,
-                              gpointer user_data, gchar **error_msg)
+gboolean gst_ens_worker_start(GstEnsWorker *w, GstEnsModel *model, guint delay_ms,
+                              gint64 fail_after, GstEnsResultFunc on_result,
+                              GstEnsNonfiniteFunc on_nonfinite, gpointer user_data,
+                              gchar **error_msg)
 {
-  const ens_model_info *info = ens_model_get_info(model);
   gst_ens_worker_stop(w);
-  w->model = model;
-  ens_model_preprocess_params(model, &w->pp);
-  w->num_classes = info->num_classes;
-  w->input_floats = (gsize)3 * (gsize)info->input_height * (gsize)info->input_width;
+  w->model = gst_ens_model_ref(model);
   w->delay_ms = delay_ms;
   w->fail_after = fail_after;
   w->on_result = on_result;
@@ -336,15 +363,13 @@ gboolean gst_ens_worker_start(GstEnsWorker *w, ens_model *model, guint delay_ms,
   w->next_seq = 1;
   w->done_seq = 0;
   memset(&w->stats, 0, sizeof w->stats);
-  w->ema = g_new0(gfloat, w->num_classes);
   w->ema_valid = FALSE;
   GError *gerr = NULL;
   w->thread = g_thread_try_new("ens-infer", worker_main, w, &gerr);
   if (!w->thread) {
     *error_msg = g_strdup(gerr->message);
     g_error_free(gerr);
-    g_clear_pointer(&w->ema, g_free);
-    w->model = NULL;
+    g_clear_pointer(&w->model, gst_ens_model_unref);
     return FALSE;
   }
   return TRUE;
@@ -369,9 +394,29 @@ void gst_ens_worker_stop(GstEnsWorker *w)
   w->has_latest = FALSE;
   g_clear_pointer(&w->error, g_free);
   g_clear_pointer(&w->ema, g_free);
-  w->model = NULL;
+  w->ema_cap = 0;
+  w->ema_valid = FALSE;
+  g_clear_pointer(&w->model, gst_ens_model_unref);
   g_cond_broadcast(&w->cond); /* a sync caller waiting for a dropped pending job */
   g_mutex_unlock(&w->lock);
+}
+
+GstEnsModel *gst_ens_worker_set_model(GstEnsWorker *w, GstEnsModel *model)
+{
+  gst_ens_model_ref(model);
+  g_mutex_lock(&w->lock);
+  GstEnsModel *old = w->model;
+  w->model = model;
+  g_mutex_unlock(&w->lock);
+  return old;
+}
+
+GstEnsModel *gst_ens_worker_get_model(GstEnsWorker *w)
+{
+  g_mutex_lock(&w->lock);
+  GstEnsModel *m = w->model ? gst_ens_model_ref(w->model) : NULL;
+  g_mutex_unlock(&w->lock);
+  return m;
 }
 
 /* ------------------------------------------------------------------ streaming side */
@@ -459,12 +504,15 @@ guint gst_ens_worker_outstanding(GstEnsWorker *w)
 
 gboolean gst_ens_worker_copy_latest(GstEnsWorker *w, GstEnsResult *dst)
 {
+  /* dst may hold the last reference to an old model: dropped after unlocking */
+  GstEnsModel *hold = dst->model ? gst_ens_model_ref(dst->model) : NULL;
   g_mutex_lock(&w->lock);
   gboolean has = w->has_latest;
   /* seqs are never reused while the thread runs: the same seq is the same result */
   if (has && dst->seq != w->latest.seq)
-    gst_ens_result_copy(dst, &w->latest, w->num_classes);
+    gst_ens_result_copy(dst, &w->latest);
   g_mutex_unlock(&w->lock);
+  gst_ens_model_unref(hold);
   return has;
 }
 

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ensworker.h - the inference thread of ensclassify (plugin-private; not libens API).
  *
- * The worker preprocesses and classifies frames of one ens_model. The streaming thread takes a
+ * The worker preprocesses and classifies frames with its current model, which hot reload
+ * replaces between frames (gst_ens_worker_set_model): each job takes a reference to the model
+ * current when it is acquired and is preprocessed and inferred by that model alone, so a job in
+ * flight across a swap finishes on the old model and its result names it; the old model is
+ * freed when its last job and result let go. The streaming thread takes a
  * recycled job (gst_ens_worker_job_acquire), fills its result record with the frame's regions
  * and gives it the frame (gst_ens_job_set_image: a copy in async mode, written into the job's
  * own pixel buffer, or a borrowed view in sync mode), and hands it over through a single
@@ -23,6 +27,7 @@
 #include <gst/gst.h>
 
 #include "ens.h"
+#include "ensmodel.h"
 
 /* One region of a job: the whole frame or one ROI, in frame pixels. */
 typedef struct {
@@ -43,15 +48,17 @@ typedef struct {
   gint frame_width, frame_height;
   guint n_regions;
   GstEnsRegion *regions;
-  float *probs; /* [n_regions, num_classes] */
+  float *probs;       /* [n_regions, model->num_classes] */
+  GstEnsModel *model; /* the model that computes / computed it (a reference; NULL if none) */
   gint64 preprocess_us, infer_us;
   guint regions_cap, probs_cap; /* allocated elements */
 } GstEnsResult;
 
-/* Copies src into dst, whose buffers are kept (grown if needed). */
-void gst_ens_result_copy(GstEnsResult *dst, const GstEnsResult *src, gint num_classes);
+/* Copies src into dst, whose buffers are kept (grown if needed); dst then holds a reference to
+ * src's model (and drops its own). */
+void gst_ens_result_copy(GstEnsResult *dst, const GstEnsResult *src);
 
-/* Frees r's buffers and zeroes it. */
+/* Frees r's buffers, drops its model and zeroes it. */
 void gst_ens_result_clear(GstEnsResult *r);
 
 typedef enum { GST_ENS_SMOOTHING_NONE = 0, GST_ENS_SMOOTHING_EMA = 1 } GstEnsSmoothing;
@@ -78,18 +85,28 @@ GstEnsWorker *gst_ens_worker_new(void);
 /* Stops the thread if running and frees everything. */
 void gst_ens_worker_free(GstEnsWorker *w);
 
-/* Starts the thread on model (borrowed: free it after gst_ens_worker_stop()). Returns FALSE
+/* Starts the thread on model (the worker takes a reference). Returns FALSE
  * (with *error_msg set) if the thread cannot start. delay_ms (debug) sleeps per inference;
  * fail_after >= 0 (debug) makes every forward pass after that many inferences fail. */
-gboolean gst_ens_worker_start(GstEnsWorker *w, ens_model *model, guint delay_ms, gint64 fail_after,
-                              GstEnsResultFunc on_result, GstEnsNonfiniteFunc on_nonfinite,
-                              gpointer user_data, gchar **error_msg);
+gboolean gst_ens_worker_start(GstEnsWorker *w, GstEnsModel *model, guint delay_ms,
+                              gint64 fail_after, GstEnsResultFunc on_result,
+                              GstEnsNonfiniteFunc on_nonfinite, gpointer user_data,
+                              gchar **error_msg);
 
 /* Stops and joins the thread (waits for the job in flight), frees every job. */
 void gst_ens_worker_stop(GstEnsWorker *w);
 
-/* A recycled (or new) job for n regions, its result record reset (regions to be filled by the
- * caller); its frame is not set. Streaming thread only. */
+/* Hot reload: jobs acquired from now on use model (the worker takes a reference); jobs already
+ * acquired, pending or in flight keep theirs. Returns the previous model (transfer full). Never
+ * waits for inference. */
+GstEnsModel *gst_ens_worker_set_model(GstEnsWorker *w, GstEnsModel *model);
+
+/* The current model (a new reference: unref it), or NULL before start. */
+GstEnsModel *gst_ens_worker_get_model(GstEnsWorker *w);
+
+/* A recycled (or new) job for n regions of the current model (its result's model), its result
+ * record reset (regions to be filled by the caller); its frame is not set. Streaming thread
+ * only. */
 GstEnsJob *gst_ens_worker_job_acquire(GstEnsWorker *w, guint n_regions);
 
 /* Gives back a job that was acquired but not submitted. */
@@ -126,7 +143,8 @@ gboolean gst_ens_worker_wait_done(GstEnsWorker *w, guint64 seq, gint64 end_time)
 guint gst_ens_worker_outstanding(GstEnsWorker *w);
 
 /* Flush / caps change: drops the pending job and the latest result, resets smoothing; a job in
- * flight is discarded when it completes. */
+ * flight is discarded when it completes. (A model swap resets smoothing too: the EMA belongs to
+ * one model.) */
 void gst_ens_worker_reset(GstEnsWorker *w);
 
 void gst_ens_worker_set_smoothing(GstEnsWorker *w, GstEnsSmoothing s, gfloat alpha);

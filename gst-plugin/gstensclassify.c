@@ -19,7 +19,12 @@
  * Debug: the environment variable ENS_DEBUG_INFER_DELAY_MS (read in start) makes the worker
  * sleep that many milliseconds per inference, to test async behaviour with a slow model;
  * ENS_DEBUG_INFER_FAIL_AFTER=N makes every forward pass after the first N inferences fail in
- * the engine (to test the error path: an error message on the bus, GST_FLOW_ERROR).
+ * the engine (to test the error path: an error message on the bus, GST_FLOW_ERROR);
+ * ENS_DEBUG_LOAD_DELAY_MS makes the hot-reload loader wait that long before each load (to test
+ * that frames do not wait for it and that the latest request wins).
+ *
+ * Hot reload: setting model / labels while running is handled in gstensclassifyreload.c; the
+ * model of each result travels with it (GstEnsResult.model), so nothing here uses "the" model.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -32,6 +37,7 @@
 
 #include "ensvideoformat.h"
 #include "gstensharvest.h"
+#include "gstensclassifyreload.h"
 #include "gstensmeta.h"
 #include "gstensplugin.h"
 #include "gstenssize.h"
@@ -53,7 +59,6 @@ GST_DEBUG_CATEGORY_STATIC(ens_classify_debug);
 #define DEFAULT_QOS TRUE
 /* EOS in async mode waits this long for the inference in flight and the pending one. */
 #define EOS_DRAIN_TIMEOUT_S 30
-#define RANDOM_PREFIX "random:"
 #define FULL_FRAME_ROI_TYPE "frame"
 #define LAYER_NAME "logits"
 
@@ -199,15 +204,10 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   gchar *path = g_strdup(self->model_path);
   gchar *labels = g_strdup(self->labels_path);
   ens_options opt;
-  ens_options_init(&opt);
-  opt.threads = (int)self->threads;
-  opt.precision = self->precision;
-  opt.input_height = (int)self->input_height;
-  opt.input_width = (int)self->input_width;
+  gst_ens_classify_model_options(self, &opt);
   GstEnsSmoothing smoothing = self->smoothing;
   gfloat alpha = self->smoothing_alpha;
   GST_OBJECT_UNLOCK(self);
-  opt.labels_path = labels;
 
   if (!path || !*path) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model set"),
@@ -218,17 +218,9 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
     return FALSE;
   }
 
-  ens_error err = {0};
-  ens_status st;
-  ens_model *model = NULL;
-  if (g_str_has_prefix(path, RANDOM_PREFIX))
-    st = ens_model_new_random(path + strlen(RANDOM_PREFIX), 1000, 0, &opt, &model, &err);
-  else
-    st = ens_model_load(path, &opt, &model, &err);
-  if (st != ENS_OK) {
-    if (!err.message[0])
-      g_strlcpy(err.message, ens_status_name(st), sizeof err.message);
-    err.code = st;
+  ens_error err;
+  GstEnsModel *model = NULL;
+  if (gst_ens_model_load(path, labels, &opt, &model, &err) != ENS_OK) {
     post_engine_error(self, "Could not load model", path, &err);
     g_free(path);
     g_free(labels);
@@ -236,10 +228,11 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   }
   g_free(labels);
 
-  const ens_model_info *mi = ens_model_get_info(model);
+  const ens_model_info *mi = ens_model_get_info(model->model);
   GST_INFO_OBJECT(self, "loaded %s (%s): %d classes, input %dx%d, %d threads", path, mi->name,
                   mi->num_classes, mi->input_width, mi->input_height, mi->threads);
   g_free(path);
+  gst_ens_classify_reload_start(self);
 
   guint delay_ms = 0;
   const gchar *delay_env = g_getenv("ENS_DEBUG_INFER_DELAY_MS");
@@ -256,8 +249,6 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
                        fail_after);
   }
 
-  self->model = model;
-  self->model_name = g_strdup(mi->name);
   self->mode_resolved = FALSE;
   GST_OBJECT_LOCK(self);
   self->frames_seen = self->frames_skipped = 0;
@@ -270,18 +261,16 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   self->at_eos = FALSE;
   GST_OBJECT_UNLOCK(self);
 
-  self->num_classes = mi->num_classes;
-  self->carried.seq = 0; /* seqs restart with the worker */
+  gst_ens_result_clear(&self->carried); /* seqs restart with the worker */
   gst_ens_worker_set_smoothing(self->worker, smoothing, alpha);
   gchar *msg = NULL;
-  if (!gst_ens_worker_start(self->worker, model, delay_ms, fail_after, on_result, on_nonfinite,
-                            self, &msg)) {
+  gboolean started = gst_ens_worker_start(self->worker, model, delay_ms, fail_after, on_result,
+                                          on_nonfinite, self, &msg);
+  gst_ens_model_unref(model); /* the worker holds it */
+  if (!started) {
     GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Could not start the inference thread"),
                       ("%s", msg));
     g_free(msg);
-    ens_model_free(self->model);
-    self->model = NULL;
-    g_clear_pointer(&self->model_name, g_free);
     GST_OBJECT_LOCK(self);
     self->model_in_use = FALSE;
     GST_OBJECT_UNLOCK(self);
@@ -293,16 +282,14 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
 static gboolean gst_ens_classify_stop(GstBaseTransform *trans)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
-  /* Joins the worker: an inference in flight finishes before the model is freed. */
-  gst_ens_worker_stop(self->worker);
-  if (self->model) {
-    ens_model_free(self->model);
-    self->model = NULL;
-  }
-  g_clear_pointer(&self->model_name, g_free);
+  /* No reload requests from here on; a load in progress is waited for and discarded. */
   GST_OBJECT_LOCK(self);
   self->model_in_use = FALSE;
   GST_OBJECT_UNLOCK(self);
+  gst_ens_classify_reload_stop(self);
+  /* Joins the worker: an inference in flight finishes before its model is freed. */
+  gst_ens_worker_stop(self->worker);
+  gst_ens_result_clear(&self->carried);
   return TRUE;
 }
 
@@ -476,25 +463,28 @@ static gboolean gst_ens_classify_sink_event(GstBaseTransform *trans, GstEvent *e
 static gboolean answer_harvest_query(GstEnsClassify *self, GstQuery *query)
 {
   GstStructure *s = gst_query_writable_structure(query);
-  if (!self->model || !gst_structure_has_name(s, GST_ENS_HARVEST_INFO_QUERY))
+  if (!self->worker || !gst_structure_has_name(s, GST_ENS_HARVEST_INFO_QUERY))
     return FALSE;
-  ens_preprocess_params pp;
-  ens_model_preprocess_params(self->model, &pp);
+  GstEnsModel *m = gst_ens_worker_get_model(self->worker);
+  if (!m)
+    return FALSE;
   g_atomic_int_set(&self->want_probs, 1);
-  gst_structure_set(s, "model", G_TYPE_STRING, self->model_name, "num-classes", G_TYPE_INT,
-                    self->num_classes, "input-width", G_TYPE_INT, pp.out_width, "input-height",
-                    G_TYPE_INT, pp.out_height, "crop-pct", G_TYPE_DOUBLE, (gdouble)pp.crop_pct,
-                    "interpolation", G_TYPE_INT, (gint)pp.interpolation, NULL);
+  gst_structure_set(s, "model", G_TYPE_STRING, m->name, "num-classes", G_TYPE_INT,
+                    m->num_classes, "input-width", G_TYPE_INT, m->pp.out_width, "input-height",
+                    G_TYPE_INT, m->pp.out_height, "crop-pct", G_TYPE_DOUBLE,
+                    (gdouble)m->pp.crop_pct, "interpolation", G_TYPE_INT,
+                    (gint)m->pp.interpolation, NULL);
+  gst_ens_model_unref(m);
   return TRUE;
 }
 
 /* ------------------------------------------------------------------ results */
 
-/* top-k may exceed the model's class count (the property allows any model): clamp it, logging
- * that once per start. Caller holds the object lock. */
-static guint clamp_top_k(GstEnsClassify *self)
+/* top-k may exceed the class count of the model of a result (the property allows any model):
+ * clamp it, logging that once per start (or swap). Caller holds the object lock. */
+static guint clamp_top_k(GstEnsClassify *self, const GstEnsModel *model)
 {
-  guint k = self->top_k, n = (guint)MAX(self->num_classes, 1);
+  guint k = self->top_k, n = (guint)MAX(model ? model->num_classes : 1, 1);
   if (k <= n)
     return k;
   if (!self->top_k_clamped) {
@@ -515,7 +505,7 @@ static void on_nonfinite(const GstEnsResult *res, guint64 count, gpointer user_d
         self, STREAM, DECODE,
         ("Model \"%s\" produced non-finite logits (NaN or infinity) on frame %" G_GUINT64_FORMAT
          "; no result is attached to such frames",
-         self->model_name, res->frame),
+         res->model->name, res->frame),
         ("the weights are probably corrupt or out of range (check the .safetensors file, or "
          "re-export it); further non-finite frames are only counted in the frames-nonfinite "
          "property"));
@@ -531,8 +521,9 @@ static void on_nonfinite(const GstEnsResult *res, guint64 count, gpointer user_d
 static guint top_classes(GstEnsClassify *self, const GstEnsResult *res, guint r, guint k,
                          gfloat threshold, ens_class_score *out)
 {
-  gint n = self->num_classes;
-  int got = ens_topk(self->model, res->probs + (gsize)r * n, n, (int)k, out);
+  (void)self;
+  gint n = res->model->num_classes;
+  int got = ens_topk(res->model->model, res->probs + (gsize)r * n, n, (int)k, out);
   guint kept = 0;
   while (kept < (guint)MAX(got, 0) && out[kept].prob >= threshold)
     kept++; /* sorted: the rest are lower */
@@ -545,7 +536,7 @@ static void on_result(const GstEnsResult *res, gpointer user_data)
   GstEnsClassify *self = user_data;
   GST_OBJECT_LOCK(self);
   gboolean post = self->post_messages;
-  guint k = clamp_top_k(self);
+  guint k = clamp_top_k(self, res->model);
   gfloat threshold = self->threshold;
   gboolean after_eos = self->at_eos;
   GST_OBJECT_UNLOCK(self);
@@ -593,7 +584,7 @@ static void on_result(const GstEnsResult *res, gpointer user_data)
 
   GstStructure *msg = gst_structure_new(
       "ens-classification", "timestamp", G_TYPE_UINT64, res->pts, "frame", G_TYPE_UINT64,
-      res->frame, "model", G_TYPE_STRING, self->model_name, "latency-ms", G_TYPE_DOUBLE,
+      res->frame, "model", G_TYPE_STRING, res->model->name, "latency-ms", G_TYPE_DOUBLE,
       (double)(res->preprocess_us + res->infer_us) / 1000.0, NULL);
   /* The first region's lists at top level: the whole answer in full-frame mode. */
   if (first) {
@@ -636,13 +627,13 @@ static void attach_region(GstEnsClassify *self, GstBuffer *buf, const GstEnsResu
   }
 
   GstEnsClassificationMeta *m =
-      gst_buffer_add_ens_classification_meta(buf, self->model_name, entries, kept);
+      gst_buffer_add_ens_classification_meta(buf, res->model->name, entries, kept);
   m->source_pts = res->pts;
   m->source_frame = res->frame;
   m->fresh = fresh;
   if (g_atomic_int_get(&self->want_probs))
-    gst_ens_classification_meta_set_probs(m, res->probs + (gsize)r * self->num_classes,
-                                          (guint)self->num_classes);
+    gst_ens_classification_meta_set_probs(m, res->probs + (gsize)r * res->model->num_classes,
+                                          (guint)res->model->num_classes);
   m->full_frame = roi == NULL;
   m->x = box->x;
   m->y = box->y;
@@ -662,7 +653,7 @@ static void attach_region(GstEnsClassify *self, GstBuffer *buf, const GstEnsResu
       GstStructure *s = gst_structure_new(
           GST_ENS_ROI_PARAM_NAME, "label", G_TYPE_STRING, entries[0].label, "label_id", G_TYPE_INT,
           entries[0].class_id, "confidence", G_TYPE_DOUBLE, (gdouble)entries[0].score, "model_name",
-          G_TYPE_STRING, self->model_name, "layer_name", G_TYPE_STRING, LAYER_NAME, "fresh",
+          G_TYPE_STRING, res->model->name, "layer_name", G_TYPE_STRING, LAYER_NAME, "fresh",
           G_TYPE_BOOLEAN, fresh, NULL);
       gst_video_region_of_interest_meta_add_param(target, s);
     }
@@ -963,7 +954,6 @@ static GstFlowReturn gst_ens_classify_transform_ip(GstBaseTransform *trans, GstB
   self->since_schedule++;
   GstEnsClassifyRegion region_mode = self->region;
   gchar *filter = scheduled ? g_strdup(self->object_class) : NULL;
-  guint k = clamp_top_k(self);
   gfloat threshold = self->threshold;
   gboolean attach_roi = self->attach_roi_meta;
   guint max_latency_ms = self->max_latency_ms;
@@ -1010,21 +1000,23 @@ static GstFlowReturn gst_ens_classify_transform_ip(GstBaseTransform *trans, GstB
   /* A sync frame whose own inference published nothing (non-finite logits) gets no result
    * rather than an older one passed off as its answer. */
   gboolean own_failed = !self->async && own_seq != 0 && !fresh;
-  if (latest && !own_failed)
+  if (latest && !own_failed) {
+    GST_OBJECT_LOCK(self);
+    guint k = clamp_top_k(self, latest->model); /* the class count of the model that made it */
+    GST_OBJECT_UNLOCK(self);
     attach_result(self, buf, latest, fresh, k, threshold, attach_roi);
+  }
   return GST_FLOW_OK;
 }
 
 /* ------------------------------------------------------------------ properties */
 
 /* Properties the loaded model and worker were built from. Between start() and stop() a new
- * value would only be read back, not used, so it is refused (hot reload of `model` would turn
- * its case into a reload request here). */
+ * value would only be read back, not used, so it is refused. (`model` and `labels` are not:
+ * changing them while running reloads the model, see gstensclassifyreload.c.) */
 static gboolean fixed_while_running(guint prop_id)
 {
   switch (prop_id) {
-    case PROP_MODEL:
-    case PROP_LABELS:
     case PROP_INPUT_SIZE:
     case PROP_MODE:
     case PROP_THREADS:
@@ -1063,6 +1055,10 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
   if (refuse_while_running(self, prop_id, pspec))
+    return;
+  /* running: a hot reload, the property changes when the new model is swapped in */
+  if ((prop_id == PROP_MODEL || prop_id == PROP_LABELS) &&
+      gst_ens_classify_reload_request(self, prop_id == PROP_LABELS, g_value_get_string(value)))
     return;
   if (prop_id == PROP_INPUT_SIZE) {
     const gchar *str = g_value_get_string(value);
@@ -1252,14 +1248,14 @@ static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue
 static void gst_ens_classify_finalize(GObject *object)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
+  gst_ens_loader_free(self->loader); /* its callback swaps models into the worker */
   gst_ens_worker_free(self->worker);
   gst_ens_result_clear(&self->carried);
   g_array_unref(self->regions);
-  if (self->model)
-    ens_model_free(self->model);
-  g_free(self->model_name);
   g_free(self->model_path);
   g_free(self->labels_path);
+  g_free(self->req_model_path);
+  g_free(self->req_labels_path);
   g_free(self->object_class);
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -1288,14 +1284,18 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
           "timm Noisy Student EfficientNet weights: a .safetensors file or a hub directory "
           "(model.safetensors + config.json), or random:b0 .. random:b7 / random:l2 for "
           "deterministic random weights (offline demos and benchmarks; labels are meaningless). "
-          "Loaded when going READY->PAUSED",
-          NULL, rw_ready));
+          "Loaded when going READY->PAUSED. Settable while running (hot reload): the new model "
+          "is loaded off the streaming thread and swapped in between frames, with an element "
+          "message \"" GST_ENS_MODEL_SWAPPED_MESSAGE "\"; if it cannot be loaded, a warning "
+          "and the old model keeps running. Reads back the model in use",
+          NULL, rw_playing));
   g_object_class_install_property(
       gobject_class, PROP_LABELS,
       g_param_spec_string("labels", "Labels",
                           "Text file with one class name per line (overrides the labels of "
-                          "config.json / the ImageNet-1k names)",
-                          NULL, rw_ready));
+                          "config.json / the ImageNet-1k names). Setting it while running reloads "
+                          "the model with these labels (as for model)",
+                          NULL, rw_playing));
   g_object_class_install_property(
       gobject_class, PROP_INPUT_SIZE,
       g_param_spec_string("input-size", "Input size",
@@ -1477,6 +1477,7 @@ static void gst_ens_classify_init(GstEnsClassify *self)
   self->upstream_latency = GST_CLOCK_TIME_NONE;
   self->regions = g_array_new(FALSE, TRUE, sizeof(GstEnsRegion));
   self->worker = gst_ens_worker_new();
+  gst_ens_classify_reload_init(self);
   gst_ens_worker_set_smoothing(self->worker, self->smoothing, self->smoothing_alpha);
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
   gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), FALSE);

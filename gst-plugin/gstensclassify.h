@@ -7,6 +7,7 @@
 #include <gst/video/video.h>
 
 #include "ens.h"
+#include "ensloader.h"
 #include "ensworker.h"
 
 G_BEGIN_DECLS
@@ -28,7 +29,8 @@ typedef enum {
 struct _GstEnsClassify {
   GstBaseTransform parent;
 
-  /* properties, under the object lock */
+  /* properties, under the object lock; model_path / labels_path are those of the model in use
+   * while running (a hot reload changes them when its model is swapped in) */
   gchar *model_path;
   gchar *labels_path;
   guint input_height, input_width; /* 0x0 = the variant's pretrained size */
@@ -63,9 +65,12 @@ struct _GstEnsClassify {
   gboolean top_k_clamped;        /* the clamp of top-k to the class count was logged */
   gboolean at_eos;               /* async EOS wait: results posted now have no buffer to go to */
 
-  /* state between start() and stop(), streaming thread */
-  ens_model *model;
-  gchar *model_name;
+  /* hot reload (gstensclassifyreload.c), under the object lock */
+  GstEnsLoader *loader;
+  gchar *req_model_path, *req_labels_path; /* of the latest reload request */
+  guint64 reload_id;                       /* the latest reload request, 0 = none */
+
+  /* state between start() and stop(), streaming thread (the model is the worker's) */
   GstVideoInfo vinfo;
   GstVideoInfo packed; /* vinfo's format and size without padding: the layout of async copies */
   ens_pixel_format pixel_format;
@@ -75,7 +80,6 @@ struct _GstEnsClassify {
   guint64 since_schedule; /* frames since the schedule (re)started; under the object lock */
   GArray *regions;        /* of GstEnsRegion: the scheduled frame's, reused across frames */
   GstEnsWorker *worker;
-  gint num_classes;     /* of the loaded model */
   GstEnsResult carried; /* streaming thread: copy of the latest result, attached to buffers */
 };
 

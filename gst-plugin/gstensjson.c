@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gstensjsonfmt.h"
+#include "gstensplugin.h"
 
 GST_DEBUG_CATEGORY_STATIC(ens_json_debug);
 #define GST_CAT_DEFAULT ens_json_debug
@@ -156,7 +157,7 @@ static void gst_ens_json_class_init(GstEnsJsonClass *klass)
   gst_element_class_set_static_metadata(
       element_class, "ens JSON writer", "Filter/Analyzer/Video",
       "Passes video through and writes each frame's ens classification results as a JSON line",
-      "ens developers");
+      GST_ENS_AUTHOR);
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
 

@@ -72,14 +72,18 @@ static void append_score(GString *out, gfloat v)
 }
 
 /* One "results" entry: the model that produced it (chained ensclassify elements put results of
- * different models on one buffer), the region for ROIs, the classes. */
+ * different models on one buffer), the region for ROIs (and whether it was clipped to the frame),
+ * the classes. */
 static void append_result(GString *out, const GstEnsClassificationMeta *m)
 {
   g_string_append(out, "{\"model\":");
   append_json_string(out, m->model_name);
   if (!m->full_frame)
-    g_string_append_printf(out, ",\"box\":{\"x\":%d,\"y\":%d,\"w\":%d,\"h\":%d},\"roi_id\":%d",
-                           m->x, m->y, m->width, m->height, m->roi_id);
+    g_string_append_printf(out,
+                           ",\"box\":{\"x\":%d,\"y\":%d,\"w\":%d,\"h\":%d},\"roi_id\":%d,"
+                           "\"clipped\":%s",
+                           m->x, m->y, m->width, m->height, m->roi_id,
+                           m->clipped ? "true" : "false");
   g_string_append(out, ",\"classes\":[");
   for (guint i = 0; i < m->n_entries; i++) {
     if (i)

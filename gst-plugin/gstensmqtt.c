@@ -16,6 +16,7 @@
 
 #include "ensmqttsender.h"
 #include "gstensjsonfmt.h"
+#include "gstensplugin.h"
 
 GST_DEBUG_CATEGORY_STATIC(ens_mqtt_debug);
 #define GST_CAT_DEFAULT ens_mqtt_debug
@@ -483,7 +484,7 @@ static void gst_ens_mqtt_class_init(GstEnsMqttClass *klass)
       element_class, "ens MQTT publisher", "Filter/Analyzer/Video",
       "Passes video through and publishes each frame's ens classification results as a JSON "
       "MQTT message",
-      "ens developers");
+      GST_ENS_AUTHOR);
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
 

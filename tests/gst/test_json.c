@@ -1,7 +1,8 @@
 /* test_json.c - ensjson writes one whole JSON object per buffer: fields, fresh / source_pts of
- * carried results, ROI boxes, string escaping of labels, per-result models with two chained
- * ensclassify elements, running_time from the segment, and nothing but the fields listed in
- * the schema. (Full JSON parsing is done by test_json_lines.py with Python's json module.) */
+ * carried results, ROI boxes (clipped or not), string escaping of labels, per-result models with
+ * two chained ensclassify elements, running_time from the segment, and nothing but the fields
+ * listed in the schema. (Full JSON parsing is done by test_json_lines.py with Python's json
+ * module.) */
 #include "gst_test_util.h"
 
 #include <glib/gstdio.h>
@@ -35,8 +36,11 @@ static gchar **run(const gchar *props, guint frames, gboolean rois, const gchar 
     GstBuffer *b = test_picture_frame(GST_VIDEO_FORMAT_RGB, 40, 30, i, 0, &info);
     if (i == 0)
       gst_harness_set_src_caps(h, gst_video_info_to_caps(&info));
-    if (rois)
+    if (rois) {
       gst_buffer_add_video_region_of_interest_meta(b, "obj", 4, 5, 20, 10);
+      /* reaches past the 40x30 frame: classified as 30,20 10x10, clipped */
+      gst_buffer_add_video_region_of_interest_meta(b, "obj", 30, 20, 20, 20)->id = 1;
+    }
     GST_BUFFER_PTS(b) = i * 100 * GST_MSECOND;
     fail_unless_equals_int(gst_harness_push(h, b), GST_FLOW_OK);
     gst_buffer_unref(gst_harness_pull(h));
@@ -89,11 +93,16 @@ GST_START_TEST(test_roi_boxes)
 {
   gchar *labels = write_labels();
   gchar **lines = run("inference-region=roi-list top-k=2", 2, TRUE, labels);
-  for (guint i = 0; i < 2; i++)
+  for (guint i = 0; i < 2; i++) {
     fail_unless(strstr(lines[i], "\"results\":[{\"model\":\"tf_efficientnet_b0 (random weights)\","
                                  "\"box\":{\"x\":4,\"y\":5,\"w\":20,\"h\":10},"
-                                 "\"roi_id\":0,\"classes\":[{\"id\":") != NULL,
+                                 "\"roi_id\":0,\"clipped\":false,\"classes\":[{\"id\":") != NULL,
                 "%s", lines[i]);
+    fail_unless(strstr(lines[i], "]},{\"model\":\"tf_efficientnet_b0 (random weights)\","
+                                 "\"box\":{\"x\":30,\"y\":20,\"w\":10,\"h\":10},"
+                                 "\"roi_id\":1,\"clipped\":true,\"classes\":[{\"id\":") != NULL,
+                "%s", lines[i]);
+  }
   g_strfreev(lines);
   g_unlink(labels);
   g_free(labels);
