@@ -207,17 +207,24 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   GST_OBJECT_UNLOCK(self);
   opt.labels_path = labels;
 
-  if (!path || !*path) {
-    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model set"),
-                      ("set the \"model\" property to a .safetensors file, a hub directory or "
-                       "random:b0 .. random:l2"));
-    g_free(path);
-    g_free(labels);
-    return FALSE;
-  }
-
   ens_error err = {0};
   ens_status st;
+  if (!path || !*path) {
+    /* No model given: the embedded default (Fashion-MNIST), found by the engine's rule. */
+    char def[4096];
+    if (ens_default_model_path(def, sizeof def, &err) != ENS_OK) {
+      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model set and %s", err.message),
+                        ("set the \"model\" property to a .safetensors file, a hub directory or "
+                         "random:b0 .. random:l2"));
+      g_free(path);
+      g_free(labels);
+      return FALSE;
+    }
+    g_free(path);
+    path = g_strdup(def);
+    GST_INFO_OBJECT(self, "no model set: using the default model %s", path);
+  }
+
   ens_model *model = NULL;
   if (g_str_has_prefix(path, RANDOM_PREFIX))
     st = ens_model_new_random(path + strlen(RANDOM_PREFIX), 1000, 0, &opt, &model, &err);
@@ -1310,7 +1317,8 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
           "timm Noisy Student EfficientNet weights: a .safetensors file or a hub directory "
           "(model.safetensors + config.json), or random:b0 .. random:b7 / random:l2 for "
           "deterministic random weights (offline demos and benchmarks; labels are meaningless). "
-          "Loaded when going READY->PAUSED",
+          "Unset: the embedded Fashion-MNIST model ($ENS_DEFAULT_MODEL, else the source tree's "
+          "or the installed engine/data/models/fashion_mnist). Loaded when going READY->PAUSED",
           NULL, rw_ready));
   g_object_class_install_property(
       gobject_class, PROP_LABELS,
