@@ -10,6 +10,8 @@
 #   file_to_mp4   pipelines/file_to_mp4.sh on a generated MP4
 #   demo_offline  pipelines/demo.sh with ENS_OFFLINE=1 (random:b0, banner on the video)
 #   demo_synth    pipelines/demo.sh with ENS_MODEL = synthetic b0 weights (needs ../shared)
+#   demo_fmnist   pipelines/demo.sh (the offline Fashion-MNIST demo, default model) on 30 test
+#                 images: the accuracy line equals the accuracy recomputed from demo.jsonl
 #   rtsp          ens-rtsp-server on 127.0.0.1 (free port) -> pipelines/rtsp_to_json.sh
 #   rtsp_errors   ens-rtsp-server with a missing model / bad sources: exit 1 with the error,
 #                 never "ready" (issue 10 item 3)
@@ -141,6 +143,46 @@ demo_offline | demo_synth)
   else
     [ "$r" -lt 60 ] || fail "banner drawn with real weights: RGB $r $g $b"
   fi
+  ;;
+demo_fmnist)
+  # The offline demo on 30 Fashion-MNIST test images with the default model: the printed
+  # accuracy line, and that it is the accuracy of out/demo.jsonl against the IDX labels
+  # (recomputed here independently of ens-jsonl-score).
+  fm=${ENS_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
+  model_file=$src/engine/data/models/fashion_mnist/model.safetensors
+  if [ -z "${ENS_DEFAULT_MODEL:-}" ] && [ ! -f "$model_file" ]; then
+    echo "SKIP: no default model: $model_file is not in the tree (nor ENS_DEFAULT_MODEL set)"
+    exit 77
+  fi
+  if [ ! -f "$fm/t10k-labels-idx1-ubyte.gz" ]; then
+    [ "${CI:-}" = true ] && fail "$fm missing; CI installs dataset-fashion-mnist"
+    echo "SKIP: Debian dataset-fashion-mnist not installed"
+    exit 77
+  fi
+  export ENS_OUT_DIR=$work/out ENS_DEMO_IMAGES=30 ENS_DEMO_FIRST=100 ENS_FRAMES_PER_IMAGE=2
+  timeout 300 "$src/pipelines/demo.sh" | tee "$work/demo.log"
+  line=$(grep '^demo: ' "$work/demo.log") || fail "no 'demo: ' line"
+  re='^demo: 30 Fashion-MNIST test images, top-1 ([0-9]+\.[0-9]) % \(([0-9]+)/30\) — .*/demo\.mp4, .*/demo\.jsonl$'
+  [[ $line =~ $re ]] || fail "accuracy line format: $line"
+  printed="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
+  recomputed=$(
+    /usr/bin/python3 - "$work/out/demo.jsonl" "$fm/t10k-labels-idx1-ubyte.gz" <<'EOF'
+import gzip, json, sys
+labels = gzip.open(sys.argv[2]).read()[8:]
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 60, f"{len(lines)} JSON lines, want 60"
+right = 0
+for i in range(30):
+    l = lines[2 * i]
+    assert l["frame"] == 2 * i and l["fresh"], l
+    right += l["results"][0]["classes"][0]["id"] == labels[100 + i]
+print(f"{100 * right / 30:.1f} {right}")
+EOF
+  )
+  [ "$printed" = "$recomputed" ] || fail "printed '$printed', recomputed '$recomputed' from demo.jsonl"
+  "${check[@]}" "$work/out/demo.jsonl" --frames 60 --size 28x28 --sync 2 --top-k 3 --model-lacks random
+  n=$(mp4_frames "$work/out/demo.mp4")
+  [ "$n" = 60 ] || fail "demo.mp4 has $n frames, want 60"
   ;;
 rtsp)
   server=$build/pipelines/ens-rtsp-server
