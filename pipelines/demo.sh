@@ -78,6 +78,10 @@ elif [ -f "$ens_root/engine/data/models/fashion_mnist/model.safetensors" ]; then
 else
   model="(installed default)"
 fi
+overlay=(ensoverlay max-labels=3)
+case $model in
+random:*) overlay+=(banner="RANDOM WEIGHTS — labels are meaningless") ;;
+esac
 mkdir -p "$out_dir"
 rm -f "$out_dir/demo.mp4" "$out_dir/demo.jsonl" "$out_dir/demo_input.rgb" "$out_dir/demo_labels.txt"
 start=$(date +%s)
@@ -95,7 +99,7 @@ gst-launch-1.0 -q -e \
   ! "${classify[@]}" \
   ! ensjson location="$out_dir/demo.jsonl" \
   ! videoscale method=nearest-neighbour ! "video/x-raw,width=$size,height=$size" \
-  ! ensoverlay max-labels=3 \
+  ! "${overlay[@]}" \
   ! videoconvert ! "${encoder[@]}" ! h264parse ! mp4mux ! filesink location="$out_dir/demo.mp4"
 [ -s "$out_dir/demo.mp4" ] || ens_die "no video was written"
 rm -f "$out_dir/demo_input.rgb"
