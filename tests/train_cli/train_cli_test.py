@@ -336,7 +336,7 @@ def case_export(tmp):
             ev = json.loads(p.stdout)
             # 256 images: one flipped near-tie moves top-1 by 0.39 pt
             check(abs(ev['top1'] - ref['top1']) <= 0.8,
-                  '%s top-1 %.2f vs F32 %.2f (at most 2 of 256 images differ)' %
+                  '%s top-1 %.2f vs F32 %.2f: within 0.8 pt (2 of the 256 images)' %
                   (dt, ev['top1'], ref['top1']))
     p = run(['export', '--model', out, '--dtype', 'f8', '--out', os.path.join(tmp, 'x')], expect=2)
     check(p.returncode == 2 and 'f16 or bf16' in p.stderr, 'export --dtype f8: usage error')
