@@ -180,6 +180,26 @@ print(f"{100 * right / 30:.1f} {right}")
 EOF
   )
   [ "$printed" = "$recomputed" ] || fail "printed '$printed', recomputed '$recomputed' from demo.jsonl"
+  # The network must see what `ens-train eval` feeds it (28x28 padded to 32, the model's
+  # mean/std): eval of the same 30 images agrees within one image (two forward implementations
+  # may split a near tie differently).
+  model_dir=${ENS_DEFAULT_MODEL:-$src/engine/data/models/fashion_mnist}
+  /usr/bin/python3 - "$fm" "$work" <<'EOF'
+import gzip, struct, sys
+fm, work = sys.argv[1], sys.argv[2]
+im = gzip.open(fm + "/t10k-images-idx3-ubyte.gz").read()[16 + 100 * 784:16 + 130 * 784]
+lb = gzip.open(fm + "/t10k-labels-idx1-ubyte.gz").read()[8 + 100:8 + 130]
+open(work + "/sub-images.idx", "wb").write(struct.pack(">IIII", 0x803, 30, 28, 28) + im)
+open(work + "/sub-labels.idx", "wb").write(struct.pack(">II", 0x801, 30) + lb)
+EOF
+  "$build/engine/cli/ens-train" eval --model "$model_dir" --data "$work/sub-images.idx" \
+    --labels "$work/sub-labels.idx" --threads 2 >"$work/eval.txt"
+  eval_right=$(sed -n 's/.*top-1 \([0-9.]*\) %.*/\1/p' "$work/eval.txt" | head -n 1 |
+    awk '{printf "%d", $1 * 30 / 100 + 0.5}')
+  pipe_right=${printed#* }
+  diff=$((eval_right - pipe_right))
+  [ "${diff#-}" -le 1 ] || fail "ens-train eval: $eval_right/30 right, the pipeline $pipe_right/30"
+  echo "ok: ens-train eval $eval_right/30, pipeline $pipe_right/30"
   "${check[@]}" "$work/out/demo.jsonl" --frames 60 --size 28x28 --sync 2 --top-k 3 --model-lacks random
   n=$(mp4_frames "$work/out/demo.mp4")
   [ "$n" = 60 ] || fail "demo.mp4 has $n frames, want 60"
