@@ -93,14 +93,16 @@ w=${dims%x*}
 h=${dims#*x}
 echo "ens demo: $n Fashion-MNIST test images (from #$first), $per_image frames each at $fps fps, model=$model"
 read -r -a encoder <<<"$(ens_h264_encoder)"
-gst-launch-1.0 -q -e \
+if ! gst-launch-1.0 -q -e \
   filesrc location="$out_dir/demo_input.rgb" \
   ! rawvideoparse width="$w" height="$h" format=rgb framerate="$fps/1" \
   ! "${classify[@]}" \
   ! ensjson location="$out_dir/demo.jsonl" \
   ! videoscale method=nearest-neighbour ! "video/x-raw,width=$size,height=$size" \
   ! "${overlay[@]}" \
-  ! videoconvert ! "${encoder[@]}" ! h264parse ! mp4mux ! filesink location="$out_dir/demo.mp4"
+  ! videoconvert ! "${encoder[@]}" ! h264parse ! mp4mux ! filesink location="$out_dir/demo.mp4"; then
+  ens_die "the pipeline failed (above); without the embedded model give --model DIR or set ENS_DEFAULT_MODEL=DIR"
+fi
 [ -s "$out_dir/demo.mp4" ] || ens_die "no video was written"
 rm -f "$out_dir/demo_input.rgb"
 
