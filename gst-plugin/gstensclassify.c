@@ -209,16 +209,23 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   gfloat alpha = self->smoothing_alpha;
   GST_OBJECT_UNLOCK(self);
 
+  ens_error err = {0};
   if (!path || !*path) {
-    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model set"),
-                      ("set the \"model\" property to a .safetensors file, a hub directory or "
-                       "random:b0 .. random:l2"));
+    /* No model given: the embedded default (Fashion-MNIST), found by the engine's rule. */
+    char def[4096];
+    if (ens_default_model_path(def, sizeof def, &err) != ENS_OK) {
+      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model set and %s", err.message),
+                        ("set the \"model\" property to a .safetensors file, a hub directory or "
+                         "random:b0 .. random:l2"));
+      g_free(path);
+      g_free(labels);
+      return FALSE;
+    }
     g_free(path);
-    g_free(labels);
-    return FALSE;
+    path = g_strdup(def);
+    GST_INFO_OBJECT(self, "no model set: using the default model %s", path);
   }
 
-  ens_error err;
   GstEnsModel *model = NULL;
   if (gst_ens_model_load(path, labels, &opt, &model, &err) != ENS_OK) {
     post_engine_error(self, "Could not load model", path, &err);
@@ -1284,7 +1291,9 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
           "timm Noisy Student EfficientNet weights: a .safetensors file or a hub directory "
           "(model.safetensors + config.json), or random:b0 .. random:b7 / random:l2 for "
           "deterministic random weights (offline demos and benchmarks; labels are meaningless). "
-          "Loaded when going READY->PAUSED. Settable while running (hot reload): the new model "
+          "Unset: the embedded Fashion-MNIST model ($ENS_DEFAULT_MODEL, else the source tree's "
+          "or the installed engine/data/models/fashion_mnist). Loaded when going READY->PAUSED. "
+          "Settable while running (hot reload): the new model "
           "is loaded off the streaming thread and swapped in between frames, with an element "
           "message \"" GST_ENS_MODEL_SWAPPED_MESSAGE "\"; if it cannot be loaded, a warning "
           "and the old model keeps running. Reads back the model in use",

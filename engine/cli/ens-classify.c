@@ -70,11 +70,13 @@ static void print_usage(FILE *f)
 {
   fprintf(
       f,
-      "Usage: " PROG " --model PATH|DIR [OPTION]... IMAGE...\n"
+      "Usage: " PROG " [--model PATH|DIR] [OPTION]... IMAGE...\n"
       "Classify JPEG / PNG / PNM images with a timm tf_efficientnet_*_ns model.\n"
       "\n"
       "  -m, --model PATH|DIR       timm .safetensors file, or a hub directory holding\n"
-      "                             model.safetensors and config.json\n"
+      "                             model.safetensors and config.json (default: the\n"
+      "                             embedded Fashion-MNIST model; $ENS_DEFAULT_MODEL\n"
+      "                             overrides where it is looked for)\n"
       "      --random-weights VAR   instead of --model: seeded random weights of variant VAR\n"
       "                             (b0..b7, l2); for demos and timing only, the labels and\n"
       "                             scores are meaningless\n"
@@ -206,9 +208,8 @@ static int parse_args(int argc, char **argv, cli_args *a)
         return usage_error("unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (!a->model_path == !a->random_variant)
-    return usage_error(a->model_path ? "give only one of --model and --random-weights"
-                                     : "missing --model PATH (or --random-weights VARIANT)");
+  if (a->model_path && a->random_variant)
+    return usage_error("give only one of --model and --random-weights");
   if (optind >= argc)
     return usage_error("no images given");
   if (a->logits_out && a->features_out && ens_out_file_is_stdout(a->logits_out) &&
@@ -455,9 +456,17 @@ static int run(const cli_args *a, cli_state *s)
   opt.max_batch = batch_cap;
 
   ens_error err = {0};
-  ens_status st = a->model_path ? ens_model_load(a->model_path, &opt, &s->model, &err)
-                                : ens_model_new_random(a->random_variant, 1000, ENS_CLI_RANDOM_SEED,
-                                                       &opt, &s->model, &err);
+  char default_model[4096];
+  const char *model_path = a->model_path;
+  if (!model_path && !a->random_variant) {
+    /* Neither given: the embedded default model (ens_default_model_path's rule). */
+    if (ens_default_model_path(default_model, sizeof default_model, &err) != ENS_OK)
+      return fail(err.message);
+    model_path = default_model;
+  }
+  ens_status st = model_path ? ens_model_load(model_path, &opt, &s->model, &err)
+                             : ens_model_new_random(a->random_variant, 1000, ENS_CLI_RANDOM_SEED,
+                                                    &opt, &s->model, &err);
   ens_session_options so;
   ens_session_options_init(&so);
   so.threads = a->threads;

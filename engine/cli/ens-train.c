@@ -15,6 +15,7 @@ const ens_train_cmd ens_train_cmds[] = {
     {"eval", "top-1 / top-5 and the confusion matrix of a trained model", ens_train_cmd_eval},
     {"noisy-student", "teacher -> pseudo-labels -> noised student, iterated",
      ens_train_cmd_noisy_student},
+    {"export", "a model directory with its float tensors in F16 or BF16", ens_train_cmd_export},
     {"plot", "an SVG of validation accuracy per epoch and phase from a training log",
      ens_train_cmd_plot},
     {"bench", "time full train steps (forward + backward + RMSpropTF)", ens_train_cmd_bench},

@@ -22,6 +22,7 @@ int ens_train_cmd_eval(int argc, char **argv);
 int ens_train_cmd_noisy_student(int argc, char **argv);
 int ens_train_cmd_plot(int argc, char **argv);
 int ens_train_cmd_bench(int argc, char **argv);
+int ens_train_cmd_export(int argc, char **argv);
 
 /* Defined in ens-train.c: the table, terminated by {NULL}. */
 extern const ens_train_cmd ens_train_cmds[];

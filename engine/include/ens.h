@@ -112,6 +112,13 @@ ens_status ens_model_new_random(const char *variant, int num_classes, uint64_t s
 
 void ens_model_free(ens_model *m);
 
+/* The embedded default model (a Fashion-MNIST hub directory) used when no model is given:
+ * the first of $ENS_DEFAULT_MODEL (used as given; an error if it does not exist), the source
+ * tree's engine/data/models/fashion_mnist and <datadir>/ens/models/fashion_mnist that holds a
+ * model.safetensors. Writes the path into buf (size bytes); ENS_ERR_IO naming the places
+ * looked at when there is none. */
+ens_status ens_default_model_path(char *buf, size_t size, ens_error *err);
+
 const ens_model_info *ens_model_get_info(const ens_model *m);
 
 /* Label of class_id; never NULL for 0 <= class_id < num_classes (NULL otherwise). */

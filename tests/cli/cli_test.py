@@ -419,7 +419,10 @@ def case_errors():
         expect_error('--threads -1', ['--model', b0, '--threads', '-1', dog()], 2, 'threads')
         expect_error('missing option argument', [dog(), '--model'], 2, '--model')
         expect_error('no images', ['--model', b0], 2, 'no images')
-        expect_error('no model', [dog()], 2, '--model')
+        # no model: the default one; when there is none, a model error naming where it looked
+        os.environ['ENS_DEFAULT_MODEL'] = '/nonexistent/ens-default-model'
+        expect_error('no model, no default model', [dog()], 1, 'ENS_DEFAULT_MODEL')
+        del os.environ['ENS_DEFAULT_MODEL']
         expect_error('--model and --random-weights', ['--model', b0, '--random-weights', 'b0',
                                                       dog()], 2)
         # model errors -> 1

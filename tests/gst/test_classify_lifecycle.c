@@ -170,7 +170,10 @@ GST_START_TEST(test_bad_models)
   g_unlink(path);
   g_free(path);
   expect_model_error("random:b9", GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_SETTINGS, "b9");
-  expect_model_error(NULL, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "No model");
+  /* No model and no default model to fall back on (the default is tested in test_default_model). */
+  g_setenv("ENS_DEFAULT_MODEL", "/nonexistent/default-model", TRUE);
+  expect_model_error(NULL, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_FOUND, "ENS_DEFAULT_MODEL");
+  g_unsetenv("ENS_DEFAULT_MODEL");
 }
 GST_END_TEST;
 

@@ -10,6 +10,8 @@
 #   file_to_mp4   pipelines/file_to_mp4.sh on a generated MP4
 #   demo_offline  pipelines/demo.sh with ENS_OFFLINE=1 (random:b0, banner on the video)
 #   demo_synth    pipelines/demo.sh with ENS_MODEL = synthetic b0 weights (needs ../shared)
+#   demo_fmnist   pipelines/demo.sh (the offline Fashion-MNIST demo, default model) on 30 test
+#                 images: the accuracy line equals the accuracy recomputed from demo.jsonl
 #   rtsp          ens-rtsp-server on 127.0.0.1 (free port) -> pipelines/rtsp_to_json.sh
 #   rtsp_errors   ens-rtsp-server with a missing model / bad sources: exit 1 with the error,
 #                 never "ready" (issue 10 item 3)
@@ -141,6 +143,66 @@ demo_offline | demo_synth)
   else
     [ "$r" -lt 60 ] || fail "banner drawn with real weights: RGB $r $g $b"
   fi
+  ;;
+demo_fmnist)
+  # The offline demo on 30 Fashion-MNIST test images with the default model: the printed
+  # accuracy line, and that it is the accuracy of out/demo.jsonl against the IDX labels
+  # (recomputed here independently of ens-jsonl-score).
+  fm=${ENS_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
+  model_file=$src/engine/data/models/fashion_mnist/model.safetensors
+  if [ -z "${ENS_DEFAULT_MODEL:-}" ] && [ ! -f "$model_file" ]; then
+    echo "SKIP: no default model: $model_file is not in the tree (nor ENS_DEFAULT_MODEL set)"
+    exit 77
+  fi
+  if [ ! -f "$fm/t10k-labels-idx1-ubyte.gz" ]; then
+    [ "${CI:-}" = true ] && fail "$fm missing; CI installs dataset-fashion-mnist"
+    echo "SKIP: Debian dataset-fashion-mnist not installed"
+    exit 77
+  fi
+  export ENS_OUT_DIR=$work/out ENS_DEMO_IMAGES=30 ENS_DEMO_FIRST=100 ENS_FRAMES_PER_IMAGE=2
+  timeout 300 "$src/pipelines/demo.sh" | tee "$work/demo.log"
+  line=$(grep '^demo: ' "$work/demo.log") || fail "no 'demo: ' line"
+  re='^demo: 30 Fashion-MNIST test images, top-1 ([0-9]+\.[0-9]) % \(([0-9]+)/30\) — .*/demo\.mp4, .*/demo\.jsonl$'
+  [[ $line =~ $re ]] || fail "accuracy line format: $line"
+  printed="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
+  recomputed=$(
+    /usr/bin/python3 - "$work/out/demo.jsonl" "$fm/t10k-labels-idx1-ubyte.gz" <<'EOF'
+import gzip, json, sys
+labels = gzip.open(sys.argv[2]).read()[8:]
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 60, f"{len(lines)} JSON lines, want 60"
+right = 0
+for i in range(30):
+    l = lines[2 * i]
+    assert l["frame"] == 2 * i and l["fresh"], l
+    right += l["results"][0]["classes"][0]["id"] == labels[100 + i]
+print(f"{100 * right / 30:.1f} {right}")
+EOF
+  )
+  [ "$printed" = "$recomputed" ] || fail "printed '$printed', recomputed '$recomputed' from demo.jsonl"
+  # The network must see what `ens-train eval` feeds it (28x28 padded to 32, the model's
+  # mean/std): eval of the same 30 images agrees within one image (two forward implementations
+  # may split a near tie differently).
+  model_dir=${ENS_DEFAULT_MODEL:-$src/engine/data/models/fashion_mnist}
+  /usr/bin/python3 - "$fm" "$work" <<'EOF'
+import gzip, struct, sys
+fm, work = sys.argv[1], sys.argv[2]
+im = gzip.open(fm + "/t10k-images-idx3-ubyte.gz").read()[16 + 100 * 784:16 + 130 * 784]
+lb = gzip.open(fm + "/t10k-labels-idx1-ubyte.gz").read()[8 + 100:8 + 130]
+open(work + "/sub-images.idx", "wb").write(struct.pack(">IIII", 0x803, 30, 28, 28) + im)
+open(work + "/sub-labels.idx", "wb").write(struct.pack(">II", 0x801, 30) + lb)
+EOF
+  "$build/engine/cli/ens-train" eval --model "$model_dir" --data "$work/sub-images.idx" \
+    --labels "$work/sub-labels.idx" --threads 2 >"$work/eval.txt"
+  eval_right=$(sed -n 's/.*top-1 \([0-9.]*\) %.*/\1/p' "$work/eval.txt" | head -n 1 |
+    awk '{printf "%d", $1 * 30 / 100 + 0.5}')
+  pipe_right=${printed#* }
+  diff=$((eval_right - pipe_right))
+  [ "${diff#-}" -le 1 ] || fail "ens-train eval: $eval_right/30 right, the pipeline $pipe_right/30"
+  echo "ok: ens-train eval $eval_right/30, pipeline $pipe_right/30"
+  "${check[@]}" "$work/out/demo.jsonl" --frames 60 --size 28x28 --sync 2 --top-k 3 --model-lacks random
+  n=$(mp4_frames "$work/out/demo.mp4")
+  [ "$n" = 60 ] || fail "demo.mp4 has $n frames, want 60"
   ;;
 rtsp)
   server=$build/pipelines/ens-rtsp-server

@@ -279,6 +279,72 @@ def case_noisy_student(tmp):
     check(p.returncode == 1 and 'smaller than the teacher' in p.stderr, 'smaller student refused')
 
 
+def bf16_round(a):
+    """float32 -> bfloat16 bits, round to nearest even (no NaN in trained weights)."""
+    u = a.astype(np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7fff + ((u >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def read_st(path):
+    buf = open(path, 'rb').read()
+    hlen = struct.unpack('<Q', buf[:8])[0]
+    header = json.loads(buf[8:8 + hlen])
+    data = buf[8 + hlen:]
+    return header, data
+
+
+def case_export(tmp):
+    tr, te = data(tmp)
+    out = os.path.join(tmp, 'm')
+    p = run(['fit', '--data', tr, '--val-data', te, '--epochs', '3', '--out', out] + FIT)
+    if not check(p.returncode == 0, 'fit exits 0'):
+        return
+    ref = json.loads(run(['eval', '--model', out, '--data', te, '--json', '--threads', '2']).stdout)
+    h32, d32 = read_st(os.path.join(out, 'model.safetensors'))
+    for dt, name in (('f16', 'F16'), ('bf16', 'BF16')):
+        o = os.path.join(tmp, dt)
+        p = run(['export', '--model', out, '--dtype', dt, '--out', o])
+        if not check(p.returncode == 0, 'export --dtype %s exits 0' % dt):
+            continue
+        h, d = read_st(os.path.join(o, 'model.safetensors'))
+        check(set(h) == set(h32), '%s: the same tensor names (and metadata)' % dt)
+        exact = True
+        for k, v in h32.items():
+            if k == '__metadata__':
+                continue
+            w = h[k]
+            b0, e0 = v['data_offsets']
+            b1, e1 = w['data_offsets']
+            if v['dtype'] != 'F32':
+                exact &= w['dtype'] == v['dtype'] and d[b1:e1] == d32[b0:e0]
+                continue
+            exact &= w['dtype'] == name and w['shape'] == v['shape']
+            f = np.frombuffer(d32[b0:e0], '<f4')
+            got = np.frombuffer(d[b1:e1], '<u2')
+            want = f.astype('<f2').view('<u2') if dt == 'f16' else bf16_round(f)
+            exact &= np.array_equal(got, want)
+        check(exact, '%s: every float tensor (BN running stats included) is the F32 value rounded '
+              'to nearest even; integers (num_batches_tracked I64) unchanged' % dt)
+        check(h['bn1.num_batches_tracked']['dtype'] == 'I64', '%s: num_batches_tracked stays I64' % dt)
+        size32 = os.path.getsize(os.path.join(out, 'model.safetensors'))
+        size = os.path.getsize(os.path.join(o, 'model.safetensors'))
+        check(size < 0.55 * size32, '%s: %d bytes, about half of F32\'s %d' % (dt, size, size32))
+        check(open(os.path.join(o, 'config.json'), 'rb').read() ==
+              open(os.path.join(out, 'config.json'), 'rb').read(), '%s: config.json copied' % dt)
+        p = run(['eval', '--model', o, '--data', te, '--json', '--threads', '2'])
+        if check(p.returncode == 0, 'eval of the %s model exits 0' % dt):
+            ev = json.loads(p.stdout)
+            # 256 images: one flipped near-tie moves top-1 by 0.39 pt
+            check(abs(ev['top1'] - ref['top1']) <= 0.8,
+                  '%s top-1 %.2f vs F32 %.2f: within 0.8 pt (2 of the 256 images)' %
+                  (dt, ev['top1'], ref['top1']))
+    p = run(['export', '--model', out, '--dtype', 'f8', '--out', os.path.join(tmp, 'x')], expect=2)
+    check(p.returncode == 2 and 'f16 or bf16' in p.stderr, 'export --dtype f8: usage error')
+    p = run(['export', '--model', os.path.join(tmp, 'none'), '--dtype', 'f16', '--out',
+             os.path.join(tmp, 'y')], expect=1)
+    check(p.returncode == 1 and 'none' in p.stderr, 'export of a missing model names it')
+
+
 def case_fashion_mnist(tmp):
     d = '/usr/share/datasets/fashion-mnist'
     if not os.path.isdir(d):
