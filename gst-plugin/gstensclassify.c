@@ -26,6 +26,7 @@
 #endif
 
 #include "gstensclassify.h"
+#include "gstensclassifyshared.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,16 @@ static void post_engine_error(GstEnsClassify *self, const char *what, const char
   }
 }
 
+/* Frees the element's own model, or leaves the shared engine that owns it. */
+static void release_model(GstEnsClassify *self)
+{
+  if (self->shared)
+    gst_ens_classify_shared_leave(self);
+  else if (self->model)
+    ens_model_free(self->model);
+  self->model = NULL;
+}
+
 static void on_result(const GstEnsResult *res, gpointer user_data);
 static void on_nonfinite(const GstEnsResult *res, guint64 count, gpointer user_data);
 
@@ -219,7 +230,16 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   ens_error err = {0};
   ens_status st;
   ens_model *model = NULL;
-  if (g_str_has_prefix(path, RANDOM_PREFIX))
+  if (gst_ens_classify_shared_wanted(self)) {
+    /* model-instance-id: the shared engine's model (loaded by the first element) */
+    model = gst_ens_classify_shared_join(self, path, &opt, &err);
+    st = model ? ENS_OK : err.code;
+    if (!model && st == ENS_OK) { /* element error already posted */
+      g_free(path);
+      g_free(labels);
+      return FALSE;
+    }
+  } else if (g_str_has_prefix(path, RANDOM_PREFIX))
     st = ens_model_new_random(path + strlen(RANDOM_PREFIX), 1000, 0, &opt, &model, &err);
   else
     st = ens_model_load(path, &opt, &model, &err);
@@ -277,8 +297,7 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
     GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Could not start the inference thread"),
                       ("%s", msg));
     g_free(msg);
-    ens_model_free(self->model);
-    self->model = NULL;
+    release_model(self);
     g_clear_pointer(&self->model_name, g_free);
     GST_OBJECT_LOCK(self);
     self->model_in_use = FALSE;
@@ -293,10 +312,7 @@ static gboolean gst_ens_classify_stop(GstBaseTransform *trans)
   GstEnsClassify *self = GST_ENS_CLASSIFY(trans);
   /* Joins the worker: an inference in flight finishes before the model is freed. */
   gst_ens_worker_stop(self->worker);
-  if (self->model) {
-    ens_model_free(self->model);
-    self->model = NULL;
-  }
+  release_model(self);
   g_clear_pointer(&self->model_name, g_free);
   GST_OBJECT_LOCK(self);
   self->model_in_use = FALSE;
@@ -1084,6 +1100,8 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
                                           GParamSpec *pspec)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
+  if (gst_ens_classify_shared_set_property(self, prop_id, value, pspec))
+    return;
   if (refuse_while_running(self, prop_id, pspec))
     return;
   if (prop_id == PROP_INPUT_SIZE) {
@@ -1173,6 +1191,8 @@ static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
   GstEnsWorkerStats st;
+  if (gst_ens_classify_shared_get_property(self, prop_id, value))
+    return;
   switch (prop_id) {
     case PROP_FRAMES_INFERRED:
       gst_ens_worker_get_stats(self->worker, &st);
@@ -1277,8 +1297,8 @@ static void gst_ens_classify_finalize(GObject *object)
   gst_ens_worker_free(self->worker);
   gst_ens_result_clear(&self->carried);
   g_array_unref(self->regions);
-  if (self->model)
-    ens_model_free(self->model);
+  release_model(self);
+  gst_ens_classify_shared_finalize(self);
   g_free(self->model_name);
   g_free(self->model_path);
   g_free(self->labels_path);
@@ -1460,6 +1480,8 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
                           "gave up (a warning message says so)",
                           0, G_MAXUINT64, 0, ro));
 
+  gst_ens_classify_shared_install_properties(gobject_class);
+
   gst_element_class_set_static_metadata(
       element_class, "EfficientNet classifier", "Filter/Analyzer/Video",
       "Classifies video frames or regions of interest with timm's Noisy Student EfficientNet "
@@ -1499,6 +1521,7 @@ static void gst_ens_classify_init(GstEnsClassify *self)
   self->upstream_latency = GST_CLOCK_TIME_NONE;
   self->regions = g_array_new(FALSE, TRUE, sizeof(GstEnsRegion));
   self->worker = gst_ens_worker_new();
+  gst_ens_classify_shared_init(self);
   gst_ens_worker_set_smoothing(self->worker, self->smoothing, self->smoothing_alpha);
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
   gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), FALSE);

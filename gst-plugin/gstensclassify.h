@@ -7,6 +7,7 @@
 #include <gst/video/video.h>
 
 #include "ens.h"
+#include "ensshared.h"
 #include "ensworker.h"
 
 G_BEGIN_DECLS
@@ -75,6 +76,12 @@ struct _GstEnsClassify {
   GstEnsWorker *worker;
   gint num_classes;     /* of the loaded model */
   GstEnsResult carried; /* streaming thread: copy of the latest result, attached to buffers */
+
+  /* model-instance-id sharing and batching (gstensclassifyshared.c) */
+  gchar *instance_id;     /* property, under the object lock */
+  guint batch_size;       /* property, under the object lock */
+  guint batch_timeout_ms; /* property, under the object lock */
+  GstEnsShared *shared;   /* joined engine between start() and stop(); object lock */
 };
 
 GST_ELEMENT_REGISTER_DECLARE(ensclassify);
