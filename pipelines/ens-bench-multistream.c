@@ -194,13 +194,16 @@ int main(int argc, char **argv)
   if (batch < 1)
     batch = MIN(streams, 8);
 
+  /* cheap patterns only: snow or zone plates at 720p would cost the source more than ens */
+  static const char *patterns[] = {"smpte", "ball", "smpte75", "checkers-8", "bar", "colors"};
   GString *desc = g_string_new(NULL);
   for (gint i = 0; i < streams; i++) {
     g_string_append_printf(desc,
-                           "videotestsrc is-live=true pattern=%d ! video/x-raw,format=I420,"
+                           "videotestsrc is-live=true pattern=%s ! video/x-raw,format=I420,"
                            "width=%d,height=%d,framerate=%d/1 ! ensclassify name=c%d model=%s "
                            "inference-interval=%d post-messages=false",
-                           i % 20, width, height, fps, i, model ? model : "random:b0", interval);
+                           patterns[i % G_N_ELEMENTS(patterns)], width, height, fps, i,
+                           model ? model : "random:b0", interval);
     if (shared)
       g_string_append_printf(desc, " model-instance-id=bench batch-size=%d batch-timeout=%d", batch,
                              timeout_ms);

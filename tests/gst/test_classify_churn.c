@@ -60,11 +60,19 @@ GST_START_TEST(test_churn)
   GstBus *anchor_bus = gst_element_get_bus(anchor);
 
   GstElement *slot[SLOTS] = {0};
-  guint created = 0, changes = 0;
+  guint created = 0, changes = 0, lone = 0;
   for (guint op = 0; op < ops; op++) {
     guint s = (guint)g_rand_int_range(rnd, 0, SLOTS);
     gint what = g_rand_int_range(rnd, 0, 10);
-    if (!slot[s]) {
+    if (what == 1) {
+      /* a lone element joins the engine (READY->PAUSED) and leaves again */
+      GstElement *e = gst_element_factory_make("ensclassify", NULL);
+      g_object_set(e, "model", TEST_MODEL, "input-size", "64", "threads", TEST_THREADS,
+                   "model-instance-id", ID, NULL);
+      fail_if(gst_element_set_state(e, GST_STATE_PAUSED) == GST_STATE_CHANGE_FAILURE);
+      destroy(e);
+      lone++;
+    } else if (!slot[s]) {
       slot[s] = new_pipeline(rnd);
       created++;
     } else if (what == 0) {
@@ -84,10 +92,9 @@ GST_START_TEST(test_churn)
   fail_unless(err == NULL, "the anchor pipeline posted an error");
   GstElement *c = gst_bin_get_by_name(GST_BIN(anchor), "c");
   guint64 inferred = test_get_u64(c, "frames-inferred");
-  g_print(
-      "churn: %u ops (%u pipelines created, %u state changes), anchor inferred %" G_GUINT64_FORMAT
-      ", %" G_GUINT64_FORMAT " loads\n",
-      ops, created, changes, inferred, loads_total() - loads0);
+  g_print("churn: %u ops (%u pipelines created, %u state changes, %u lone elements), anchor "
+          "inferred %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " loads\n",
+          ops, created, changes, lone, inferred, loads_total() - loads0);
   fail_unless(inferred > 0);
   gst_object_unref(c);
 
