@@ -16,6 +16,9 @@
  * result. Async mode with max-latency lets a frame wait (bounded, declared in the LATENCY query)
  * for its own result. Non-finite logits give no result (one warning message, then a count).
  *
+ * With model-instance-id set, the model is the shared engine's and the worker's forward passes
+ * are batched there with other streams' (gstensclassifyshared.c, ensshared.c).
+ *
  * Debug: the environment variable ENS_DEBUG_INFER_DELAY_MS (read in start) makes the worker
  * sleep that many milliseconds per inference, to test async behaviour with a slow model;
  * ENS_DEBUG_INFER_FAIL_AFTER=N makes every forward pass after the first N inferences fail in
