@@ -256,6 +256,8 @@ void gst_ens_classify_shared_leave(GstEnsClassify *self)
   GstEnsShared *shared = self->shared;
   self->shared = NULL;
   GST_OBJECT_UNLOCK(self);
+  if (!shared)
+    return; /* also at finalize, where the worker is already freed */
   gst_ens_worker_set_forward(self->worker, NULL, NULL);
   gst_ens_shared_release(shared);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_classify_churn.c - pipelines sharing one model-instance-id are created, put through
- * random state changes and destroyed (ENS_CHURN_OPS operations, default 200, seeded) while an
+ * random state changes and destroyed (ENS_CHURN_OPS operations, default 1000, seeded) while an
  * anchor pipeline on the same id keeps running: no deadlock (the check timeout), no error on
  * the anchor, no leak (ASan), and once everything is gone the shared model is freed. */
 #include "gst_test_util.h"
@@ -46,7 +46,7 @@ static guint64 loads_total(void)
 GST_START_TEST(test_churn)
 {
   const gchar *ops_env = g_getenv("ENS_CHURN_OPS");
-  guint ops = ops_env && *ops_env ? (guint)strtoul(ops_env, NULL, 10) : 200;
+  guint ops = ops_env && *ops_env ? (guint)strtoul(ops_env, NULL, 10) : 1000;
   GRand *rnd = g_rand_new_with_seed(14);
   guint64 loads0 = loads_total();
 
