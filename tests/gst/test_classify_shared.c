@@ -259,13 +259,35 @@ GST_START_TEST(test_fair_service)
 }
 GST_END_TEST;
 
+/* A failing shared forward reaches the element that queued the frame, as its own would: an
+ * element error and GST_FLOW_ERROR (sync), after the frames before it were classified. */
+GST_START_TEST(test_forward_error_reaches_element)
+{
+  g_setenv("ENS_DEBUG_INFER_FAIL_AFTER", "1", TRUE);
+  GstHarness *h = shared_harness("share-e", "");
+  g_unsetenv("ENS_DEBUG_INFER_FAIL_AFTER");
+  GstBus *bus = test_element_bus(h->element);
+  push_and_check(h, 0);
+  GstVideoInfo info;
+  GstBuffer *in = test_seq_frame(GST_VIDEO_FORMAT_RGB, 80, 60, 1, &info);
+  fail_unless_equals_int(gst_harness_push(h, in), GST_FLOW_ERROR);
+  GError *err = test_pop_error(bus, "shared forward", NULL);
+  g_print("error: %s\n", err->message);
+  fail_unless(strstr(err->message, "share-e") != NULL, "%s", err->message);
+  fail_unless(strstr(err->message, "batch 0") != NULL, "%s", err->message);
+  g_error_free(err);
+  test_element_bus_clear(h->element, bus);
+  gst_harness_teardown(h);
+}
+GST_END_TEST;
+
 int main(int argc, char **argv)
 {
   gst_check_init(&argc, &argv);
   static const TestEntry tests[] = {
       TEST_ENTRY(test_two_elements_one_load), TEST_ENTRY(test_mismatch_is_an_error),
       TEST_ENTRY(test_batches_form),          TEST_ENTRY(test_timeout_flushes_partial_batch),
-      TEST_ENTRY(test_fair_service),
+      TEST_ENTRY(test_fair_service),          TEST_ENTRY(test_forward_error_reaches_element),
   };
   return test_run_suite("ensclassify-shared", 300, tests, setup, teardown);
 }
