@@ -34,9 +34,17 @@ ens_status gst_ens_model_load(const gchar *path, const gchar *labels, const ens_
     return st;
   }
 
+  *out = gst_ens_model_wrap(model, path, labels, FALSE);
+  return ENS_OK;
+}
+
+GstEnsModel *gst_ens_model_wrap(ens_model *model, const gchar *path, const gchar *labels,
+                                gboolean borrowed)
+{
   const ens_model_info *mi = ens_model_get_info(model);
   GstEnsModel *m = g_new0(GstEnsModel, 1);
   m->model = model;
+  m->borrowed = borrowed;
   m->name = g_strdup(mi->name);
   m->path = g_strdup(path);
   m->labels = g_strdup(labels);
@@ -45,8 +53,7 @@ ens_status gst_ens_model_load(const gchar *path, const gchar *labels, const ens_
   m->input_floats = (gsize)3 * (gsize)mi->input_height * (gsize)mi->input_width;
   m->serial = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
   m->refcount = 1;
-  *out = m;
-  return ENS_OK;
+  return m;
 }
 
 GstEnsModel *gst_ens_model_ref(GstEnsModel *m)
@@ -59,7 +66,8 @@ void gst_ens_model_unref(GstEnsModel *m)
 {
   if (!m || !g_atomic_int_dec_and_test(&m->refcount))
     return;
-  ens_model_free(m->model);
+  if (!m->borrowed)
+    ens_model_free(m->model);
   g_free(m->name);
   g_free(m->path);
   g_free(m->labels);

@@ -27,6 +27,7 @@ typedef struct {
   gsize input_floats; /* floats of one preprocessed region: 3 x H x W */
   guint64 serial;     /* unique per load in this process: tells two loads of one path apart */
   gint refcount;      /* atomic */
+  gboolean borrowed;  /* model belongs to a shared engine (ensshared.h): not freed here */
 } GstEnsModel;
 
 /* Loads path (a .safetensors file, a hub directory or random:VARIANT) with opt (its
@@ -34,6 +35,11 @@ typedef struct {
  * code; *out is then NULL. */
 ens_status gst_ens_model_load(const gchar *path, const gchar *labels, const ens_options *opt,
                               GstEnsModel **out, ens_error *err);
+
+/* Wraps a loaded model (refcount 1). borrowed: the caller keeps ownership of model and frees it
+ * only after the last unref (the shared engine of model-instance-id). */
+GstEnsModel *gst_ens_model_wrap(ens_model *model, const gchar *path, const gchar *labels,
+                                gboolean borrowed);
 
 GstEnsModel *gst_ens_model_ref(GstEnsModel *m);
 

@@ -25,6 +25,8 @@ struct _GstEnsWorker {
   GstEnsResultFunc on_result;
   GstEnsNonfiniteFunc on_nonfinite;
   gpointer user_data;
+  GstEnsForwardFunc forward; /* NULL: ens_model_forward on model */
+  gpointer forward_data;
 
   /* under lock */
   GstEnsModel *model; /* current: given to jobs acquired from now on */
@@ -258,7 +260,9 @@ static ens_status process(GstEnsWorker *w, GstEnsJob *job, gboolean debug_fail, 
   /* The debug failure goes through the engine's own argument check (batch 0), so the error
    * path is the one a real forward failure takes. */
   int batch = debug_fail ? 0 : (int)res->n_regions;
-  ens_status st = ens_model_forward(m->model, job->input, batch, res->probs, NULL, &err);
+  ens_status st = w->forward
+                      ? w->forward(w->forward_data, job->input, batch, res->probs, &err)
+                      : ens_model_forward(m->model, job->input, batch, res->probs, NULL, &err);
   if (st != ENS_OK) {
     *msg = g_strdup_printf("forward pass: %s (%s)%s", err.message, ens_status_name(st),
                            debug_fail ? " [ENS_DEBUG_INFER_FAIL_AFTER]" : "");
@@ -540,6 +544,12 @@ void gst_ens_worker_set_smoothing(GstEnsWorker *w, GstEnsSmoothing s, gfloat alp
   w->smoothing = s;
   w->alpha = alpha;
   g_mutex_unlock(&w->lock);
+}
+
+void gst_ens_worker_set_forward(GstEnsWorker *w, GstEnsForwardFunc fn, gpointer data)
+{
+  w->forward = fn;
+  w->forward_data = data;
 }
 
 gchar *gst_ens_worker_take_error(GstEnsWorker *w)

@@ -156,6 +156,15 @@ gboolean gst_ens_worker_copy_latest(GstEnsWorker *w, GstEnsResult *dst);
 
 void gst_ens_worker_get_stats(GstEnsWorker *w, GstEnsWorkerStats *out);
 
+/* Runs a forward pass in place of ens_model_forward(model, ...) (logits only), e.g. a shared
+ * engine's batched one (ensshared.h). Called from the worker thread without its lock. */
+typedef ens_status (*GstEnsForwardFunc)(gpointer data, const float *input, int batch, float *logits,
+                                        ens_error *err);
+
+/* Forwards through fn(data, ...) instead of the model's own session (NULL: the model's);
+ * set before gst_ens_worker_start(). */
+void gst_ens_worker_set_forward(GstEnsWorker *w, GstEnsForwardFunc fn, gpointer data);
+
 /* The worker's error, if any (caller frees), clearing it. */
 gchar *gst_ens_worker_take_error(GstEnsWorker *w);
 

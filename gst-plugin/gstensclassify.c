@@ -16,6 +16,9 @@
  * result. Async mode with max-latency lets a frame wait (bounded, declared in the LATENCY query)
  * for its own result. Non-finite logits give no result (one warning message, then a count).
  *
+ * With model-instance-id set, the model is the shared engine's and the worker's forward passes
+ * are batched there with other streams' (gstensclassifyshared.c, ensshared.c).
+ *
  * Debug: the environment variable ENS_DEBUG_INFER_DELAY_MS (read in start) makes the worker
  * sleep that many milliseconds per inference, to test async behaviour with a slow model;
  * ENS_DEBUG_INFER_FAIL_AFTER=N makes every forward pass after the first N inferences fail in
@@ -31,6 +34,7 @@
 #endif
 
 #include "gstensclassify.h"
+#include "gstensclassifyshared.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +231,22 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   }
 
   GstEnsModel *model = NULL;
-  if (gst_ens_model_load(path, labels, &opt, &model, &err) != ENS_OK) {
+  ens_status st;
+  if (gst_ens_classify_shared_wanted(self)) {
+    /* model-instance-id: the shared engine's model (loaded by the first element), borrowed */
+    ens_model *sm = gst_ens_classify_shared_join(self, path, &opt, &err);
+    if (!sm && err.code == ENS_OK) { /* element error already posted */
+      g_free(path);
+      g_free(labels);
+      return FALSE;
+    }
+    st = sm ? ENS_OK : err.code;
+    if (sm)
+      model = gst_ens_model_wrap(sm, path, labels, TRUE);
+  } else {
+    st = gst_ens_model_load(path, labels, &opt, &model, &err);
+  }
+  if (st != ENS_OK) {
     post_engine_error(self, "Could not load model", path, &err);
     g_free(path);
     g_free(labels);
@@ -278,6 +297,7 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
     GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Could not start the inference thread"),
                       ("%s", msg));
     g_free(msg);
+    gst_ens_classify_shared_leave(self);
     GST_OBJECT_LOCK(self);
     self->model_in_use = FALSE;
     GST_OBJECT_UNLOCK(self);
@@ -297,6 +317,9 @@ static gboolean gst_ens_classify_stop(GstBaseTransform *trans)
   /* Joins the worker: an inference in flight finishes before its model is freed. */
   gst_ens_worker_stop(self->worker);
   gst_ens_result_clear(&self->carried);
+  /* Last: the shared engine frees its model when the last element leaves, and no job or
+   * result of this element refers to it any more. */
+  gst_ens_classify_shared_leave(self);
   return TRUE;
 }
 
@@ -1061,8 +1084,22 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
                                           GParamSpec *pspec)
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
+  if (gst_ens_classify_shared_set_property(self, prop_id, value, pspec))
+    return;
   if (refuse_while_running(self, prop_id, pspec))
     return;
+  if ((prop_id == PROP_MODEL || prop_id == PROP_LABELS) && gst_ens_classify_shared_wanted(self)) {
+    GST_OBJECT_LOCK(self);
+    gboolean running = self->model_in_use;
+    GST_OBJECT_UNLOCK(self);
+    if (running) { /* the model belongs to every element of the id: no hot reload there */
+      GST_WARNING_OBJECT(self, "%s cannot change while sharing a model (model-instance-id)",
+                         pspec->name);
+      g_warning("ensclassify %s: %s cannot change while sharing a model (model-instance-id)",
+                GST_OBJECT_NAME(self), pspec->name);
+      return;
+    }
+  }
   /* running: a hot reload, the property changes when the new model is swapped in */
   if ((prop_id == PROP_MODEL || prop_id == PROP_LABELS) &&
       gst_ens_classify_reload_request(self, prop_id == PROP_LABELS, g_value_get_string(value)))
@@ -1154,6 +1191,8 @@ static void gst_ens_classify_get_property(GObject *object, guint prop_id, GValue
 {
   GstEnsClassify *self = GST_ENS_CLASSIFY(object);
   GstEnsWorkerStats st;
+  if (gst_ens_classify_shared_get_property(self, prop_id, value))
+    return;
   switch (prop_id) {
     case PROP_FRAMES_INFERRED:
       gst_ens_worker_get_stats(self->worker, &st);
@@ -1259,6 +1298,7 @@ static void gst_ens_classify_finalize(GObject *object)
   gst_ens_worker_free(self->worker);
   gst_ens_result_clear(&self->carried);
   g_array_unref(self->regions);
+  gst_ens_classify_shared_finalize(self);
   g_free(self->model_path);
   g_free(self->labels_path);
   g_free(self->req_model_path);
@@ -1447,6 +1487,8 @@ static void gst_ens_classify_class_init(GstEnsClassifyClass *klass)
                           "gave up (a warning message says so)",
                           0, G_MAXUINT64, 0, ro));
 
+  gst_ens_classify_shared_install_properties(gobject_class);
+
   gst_element_class_set_static_metadata(
       element_class, "EfficientNet classifier", "Filter/Analyzer/Video",
       "Classifies video frames or regions of interest with timm's Noisy Student EfficientNet "
@@ -1487,6 +1529,7 @@ static void gst_ens_classify_init(GstEnsClassify *self)
   self->regions = g_array_new(FALSE, TRUE, sizeof(GstEnsRegion));
   self->worker = gst_ens_worker_new();
   gst_ens_classify_reload_init(self);
+  gst_ens_classify_shared_init(self);
   gst_ens_worker_set_smoothing(self->worker, self->smoothing, self->smoothing_alpha);
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
   gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), FALSE);

@@ -8,6 +8,7 @@
 
 #include "ens.h"
 #include "ensloader.h"
+#include "ensshared.h"
 #include "ensworker.h"
 
 G_BEGIN_DECLS
@@ -81,6 +82,12 @@ struct _GstEnsClassify {
   GArray *regions;        /* of GstEnsRegion: the scheduled frame's, reused across frames */
   GstEnsWorker *worker;
   GstEnsResult carried; /* streaming thread: copy of the latest result, attached to buffers */
+
+  /* model-instance-id sharing and batching (gstensclassifyshared.c) */
+  gchar *instance_id;     /* property, under the object lock */
+  guint batch_size;       /* property, under the object lock */
+  guint batch_timeout_ms; /* property, under the object lock */
+  GstEnsShared *shared;   /* joined engine between start() and stop(); object lock */
 };
 
 GST_ELEMENT_REGISTER_DECLARE(ensclassify);
