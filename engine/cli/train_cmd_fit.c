@@ -33,8 +33,9 @@ static void usage(FILE *f)
           "  --keep-head          with --init: keep MODEL's classifier (same class count)\n"
           "  --freeze-backbone    with --init: a linear probe; MODEL's backbone is frozen (BN on\n"
           "                       running statistics, no augmentation), its pooled features are\n"
-          "                       computed once and only the classifier is trained (fast; no\n"
-          "                       checkpoints, so no --resume; --ema / --drop are ignored)\n");
+          "                       computed once and only the classifier (new: from zero) is\n"
+          "                       trained; the features are unnormalized, so --opt adamw suits\n"
+          "                       it (no checkpoints, so no --resume; --ema / --drop ignored)\n");
   ens_train_cli_usage_common(f);
 }
 
