@@ -372,9 +372,16 @@ int ens_train_cli_fit_export(const ens_train_cli *c, ens_train_graph *g, const e
   const char *stop = getenv("ENS_TRAIN_STOP_AFTER_STEPS");
   if (stop)
     io.stop_after_steps = atoll(stop);
-  if (ens_train_fit(g, r, train, d->has_val ? &d->val : NULL, &io, resume, res, &err) != ENS_OK) {
+  const ens_dataset *val = d->has_val ? &d->val : NULL;
+  ens_status st = c->freeze_backbone ? ens_train_linear_probe(g, r, train, val, &io, res, &err)
+                                     : ens_train_fit(g, r, train, val, &io, resume, res, &err);
+  if (st != ENS_OK) {
     fprintf(stderr, "ens-train %s: %s\n", phase, err.message);
     return 1;
+  }
+  if (res->interrupted && c->freeze_backbone) {
+    fprintf(stderr, "ens-train %s: interrupted (a linear probe keeps no checkpoint)\n", phase);
+    return 130;
   }
   if (res->interrupted) {
     fprintf(stderr, "ens-train %s: interrupted; checkpoint saved to %s (rerun with --resume)\n",
@@ -426,6 +433,15 @@ int ens_train_cli_run_fit(const ens_train_cli *c, const ens_model_args *m, const
                            &g, &width, &depth, &err) != ENS_OK) {
     fprintf(stderr, "ens-train fit: %s\n", err.message);
     goto out;
+  }
+  if (c->freeze_backbone && !m->keep_head) {
+    /* A probe's new head starts at zero (loss log K): timm's init of a Linear with few
+     * outputs gives logits far larger than the frozen features can be fitted from. */
+    int np;
+    ens_param *p = ens_tg_params(g, &np);
+    for (int i = 0; i < np; i++)
+      if (!strncmp(p[i].name, "classifier.", 11))
+        memset(p[i].data, 0, p[i].numel * sizeof *p[i].data);
   }
   char logp[4096];
   snprintf(logp, sizeof logp, "%s/log.jsonl", out_dir);

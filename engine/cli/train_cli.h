@@ -21,6 +21,7 @@ typedef struct {
   const char *randaugment; /* timm policy string or NULL */
   const char *log_path;    /* default DIR/log.jsonl */
   int progress;            /* -1: when stderr is a terminal */
+  int freeze_backbone;     /* fit_export runs a linear probe (no checkpoints) */
 } ens_train_cli;
 
 void ens_train_cli_defaults(ens_train_cli *c);

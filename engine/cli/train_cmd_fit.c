@@ -30,7 +30,12 @@ static void usage(FILE *f)
           "  --width W --depth D  any channel / depth multipliers, from scratch\n"
           "  --init MODEL         finetune: every weight of MODEL (.safetensors or hub dir) but\n"
           "                       the classifier; a new head for the data's classes\n"
-          "  --keep-head          with --init: keep MODEL's classifier (same class count)\n");
+          "  --keep-head          with --init: keep MODEL's classifier (same class count)\n"
+          "  --freeze-backbone    with --init: a linear probe; MODEL's backbone is frozen (BN on\n"
+          "                       running statistics, no augmentation), its pooled features are\n"
+          "                       computed once and only the classifier (new: from zero) is\n"
+          "                       trained; the features are unnormalized, so --opt adamw suits\n"
+          "                       it (no checkpoints, so no --resume; --ema / --drop ignored)\n");
   ens_train_cli_usage_common(f);
 }
 
@@ -41,16 +46,13 @@ int ens_train_cmd_fit(int argc, char **argv)
   const char *out_dir = NULL;
   int resume = 0;
   ens_train_cli_defaults(&c);
-  enum { O_ARCH = 1000, O_WIDTH, O_DEPTH, O_INIT, O_KEEP_HEAD, O_OUT, O_RESUME, O_HELP };
-  struct option extra[] = {{"arch", required_argument, 0, O_ARCH},
-                           {"width", required_argument, 0, O_WIDTH},
-                           {"depth", required_argument, 0, O_DEPTH},
-                           {"init", required_argument, 0, O_INIT},
-                           {"keep-head", no_argument, 0, O_KEEP_HEAD},
-                           {"out", required_argument, 0, O_OUT},
-                           {"resume", no_argument, 0, O_RESUME},
-                           {"help", no_argument, 0, O_HELP},
-                           {0, 0, 0, 0}};
+  enum { O_ARCH = 1000, O_WIDTH, O_DEPTH, O_INIT, O_KEEP_HEAD, O_FREEZE, O_OUT, O_RESUME, O_HELP };
+  struct option extra[] = {
+      {"arch", required_argument, 0, O_ARCH},     {"width", required_argument, 0, O_WIDTH},
+      {"depth", required_argument, 0, O_DEPTH},   {"init", required_argument, 0, O_INIT},
+      {"keep-head", no_argument, 0, O_KEEP_HEAD}, {"freeze-backbone", no_argument, 0, O_FREEZE},
+      {"out", required_argument, 0, O_OUT},       {"resume", no_argument, 0, O_RESUME},
+      {"help", no_argument, 0, O_HELP},           {0, 0, 0, 0}};
   struct option *opts = ens_train_cli_options(extra);
   if (!opts)
     return 1;
@@ -78,6 +80,9 @@ int ens_train_cmd_fit(int argc, char **argv)
         break;
       case O_KEEP_HEAD:
         m.keep_head = 1;
+        break;
+      case O_FREEZE:
+        c.freeze_backbone = 1;
         break;
       case O_OUT:
         out_dir = optarg;
@@ -108,6 +113,16 @@ int ens_train_cmd_fit(int argc, char **argv)
   if (rc) {
     usage(stderr);
     return rc;
+  }
+  if (c.freeze_backbone && !m.init) {
+    fprintf(stderr, "ens-train fit: --freeze-backbone needs --init MODEL (a linear probe of a "
+                    "trained backbone)\n");
+    return 1;
+  }
+  if (c.freeze_backbone && resume) {
+    fprintf(stderr, "ens-train fit: --freeze-backbone keeps no checkpoint: --resume does not "
+                    "apply (rerun the probe instead)\n");
+    return 1;
   }
   return ens_train_cli_run_fit(&c, &m, out_dir, resume);
 }

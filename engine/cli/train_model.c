@@ -93,6 +93,14 @@ static ens_status load_backbone(ens_train_graph *g, const ens_safetensors *st, c
       ens_tg_param_from_timm(p, tmp, p->data);
   }
   free(tmp);
+  /* The BN counter is part of the backbone too (a frozen backbone must save unchanged). */
+  const ens_st_tensor *nbt = ens_st_find(st, "bn1.num_batches_tracked");
+  if (s == ENS_OK && nbt && nbt->dtype == ENS_DT_I64 && nbt->numel == 1) {
+    int64_t v = 0;
+    for (int b = 0; b < 8; b++)
+      v |= (int64_t)nbt->data[b] << (8 * b);
+    *ens_tg_num_batches_tracked(g) = v;
+  }
   return s;
 }
 

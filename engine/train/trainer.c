@@ -140,8 +140,8 @@ static void progress_line(const ens_train_io *io, int epoch, int epochs, long lo
   fflush(stderr);
 }
 
-static void log_epoch(const ens_train_io *io, int epoch, int epochs, long long step, double lr,
-                      double loss, double top1, double top5, double secs, double ips)
+void ens_train_log_epoch(const ens_train_io *io, int epoch, int epochs, long long step, double lr,
+                         double loss, double top1, double top5, double secs, double ips)
 {
   if (io->progress)
     fprintf(stderr, "\n");
@@ -317,8 +317,9 @@ ens_status ens_train_fit(ens_train_graph *g, const ens_train_recipe *r, const en
     res->train_loss = loss_n ? loss_sum / loss_n : 0.0;
     res->top1 = top1;
     res->top5 = top5;
-    log_epoch(io, e, r->epochs, pos.step, ens_lr_at(&sched, pos.step > 0 ? pos.step - 1 : 0),
-              res->train_loss, top1, top5, secs, loss_n * (double)B / secs);
+    ens_train_log_epoch(io, e, r->epochs, pos.step,
+                        ens_lr_at(&sched, pos.step > 0 ? pos.step - 1 : 0), res->train_loss, top1,
+                        top5, secs, loss_n * (double)B / secs);
     if (io->checkpoint)
       st = ens_checkpoint_save(io->checkpoint, g, s.opt, s.ema, &pos, err);
   }

@@ -74,4 +74,16 @@ ens_status ens_train_evaluate(ens_train_graph *g, const ens_batch_config *eval_b
                               const ens_dataset *d, ens_threadpool *pool, double *top1,
                               double *top5, long long *confusion, float *probs, ens_error *err);
 
+/* A linear probe: the backbone frozen (running statistics, no augmentation), the pooled
+ * features of every training image computed once, then only the classifier trained on them
+ * with the recipe's optimizer, schedule and label smoothing (no EMA, dropout or checkpoints).
+ * The trained classifier is left in g. An interrupt stops after the current epoch. */
+ens_status ens_train_linear_probe(ens_train_graph *g, const ens_train_recipe *r,
+                                  const ens_dataset *train, const ens_dataset *val,
+                                  const ens_train_io *io, ens_train_result *res, ens_error *err);
+
+/* One JSON line of an epoch on io->log (the format of ens_train_fit; shared with the probe). */
+void ens_train_log_epoch(const ens_train_io *io, int epoch, int epochs, long long step, double lr,
+                         double loss, double top1, double top5, double secs, double ips);
+
 #endif

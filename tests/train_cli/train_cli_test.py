@@ -157,18 +157,15 @@ def case_resume(tmp):
           'resume with another network: "%s"' % p.stderr.strip()[:120])
 
 
-def case_finetune(tmp):
-    tr, te = data(tmp)
-    base = os.path.join(tmp, 'base')
-    run(['fit', '--data', tr, '--val-data', te, '--epochs', '2', '--out', base] + FIT)
-    # a 2-class task made of classes 0 and 1 of the bars
+def make_two_class_folder(tmp, n=24):
+    """A 2-class image folder made of classes 0 and 1 of the bars (n PGMs each)."""
     imgs = os.path.join(tmp, 'two')
     os.makedirs(imgs)
     rng = np.random.default_rng(5)
     for cname, c in (('horizontal', 0), ('vertical', 1)):
         d = os.path.join(imgs, cname)
         os.makedirs(d)
-        for i in range(24):
+        for i in range(n):
             im = (rng.random((28, 28)) * 60)
             o = rng.integers(6, 20)
             if c == 0:
@@ -178,6 +175,14 @@ def case_finetune(tmp):
             im = np.clip(im, 0, 255).astype(np.uint8)
             with open(os.path.join(d, '%02d.pgm' % i), 'wb') as f:
                 f.write(b'P5\n28 28\n255\n' + im.tobytes())
+    return imgs
+
+
+def case_finetune(tmp):
+    tr, te = data(tmp)
+    base = os.path.join(tmp, 'base')
+    run(['fit', '--data', tr, '--val-data', te, '--epochs', '2', '--out', base] + FIT)
+    imgs = make_two_class_folder(tmp)
     out = os.path.join(tmp, 'ft')
     p = run(['fit', '--init', base, '--data', imgs, '--val-split', '0.25', '--input-size', '32',
              '--epochs', '2', '--out', out, '--batch', '8', '--threads', '2', '--no-progress',
@@ -190,6 +195,73 @@ def case_finetune(tmp):
              '--input-size', '32', '--out', os.path.join(tmp, 'x'), '--threads', '2'], expect=1)
     check(p.returncode == 1 and '4 classes' in p.stderr and '2' in p.stderr,
           '--keep-head with a mismatched class count: "%s"' % p.stderr.strip()[:120])
+
+
+def safetensors_tensors(path):
+    """{name: (dtype, shape, raw bytes)} of a .safetensors file (header JSON + data offsets)."""
+    raw = open(path, 'rb').read()
+    hlen = struct.unpack('<Q', raw[:8])[0]
+    header = json.loads(raw[8:8 + hlen])
+    body = raw[8 + hlen:]
+    return {k: (v['dtype'], v['shape'], body[v['data_offsets'][0]:v['data_offsets'][1]])
+            for k, v in header.items() if k != '__metadata__'}
+
+
+def case_probe(tmp):
+    """fit --freeze-backbone: only the classifier changes, the probe learns, --init is needed."""
+    tr, te = data(tmp)
+    base = os.path.join(tmp, 'base')
+    p = run(['fit', '--data', tr, '--val-data', te, '--epochs', '3', '--out', base] + FIT)
+    if not check(p.returncode == 0, 'base model trained'):
+        return
+    # 96 pictures a class: 144 to train the probe on, 48 to validate (12 were too few to tell
+    # a probe from chance). The frozen features are unnormalized (up to ~60), so AdamW.
+    imgs = make_two_class_folder(tmp, 96)
+    args = ['fit', '--init', base, '--freeze-backbone', '--data', imgs, '--val-split', '0.25',
+            '--input-size', '32', '--epochs', '10', '--batch', '16', '--threads', '2',
+            '--no-progress', '--opt', 'adamw', '--lr', '0.003', '--wd', '0']
+    out = os.path.join(tmp, 'probe')
+    p = run(args + ['--out', out])
+    if not check(p.returncode == 0, 'fit --init base --freeze-backbone exits 0'):
+        return
+    summary = json.loads(p.stdout.strip().splitlines()[-1])
+    log = jsonl(os.path.join(out, 'log.jsonl'))
+    print('probe log: ' + ' '.join('%.3f/%.1f' % (l['train_loss'], l['val_top1']) for l in log))
+    check([l['epoch'] for l in log] == list(range(1, 11)) and all(l['phase'] == 'fit' for l in log),
+          'one JSON line per epoch, phase fit')
+    check(all(k in log[0] for k in ('train_loss', 'val_top1', 'val_top5', 'seconds', 'lr')),
+          'epoch lines carry loss, top-1/5, seconds, lr')
+    check(log[-1]['train_loss'] < log[0]['train_loss'], 'the probe\'s loss falls (%.3f -> %.3f)' %
+          (log[0]['train_loss'], log[-1]['train_loss']))
+    check(summary['val_top1'] > 80.0,
+          '2-class bars, linear probe: val top-1 %.1f %% > 80 %%' % summary['val_top1'])
+    check(not os.path.exists(os.path.join(out, 'checkpoint.safetensors')),
+          'the probe writes no checkpoint')
+    a = safetensors_tensors(os.path.join(base, 'model.safetensors'))
+    b = safetensors_tensors(os.path.join(out, 'model.safetensors'))
+    frozen = [k for k in a if not k.startswith('classifier.')]
+    check(sorted(frozen) == sorted(k for k in b if not k.startswith('classifier.')),
+          'same backbone tensors (%d)' % len(frozen))
+    changed = [k for k in frozen if k in b and a[k] != b[k]]
+    check(not changed, 'every backbone tensor byte-identical to the base model (changed: %s)' %
+          changed[:5])
+    bn = [k for k in frozen if 'running_' in k or 'num_batches_tracked' in k]
+    check(len(bn) > 10 and all(a[k] == b[k] for k in bn),
+          'BN running statistics unchanged (%d buffers)' % len(bn))
+    check(b['classifier.weight'][1] == [2, 640] and b['classifier.bias'][1] == [2],
+          'a new 2-class classifier [2, 640]')
+    p = run(args + ['--out', os.path.join(tmp, 'probe2')])
+    check(p.returncode == 0 and open(os.path.join(tmp, 'probe2', 'model.safetensors'), 'rb').read()
+          == open(os.path.join(out, 'model.safetensors'), 'rb').read(),
+          'rerun with the same seed: bit-identical model')
+    p = run(['fit', '--freeze-backbone', '--data', imgs, '--val-split', '0.25', '--input-size',
+             '32', '--arch', 'nano', '--out', os.path.join(tmp, 'x'), '--threads', '2'], expect=1)
+    check(p.returncode == 1 and
+          '--freeze-backbone needs --init MODEL (a linear probe of a trained backbone)' in p.stderr,
+          '--freeze-backbone without --init: "%s"' % p.stderr.strip()[:120])
+    p = run(args + ['--out', out, '--resume'], expect=1)
+    check(p.returncode == 1 and '--resume' in p.stderr,
+          '--freeze-backbone with --resume: "%s"' % p.stderr.strip()[:120])
 
 
 def case_errors(tmp):
