@@ -210,9 +210,10 @@ static ens_status check_custom_config(const char *path, const ens_variant_dims *
     return ens_fail(
         err, ENS_ERR_MODEL,
         "model %s is not one of tf_efficientnet b0..b7, l2 (conv_stem %d, conv_head %d "
-        "channels, %d blocks), so it has no default preprocessing: its config.json "
-        "must give pretrained_cfg.%s, or pass %s in the options",
+        "channels, %d blocks), so it has no default preprocessing: %s must give "
+        "pretrained_cfg.%s, or pass %s in the options",
         path, dims->stem_chs, dims->head_chs, blocks,
+        cfg ? "its config.json" : "a config.json beside it (hub directory)",
         !have_size ? (!have_norm ? "input_size, mean and std" : "input_size") : "mean and std",
         !have_size ? (!have_norm ? "an input size and mean/std" : "an input size") : "mean/std");
   return ENS_OK;

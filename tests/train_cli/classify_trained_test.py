@@ -77,10 +77,11 @@ def make_bars(root, name, n, seed):
 
 
 def fit_nano(tmp):
-    """A nano hub directory trained for one epoch (not good, but decided: fine for equality)."""
-    tr, _, _ = make_bars(tmp, 'train', 256, 1)
+    """A nano hub directory trained until it tells the 4 bar classes apart (so equal
+    predictions below are not those of a constant classifier)."""
+    tr, _, _ = make_bars(tmp, 'train', 512, 1)
     out = os.path.join(tmp, 'nano')
-    p = run(A.train, ['fit', '--arch', 'nano', '--data', tr, '--epochs', '1', '--batch', '32',
+    p = run(A.train, ['fit', '--arch', 'nano', '--data', tr, '--epochs', '3', '--batch', '32',
                       '--threads', '2', '--no-progress', '--lr', '0.01', '--out', out])
     if not check(p.returncode == 0, 'ens-train fit --arch nano'):
         sys.exit(1)
@@ -100,7 +101,7 @@ def case_classify(tmp):
     check(cfg['architecture'] == 'tf_efficientnet w0.5 d0.5' and
           cfg['channel_multiplier'] == 0.5, 'the hub config names the custom shape')
     k = cfg['num_classes']
-    te, imgs, labels = make_bars(tmp, 't10k', 24, 2)
+    te, imgs, labels = make_bars(tmp, 't10k', 32, 2)
     files = []
     for i, im in enumerate(imgs):  # half PNG (libpng), half binary PGM
         if i % 2 == 0:
@@ -121,6 +122,7 @@ def case_classify(tmp):
     if names:
         check(all(r['topk'][0]['label'] == names[r['topk'][0]['id']] for r in rows),
               'labels are the config\'s label_names')
+    check(len(set(pred)) >= 3, 'the trained model predicts %d different classes' % len(set(pred)))
     cm = np.zeros((k, k), dtype=np.int64)
     for t, q in zip(labels, pred):
         cm[t, q] += 1
@@ -136,7 +138,7 @@ def case_classify(tmp):
           % (cm, want))
     p = run(A.train, ['eval', '--model', model, '--data', te, '--threads', '2', '--json'])
     if check(p.returncode == 0, 'ens-train eval --json'):
-        check(abs(json.loads(p.stdout)['top1'] - top1) < 1e-9,
+        check(abs(json.loads(p.stdout)['top1'] - top1) < 0.005,  # printed with 2 decimals
               'same top-1 (%.2f %%) as ens-train eval' % top1)
 
 
