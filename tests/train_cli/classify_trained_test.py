@@ -190,6 +190,8 @@ def case_errors(tmp):
     expect(edited(tmp, model, 'bad_mult', lambda c: c.update(channel_multiplier=0.75)), [],
            ['channel_multiplier 0.75', 'model.safetensors'],
            'multipliers that do not give the tensor shapes')
+    expect(edited(tmp, model, 'neg_mult', lambda c: c.update(depth_multiplier=-1)), [],
+           ['config.json', "'depth_multiplier' = -1 is out of range"], 'a negative multiplier')
     expect(edited(tmp, model, 'bad_arch', lambda c: c.update(architecture='tf_efficientnet_b0')),
            [], ['architecture tf_efficientnet_b0', 'another width / depth'],
            'a named architecture on custom shapes')
