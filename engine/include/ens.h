@@ -84,7 +84,9 @@ void ens_options_init(ens_options *o);
 /* ---------------------------------------------------------------- model */
 
 typedef struct {
-  char variant[ENS_VARIANT_MAX]; /* "b0".."b7", "l2": detected from tensor shapes */
+  char variant[ENS_VARIANT_MAX]; /* "b0".."b7", "l2": detected from tensor shapes; another
+                                    width / depth: "w0.5 d0.5" (config.json multipliers) or
+                                    "custom" */
   char name[64];                 /* e.g. "tf_efficientnet_b0.ns_jft_in1k" (for metadata) */
   int num_classes;               /* from the classifier's shape */
   int num_features;              /* width of the pooled pre-logits features */

@@ -103,8 +103,17 @@ static ens_status resolve_info(ens_model *m, const ens_options *o, const ens_hub
                                const char *cp, ens_error *err)
 {
   ens_model_info *in = &m->info;
-  const ens_variant_def *v = m->net.variant;
-  snprintf(in->variant, sizeof in->variant, "%s", v->name);
+  /* A custom width / depth (variant NULL): model_load.c made sure the config or the options
+   * give the input size and mean/std; crop_pct and interpolation default to timm's _cfg. */
+  static const ens_variant_def custom = {"custom", 0, 0, 0, 0.875f, "custom"};
+  const ens_variant_def *v = m->net.variant ? m->net.variant : &custom;
+  const int is_custom = v == &custom;
+  const int have_mult = cfg && cfg->has_channel_multiplier && cfg->has_depth_multiplier;
+  char mult_name[48] = "";
+  if (is_custom && have_mult) /* the multipliers range over (0, 16] (config_json.c) */
+    snprintf(mult_name, sizeof mult_name, "w%.4g d%.4g", cfg->channel_multiplier,
+             cfg->depth_multiplier);
+  snprintf(in->variant, sizeof in->variant, "%.15s", mult_name[0] ? mult_name : v->name);
   in->num_classes = m->net.num_classes;
   in->num_features = m->net.head_chs;
   in->input_height = in->input_width = v->input_size;
@@ -154,7 +163,8 @@ static ens_status resolve_info(ens_model *m, const ens_options *o, const ens_hub
     in->input_width = o->input_width;
   }
   /* l2 has a second NS config at 475 (ns_jft_in1k_475, crop_pct 0.936) for the same weights. */
-  if (!cfg && strcmp(v->name, "l2") == 0 && in->input_height == 475 && in->input_width == 475) {
+  if (!cfg && !is_custom && strcmp(v->name, "l2") == 0 && in->input_height == 475 &&
+      in->input_width == 475) {
     tag = "ns_jft_in1k_475";
     if (!crop_given)
       in->crop_pct = 0.936f;
@@ -176,6 +186,11 @@ static ens_status resolve_info(ens_model *m, const ens_options *o, const ens_hub
   else if (cfg && cfg->has_architecture)
     snprintf(in->name, sizeof in->name, "%.40s%s%.22s", cfg->architecture, cfg->has_tag ? "." : "",
              cfg->has_tag ? cfg->tag : "");
+  else if (is_custom && have_mult)
+    snprintf(in->name, sizeof in->name, "tf_efficientnet w%.6g d%.6g", cfg->channel_multiplier,
+             cfg->depth_multiplier);
+  else if (is_custom)
+    snprintf(in->name, sizeof in->name, "tf_efficientnet (custom, %d blocks)", m->net.num_blocks);
   else if (cfg && cfg->has_tag)
     snprintf(in->name, sizeof in->name, "tf_efficientnet_%.4s.%.40s", v->name, tag);
   else if (in->num_classes == 1000)

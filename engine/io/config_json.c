@@ -87,6 +87,25 @@ static ens_status get_floats(const ctx *c, const ens_json *obj, const char *key,
   return ENS_OK;
 }
 
+/* A number in (0, max]: the width / depth multipliers ens-train writes for custom shapes. */
+static ens_status get_multiplier(const ctx *c, const ens_json *obj, const char *key, double max,
+                                 double *dst, int *has)
+{
+  const ens_json *v = ens_json_get(obj, key);
+  if (!v)
+    return ENS_OK;
+  if (v->type != ENS_JSON_NUMBER)
+    return wrong_type(c, key, "a number", v);
+  if (!(v->number > 0 && v->number <= max)) {
+    char why[64];
+    snprintf(why, sizeof why, "= %g is out of range (0, %g]", v->number, max);
+    return bad_value(c, key, why);
+  }
+  *dst = v->number;
+  *has = 1;
+  return ENS_OK;
+}
+
 static ens_status read_pretrained(const ctx *c, const ens_json *pc, ens_hub_config *out)
 {
   ens_status s;
@@ -237,6 +256,11 @@ static ens_status read_config(const ctx *c0, const ens_json *root, ens_hub_confi
     return s;
   if ((s = get_int(&c, root, "num_features", 1, 1 << 24, &out->num_features,
                    &out->has_num_features)) != ENS_OK)
+    return s;
+  if ((s = get_multiplier(&c, root, "channel_multiplier", 16, &out->channel_multiplier,
+                          &out->has_channel_multiplier)) != ENS_OK ||
+      (s = get_multiplier(&c, root, "depth_multiplier", 16, &out->depth_multiplier,
+                          &out->has_depth_multiplier)) != ENS_OK)
     return s;
 
   const ens_json *pc = ens_json_get(root, "pretrained_cfg");

@@ -18,6 +18,8 @@
 typedef struct {
   int has_architecture;
   char architecture[128]; /* e.g. "tf_efficientnet_b0" */
+  int has_channel_multiplier, has_depth_multiplier;
+  double channel_multiplier, depth_multiplier; /* top-level; custom shapes (ens-train) */
   int has_tag;
   char tag[64]; /* pretrained_cfg.tag, e.g. "ns_jft_in1k" */
   int has_num_classes;

@@ -31,7 +31,9 @@ ens_status ens_model_create(ens_net *net, const ens_options *opt, const ens_hub_
 
 /* The variant of a timm state dict from its tensor shapes alone (conv_stem and conv_head
  * widths, blocks per stage), and its class count (classifier.weight rows). Reads no weights.
- * ENS_ERR_MODEL naming what was found when nothing matches. */
+ * Seven stages that match none of b0..b7, l2: *v = NULL and dims read from the shapes
+ * (variant_custom.h), a custom width / depth. ENS_ERR_MODEL naming what was found when the
+ * shapes are not a tf_efficientnet. */
 ens_status ens_model_detect(const ens_safetensors *st, const char *path, const ens_variant_def **v,
                             ens_variant_dims *dims, int *num_classes, ens_error *err);
 

@@ -13,6 +13,7 @@
 
 #include "error.h"
 #include "safetensors.h"
+#include "variant_custom.h"
 
 typedef struct {
   const ens_safetensors *st;
@@ -138,6 +139,10 @@ ens_status ens_model_detect(const ens_safetensors *st, const char *path,
     *dout = d;
     return ENS_OK;
   }
+  if (stages == ENS_NUM_STAGES) { /* any other width / depth of the family */
+    *vout = NULL;
+    return ens_variant_dims_from_st(st, path, dout, err);
+  }
   char found[128];
   size_t n = 0;
   for (int i = 0; i < stages && n < sizeof found; i++)
@@ -145,13 +150,13 @@ ens_status ens_model_detect(const ens_safetensors *st, const char *path,
   if (stages == 0)
     snprintf(found, sizeof found, "none");
   return ens_fail(err, ENS_ERR_MODEL,
-                  "%s: no tf_efficientnet variant (b0..b7, l2) has conv_stem %d channels, "
-                  "conv_head %d channels and %d stages of [%s] blocks",
+                  "%s: no tf_efficientnet variant (b0..b7, l2 or another width / depth) has "
+                  "conv_stem %d channels, conv_head %d channels and %d stages of [%s] blocks",
                   path, stem, head, stages, found);
 }
 
 /* Every tensor must have been used, except num_batches_tracked of a BatchNorm we read. */
-static ens_status check_unused(const file_source *fs, const char *variant, ens_error *err)
+static ens_status check_unused(const file_source *fs, const ens_variant_def *v, ens_error *err)
 {
   static const char suffix[] = ".num_batches_tracked";
   const size_t sl = sizeof suffix - 1;
@@ -168,9 +173,49 @@ static ens_status check_unused(const file_source *fs, const char *variant, ens_e
         continue;
     }
     return ens_fail(err, ENS_ERR_MODEL,
-                    "%s: unexpected tensor %s (not part of tf_efficientnet_%s as detected)",
-                    fs->path, name, variant);
+                    "%s: unexpected tensor %s (not part of tf_efficientnet%s%s as detected)",
+                    fs->path, name, v ? "_" : " (custom width / depth)", v ? v->name : "");
   }
+  return ENS_OK;
+}
+
+/* A custom width / depth has no pretrained config of its own: the input size and mean/std
+ * must come from config.json or the options, and what the config says must fit the shapes. */
+static ens_status check_custom_config(const char *path, const ens_variant_dims *dims,
+                                      const ens_options *opt, const ens_hub_config *cfg,
+                                      const char *cfg_path, ens_error *err)
+{
+  const int blocks = ens_variant_dims_blocks(dims);
+  if (cfg && cfg->has_architecture && strncmp(cfg->architecture, "tf_efficientnet_", 16) == 0 &&
+      ens_variant_find(cfg->architecture + 16))
+    return ens_fail(err, ENS_ERR_MODEL,
+                    "%s: architecture %s, but the tensor shapes are those of another width / "
+                    "depth (conv_stem %d, conv_head %d channels, %d blocks)",
+                    cfg_path, cfg->architecture, dims->stem_chs, dims->head_chs, blocks);
+  if (cfg && cfg->has_channel_multiplier && cfg->has_depth_multiplier) {
+    const ens_variant_def def = {.width_mult = cfg->channel_multiplier,
+                                 .depth_mult = cfg->depth_multiplier};
+    ens_variant_dims want;
+    ens_variant_dims_of(&def, &want);
+    if (memcmp(&want, dims, sizeof want) != 0)
+      return ens_fail(err, ENS_ERR_MODEL,
+                      "%s: channel_multiplier %g, depth_multiplier %g give conv_stem %d, "
+                      "conv_head %d channels and %d blocks, but %s has %d, %d and %d",
+                      cfg_path, def.width_mult, def.depth_mult, want.stem_chs, want.head_chs,
+                      ens_variant_dims_blocks(&want), path, dims->stem_chs, dims->head_chs, blocks);
+  }
+  const int have_size = (cfg && cfg->has_input_size) || (opt && opt->input_height > 0);
+  const int have_norm = (cfg && cfg->has_mean && cfg->has_std) || (opt && opt->override_mean_std);
+  if (!have_size || !have_norm)
+    return ens_fail(
+        err, ENS_ERR_MODEL,
+        "model %s is not one of tf_efficientnet b0..b7, l2 (conv_stem %d, conv_head %d "
+        "channels, %d blocks), so it has no default preprocessing: %s must give "
+        "pretrained_cfg.%s, or pass %s in the options",
+        path, dims->stem_chs, dims->head_chs, blocks,
+        cfg ? "its config.json" : "a config.json beside it (hub directory)",
+        !have_size ? (!have_norm ? "input_size, mean and std" : "input_size") : "mean and std",
+        !have_size ? (!have_norm ? "an input size and mean/std" : "an input size") : "mean/std");
   return ENS_OK;
 }
 
@@ -193,8 +238,9 @@ static ens_status load_file(const char *path, const ens_options *opt, const ens_
   }
   ens_weight_source src = {.read = file_read, .ctx = &fs};
   if (!(s = ens_model_detect(&st, path, &v, &dims, &num_classes, err)) &&
+      !(s = v ? ENS_OK : check_custom_config(path, &dims, opt, cfg, cfg_path, err)) &&
       !(s = ens_net_build(&net, v, &dims, num_classes, &src, err)) &&
-      (s = check_unused(&fs, v->name, err)) != ENS_OK)
+      (s = check_unused(&fs, v, err)) != ENS_OK)
     ens_net_free(&net);
   size_t bytes = st.map_len;
   free(fs.used);

@@ -34,7 +34,7 @@ static size_t layout(ens_net *net, float *base)
       blk->mid_chs = in * ens_stage_exp[s];
       blk->out_chs = d->out_chs[s];
       /* timm: SqueezeExcite(mid, rd_ratio = 0.25 / exp_ratio), rd_round_fn = round */
-      blk->se_chs = (int)lround(blk->mid_chs * 0.25 / ens_stage_exp[s]);
+      blk->se_chs = ens_block_se_chs(blk->mid_chs, ens_stage_exp[s]);
       blk->k = ens_stage_kernel[s];
       blk->stride = j == 0 ? ens_stage_stride[s] : 1;
       blk->skip = blk->stride == 1 && blk->in_chs == blk->out_chs;

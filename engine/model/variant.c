@@ -55,6 +55,11 @@ int ens_round_repeats(int repeats, double mult)
   return (int)ceil(repeats * mult);
 }
 
+int ens_block_se_chs(int mid_chs, int exp)
+{
+  return (int)lround(mid_chs * 0.25 / exp);
+}
+
 void ens_variant_dims_of(const ens_variant_def *v, ens_variant_dims *d)
 {
   d->stem_chs = ens_round_channels(32, v->width_mult);

@@ -45,6 +45,10 @@ int ens_round_channels(int chs, double mult);
 /* ceil(repeats * depth_mult), as timm computes it (in double). */
 int ens_round_repeats(int repeats, double mult);
 
+/* timm's SqueezeExcite width of a block with mid_chs expanded channels (expansion exp):
+ * round(mid_chs * 0.25 / exp), i.e. a quarter of the block input. */
+int ens_block_se_chs(int mid_chs, int exp);
+
 void ens_variant_dims_of(const ens_variant_def *v, ens_variant_dims *d);
 
 /* TensorFlow "SAME" padding along one axis as timm applies it: stride 1 (odd k): static
