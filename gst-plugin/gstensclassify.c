@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstensclassify.c - ensclassify: classifies video frames (or detector ROIs) with libens and
  * attaches GstEnsClassificationMeta (+ GstVideoRegionOfInterestMeta params) to buffers.
  *
@@ -499,11 +500,10 @@ static gboolean answer_harvest_query(GstEnsClassify *self, GstQuery *query)
   if (!m)
     return FALSE;
   g_atomic_int_set(&self->want_probs, 1);
-  gst_structure_set(s, "model", G_TYPE_STRING, m->name, "num-classes", G_TYPE_INT,
-                    m->num_classes, "input-width", G_TYPE_INT, m->pp.out_width, "input-height",
-                    G_TYPE_INT, m->pp.out_height, "crop-pct", G_TYPE_DOUBLE,
-                    (gdouble)m->pp.crop_pct, "interpolation", G_TYPE_INT,
-                    (gint)m->pp.interpolation, NULL);
+  gst_structure_set(s, "model", G_TYPE_STRING, m->name, "num-classes", G_TYPE_INT, m->num_classes,
+                    "input-width", G_TYPE_INT, m->pp.out_width, "input-height", G_TYPE_INT,
+                    m->pp.out_height, "crop-pct", G_TYPE_DOUBLE, (gdouble)m->pp.crop_pct,
+                    "interpolation", G_TYPE_INT, (gint)m->pp.interpolation, NULL);
   gst_ens_model_unref(m);
   return TRUE;
 }

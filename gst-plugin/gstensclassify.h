@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstensclassify.h - ensclassify: EfficientNet classification of video frames or ROIs. */
 #ifndef GST_ENS_CLASSIFY_H
 #define GST_ENS_CLASSIFY_H

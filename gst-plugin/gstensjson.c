@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstensjson.c - ensjson: a passthrough element writing one JSON object per buffer (JSON
  * Lines) with the GstEnsClassificationMeta results. Each line is written with one fwrite and
  * flushed, so a killed pipeline leaves only whole lines. The object is built by gstensjsonfmt.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstensjson.h - ensjson: writes each buffer's classification metas as one JSON line. */
 #ifndef GST_ENS_JSON_H
 #define GST_ENS_JSON_H

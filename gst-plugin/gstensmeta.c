@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstensmeta.c - GstEnsClassificationMeta API type, info, and transform (copy / scale). */
 #include "gstensmeta.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstensmeta.h - GstEnsClassificationMeta: the classification result ens attaches to buffers.
  *
  * One meta per classified region: the whole frame (inference-region=full-frame) or one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstensoverlay.c - ensoverlay: draws the GstEnsClassificationMeta results on the frame.
  *
  * A full-frame result is drawn as a panel of its top-k "score  label" lines in one corner;

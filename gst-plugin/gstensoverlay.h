@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstensoverlay.h - ensoverlay: draws ens classification results on video frames. */
 #ifndef GST_ENS_OVERLAY_H
 #define GST_ENS_OVERLAY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* plugin.c - registers the ens plugin's elements. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

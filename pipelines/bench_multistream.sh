@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench_multistream.sh [SECONDS] [MAX_N] - how many live 1280x720 30 fps streams ensclassify
 # (random:b0, async) sustains in one process: one model per element vs one shared model with
 # cross-stream batching, at inference-interval 1 and 3. For every N = 1 .. MAX_N (default 4)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bench_stream.sh [SECONDS] - streaming latency benchmark of ensclassify (build first).
 #
 # A live 1280x720 30 fps videotestsrc stream through ensclassify (inference-interval=1,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # camera.sh [DEVICE] [MODEL] - live classification of a V4L2 camera shown in a window.
 #
 #   v4l2src ! videoconvert ! ensclassify mode=async ! ensoverlay ! autovideosink

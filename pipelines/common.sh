@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # common.sh - sourced by the pipeline scripts: finds the ens GStreamer plugin.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # demo.sh - the main demo, offline: classify a clip made of Fashion-MNIST *test* images (never
 # trained on) with the embedded default model, write an annotated video and the results as JSON
 # Lines, and print the pipeline's top-1 accuracy against the images' true labels.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # demo_photos.sh - the ImageNet demo (`pipelines/demo.sh --photos`): classify a short clip made
 # of sample photos and write an annotated video plus the results as JSON Lines.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ens-bench-stream.c - streaming latency benchmark of ensclassify.
  *
  * Runs  videotestsrc is-live=true ! WxH@FPS ! ensclassify ! fakesink sync=true  for a while

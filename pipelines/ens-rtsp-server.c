@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ens-rtsp-server.c - serves an annotated H.264 stream over RTSP:
  *   <source> ! ensclassify ! ensoverlay ! x264enc ! rtph264pay
  *

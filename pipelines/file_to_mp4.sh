@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # file_to_mp4.sh IN OUT.mp4 [MODEL] - classify every frame of any video file GStreamer can
 # decode and write it annotated (top-5 labels drawn by ensoverlay) as H.264 in MP4.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # rtsp_to_json.sh URL OUT.jsonl [FRAMES] - classify an RTSP stream and write one JSON line per
 # frame (ensjson) without displaying anything.
 #

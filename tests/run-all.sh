@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs every test of ens: the default meson suite (release build), the suite again under
 # AddressSanitizer + UBSan (variants above b3 left out), and the libFuzzer targets for a
 # bounded time. Ends with one line: "tests: N passed, M failed".

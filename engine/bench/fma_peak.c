@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fma_peak - measured float32 FMA peak of this machine, 1 and 2 threads (or those given).
  *
  *   fma_peak [--json] [THREADS...]

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // ort_bench.js - the ONNX Runtime side of the peer benchmark, the counterpart of ens-bench:
 // one process, one session, times `runs` forwards after `warmup` and prints one JSON line.
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: LGPL-2.1-or-later
 // peer_bench.js - ens vs ONNX Runtime, side by side, on the same b0 model, weights and input.
 // Run through peer_bench.sh, which builds the tools, makes the weights and installs ORT.
 //

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # peer_bench.sh - ens vs ONNX Runtime 1.30 (npm onnxruntime-node) on b0, in one command.
 #
 #   engine/bench/peer_bench.sh [BUILD_DIR] [--quick] [--rounds N]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """ens-bench's command-line contract: exit 2 on usage errors, 1 on a bad model, and a tiny
 --json run prints one JSON object with the documented keys and self-consistent values.
 

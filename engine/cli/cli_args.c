@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cli_args.c - see cli_args.h. */
 #include "cli_args.h"
 

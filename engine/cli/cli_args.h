@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cli_args.h - strict parsing of numeric command-line arguments, shared by the CLI tools. */
 #ifndef ENS_CLI_ARGS_H
 #define ENS_CLI_ARGS_H

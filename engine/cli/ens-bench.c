@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ens-bench - time ens_model_forward and report latency, throughput, peak RSS and the share
  * of the machine's FMA peak.
  *

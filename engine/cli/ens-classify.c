@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ens-classify - classify still images (JPEG, PNG, PNM) with a timm Noisy Student EfficientNet.
  *
  * Loads the model once, decodes and preprocesses the images exactly as timm's eval transform

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* npy.c - see npy.h. */
 #include "npy.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* npy.h - writer of NumPy .npy files (format 1.0): little-endian float32, C order.
  *
  * The header is the one numpy.save() writes for the same array, byte for byte:

@@ -38,28 +38,28 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-  fprintf(f,
-          "usage: ens-train noisy-student --data DATA --out DIR [options]\n\n"
-          "Noisy Student: teacher -> pseudo-labels -> noised, equal-or-larger student, iterated.\n\n"
-          "  --teacher MODEL        use this trained teacher (else one is trained on --data)\n"
-          "  --arch NAME | --width W --depth D   the teacher's shape when it is trained\n"
-          "  --student-arch NAME | --student-width W --student-depth D\n"
-          "                         the student's shape (default: the teacher's; never smaller)\n"
-          "  --unlabeled DATA       unlabeled images (IDX images file, or a folder ensharvest\n"
-          "                         filled; --unlabeled-labels FILE only measures pseudo-label\n"
-          "                         accuracy). With --data fashion-mnist\n"
-          "                         --subset labeled it defaults to the other 54,000 images\n"
-          "  --unlabeled-limit N    only the first N unlabeled images (quick runs)\n"
-          "  --rounds N (1)         iterations: the student becomes the next teacher\n"
-          "  --teacher-epochs N (--epochs)  --student-epochs N (4)\n"
-          "  --hard                 one-hot pseudo-labels (default: the teacher's softmax)\n"
-          "  --threshold T (0.3)    keep images whose top probability is >= T\n"
-          "  --per-class N          balance to N images per predicted class (default: unlabeled\n"
-          "                         count / classes); --no-balance keeps every image once\n"
-          "  --student-randaugment POLICY (rand-m9-n2-mstd0.5)  --student-drop P (0.3)\n"
-          "  --student-drop-path P (0.2)   the student's noise\n"
-          "  --baseline-epochs N (0) also train the noised student on the labeled images only\n"
-          "  --resume               reuse finished phases, continue an interrupted one\n");
+  fprintf(
+      f, "usage: ens-train noisy-student --data DATA --out DIR [options]\n\n"
+         "Noisy Student: teacher -> pseudo-labels -> noised, equal-or-larger student, iterated.\n\n"
+         "  --teacher MODEL        use this trained teacher (else one is trained on --data)\n"
+         "  --arch NAME | --width W --depth D   the teacher's shape when it is trained\n"
+         "  --student-arch NAME | --student-width W --student-depth D\n"
+         "                         the student's shape (default: the teacher's; never smaller)\n"
+         "  --unlabeled DATA       unlabeled images (IDX images file, or a folder ensharvest\n"
+         "                         filled; --unlabeled-labels FILE only measures pseudo-label\n"
+         "                         accuracy). With --data fashion-mnist\n"
+         "                         --subset labeled it defaults to the other 54,000 images\n"
+         "  --unlabeled-limit N    only the first N unlabeled images (quick runs)\n"
+         "  --rounds N (1)         iterations: the student becomes the next teacher\n"
+         "  --teacher-epochs N (--epochs)  --student-epochs N (4)\n"
+         "  --hard                 one-hot pseudo-labels (default: the teacher's softmax)\n"
+         "  --threshold T (0.3)    keep images whose top probability is >= T\n"
+         "  --per-class N          balance to N images per predicted class (default: unlabeled\n"
+         "                         count / classes); --no-balance keeps every image once\n"
+         "  --student-randaugment POLICY (rand-m9-n2-mstd0.5)  --student-drop P (0.3)\n"
+         "  --student-drop-path P (0.2)   the student's noise\n"
+         "  --baseline-epochs N (0) also train the noised student on the labeled images only\n"
+         "  --resume               reuse finished phases, continue an interrupted one\n");
   ens_train_cli_usage_common(f);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* error.c - status names and the one way errors are reported. */
 #include "error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* error.h - filling ens_error (internal). */
 #ifndef ENS_ERROR_H
 #define ENS_ERROR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* huge_alloc.c - large buffers on transparent huge pages.
  *
  * A batch-1 forward streams every weight once (b0: 20 MB, ~5000 4 KiB pages) and walks a

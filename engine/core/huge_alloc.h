@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* huge_alloc.h - zeroed allocations for the large, long-lived buffers (weights, activation
  * arena), backed by 2 MiB pages where the kernel allows (internal). */
 #ifndef ENS_HUGE_ALLOC_H

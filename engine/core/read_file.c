@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* read_file.c - see read_file.h. Reads with stdio in growing chunks, so pipes and files whose
  * size stat gets wrong work too. */
 #include "read_file.h"

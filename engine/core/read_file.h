@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* read_file.h - reading a whole file of bounded size into memory (internal). */
 #ifndef ENS_READ_FILE_H
 #define ENS_READ_FILE_H

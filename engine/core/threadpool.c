@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* threadpool.c - persistent workers woken per parallel-for by a generation counter.
  *
  * A forward is ~50-300 short parallel-fors (b0 batch 1: ~50 of 20-300 us each), and waking a

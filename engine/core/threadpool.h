@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* threadpool.h - the persistent pthread pool behind the public ens_pool (internal names).
  * No global state. Several callers may share one pool: their jobs run one at a time
  * (threadpool.c says why). */

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Build step: turn a one-label-per-line text file into a C array (imagenet_labels.c)."""
 import json
 import sys

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* preprocess.c - timm's eval transform on a frame: to RGB, PIL resize, center crop, normalise.
  *
  * Only the part of the resized image that survives the center crop is computed (Pillow's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* preprocess_internal.h - the steps of ens_preprocess(), exposed for tests (internal).
  *
  * timm's eval transform (transforms_imagenet_eval, crop_mode 'center') on a PIL image:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* resize_pil.c - Pillow 9.4's uint8 resampler (Resample.c), restated for interleaved RGB.
  *
  * The arithmetic is Pillow's, step by step: the double-precision filter evaluation and

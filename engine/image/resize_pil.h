@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* resize_pil.h - Pillow's antialiased separable resampler on 8-bit, 3-channel images
  * (internal).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* yuv.c - any ens_image format -> packed RGB uint8 (see yuv.h for the conventions). */
 #include "yuv.h"
 

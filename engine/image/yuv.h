@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* yuv.h - frame validation and conversion of any ens_image format to packed RGB (internal). */
 #ifndef ENS_YUV_H
 #define ENS_YUV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ens.h - public API of libens: timm-exact EfficientNet (Noisy Student) inference.
  *
  * Plain C11, no global state: every function works on the objects it is given.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* model.c - the ens_model object: options, resolved config, labels, and the default session
  * behind the ens_model_forward() convenience. */
 #include "model_internal.h"

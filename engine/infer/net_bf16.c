@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* net_bf16.c - packing a model's 1x1 convolution weights for bf16 sessions. */
 #include "net_bf16.h"
 

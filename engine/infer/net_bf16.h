@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* net_bf16.h - the reduced-precision (ENS_PRECISION_BF16) weights of a model (internal).
  *
  * A read-only extension of the model, packed once at load (options.precision BF16) and shared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* topk.c - softmax and top-k of class scores. */
 #include <math.h>
 

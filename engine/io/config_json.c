@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* config_json.c - read timm's hub config.json; see config_json.h. */
 #include "config_json.h"
 

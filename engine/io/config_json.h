@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* config_json.h - the hub-layout config.json timm writes beside model.safetensors (internal).
  *
  * Layout (timm save_config_for_hf):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* image_io.c - JPEG (libjpeg-turbo), PNM and PNG (libpng, image_png.c) decoding to packed
  * 8-bit RGB.
  *

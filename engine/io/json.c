@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* json.c - strict recursive-descent JSON parser; see json.h. Recursion is bounded by
  * ENS_JSON_MAX_DEPTH, the input need not be NUL-terminated, and every byte is validated. */
 #include "json.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* json.h - a small strict JSON (RFC 8259) parser into plain structs (internal).
  *
  * Strict: UTF-8 only (no BOM), no trailing commas, no comments, no NaN/Infinity, no lone

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* labels.c - class-name lists: a text file, the built-in ImageNet names, or given strings. */
 #include "labels.h"
 

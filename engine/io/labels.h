@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* labels.h - class names (internal). */
 #ifndef ENS_LABELS_H
 #define ENS_LABELS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* safetensors.c - strict safetensors reader; see safetensors.h. */
 #include "safetensors.h"
 

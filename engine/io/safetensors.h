@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* safetensors.h - strict reader of the safetensors format (internal).
  *
  * Layout: u64 little-endian header length N, N bytes of UTF-8 JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* depthwise_ref.c - reference depthwise k x k convolution over NHWC rows. */
 #include "kernels.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* dispatch.c - choosing the kernel table at run time. */
 #include "kernels.h"
 

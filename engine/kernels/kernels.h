@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kernels.h - the compute kernels of the forward pass (internal).
  *
  * Every kernel works on one contiguous range of independent work items [begin, end) so the

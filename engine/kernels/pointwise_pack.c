@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pointwise_pack.c - the column-panel layout of 1x1 convolution weights (kernels.h). */
 #include "kernels.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pointwise_ref.c - reference 1x1 convolution: OpenBLAS sgemm per weight panel plus a scalar
  * epilogue.
  *

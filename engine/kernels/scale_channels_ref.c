@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* scale_channels_ref.c - reference channel scaling (kernels.h). */
 #include "kernels.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stem_ref.c - reference stem convolution: NCHW network input to NHWC activations. */
 #include "kernels.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* model_internal.h - the model object shared by model.c, model_load.c, random_weights.c and
  * the tests (internal). */
 #ifndef ENS_MODEL_INTERNAL_H

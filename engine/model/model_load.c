@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* model_load.c - ens_model_load: a timm .safetensors file or a hub directory
  * (model.safetensors + config.json). The variant is detected from tensor shapes only; every
  * expected tensor is validated (shape, float dtype) and every tensor in the file must be used
@@ -53,8 +54,9 @@ static ens_status file_read(void *ctx, const char *key, int ndim, const long lon
   }
   if (t->dtype != ENS_DT_F32 && t->dtype != ENS_DT_F16 && t->dtype != ENS_DT_BF16 &&
       t->dtype != ENS_DT_F64)
-    return ens_fail(err, ENS_ERR_MODEL, "%s: tensor %s has dtype %s, expected F32, F16, BF16 or F64",
-                    fs->path, key, ens_dtype_name(t->dtype));
+    return ens_fail(err, ENS_ERR_MODEL,
+                    "%s: tensor %s has dtype %s, expected F32, F16, BF16 or F64", fs->path, key,
+                    ens_dtype_name(t->dtype));
   fs->used[t - fs->st->tensors] = 1;
   ens_status s = ens_st_read_f32(fs->st, t, dst, err);
   if (s != ENS_OK)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* net.h - the network as the forward pass sees it (internal).
  *
  * Plain structs of packed float32 weights with every BatchNorm folded into the preceding

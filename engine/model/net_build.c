@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* net_build.c - the block structure of a variant and BatchNorm folding into packed weights. */
 #include "net.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* random_weights.c - ens_model_new_random: deterministic He-initialised weights in timm's
  * shapes, built through the same BatchNorm-folding path as a loaded file.
  *

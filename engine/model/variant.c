@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* variant.c - the variant table and timm's scaling rules. */
 #include "variant.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* variant.h - the tf_efficientnet_{b0..b7,l2} family: scaling rules and pretrained
  * configs (internal). Numbers from timm's _gen_efficientnet + the NS pretrained cfgs. */
 #ifndef ENS_VARIANT_H

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Convert timm's released Noisy Student EfficientNet .pth to .safetensors (+ hub config.json).
 
 timm's GitHub releases hold the NS weights as plain PyTorch state_dicts, e.g.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """What timm's RandAugment does, through Pillow: the reference for ens's tests.
 
 level_to_arg: timm's _LEVEL_TO_ARG formulas (auto_augment.py), written out with the random

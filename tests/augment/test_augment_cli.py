@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """`ens-train augment` end to end: pictures from --ops and --policy compared with Pillow
 (each output line names the ops with their exact arguments, so Pillow can redo them), seeds,
 counts, grey / RGB, PNG and PNM output, atomic writes, usage errors (exit 2) and bad images

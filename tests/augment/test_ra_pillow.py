@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """RandAugment ops of ens against Pillow itself, and the level -> argument formulas against
 timm's _LEVEL_TO_ARG (written out below from timm's auto_augment.py).
 

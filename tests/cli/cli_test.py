@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Tests of the ens-classify command line (suite 'cli').
 
 Run by meson as: cli_test.py CASE --bin BUILD/engine/cli/ens-classify --build BUILD

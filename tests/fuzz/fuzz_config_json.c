@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_config_json.c - libFuzzer target: the hub config.json reader (and the JSON parser under
  * it) on arbitrary bytes must either fail with a message or give a config whose fields are
  * within their documented ranges. */

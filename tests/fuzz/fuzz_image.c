@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_image.c - libFuzzer target: ens_image_decode on arbitrary bytes (JPEG via libjpeg-turbo,
  * PNG via libpng, PNM). Any status is fine; crashes, leaks, sanitizer reports and an inconsistent
  * result (success without pixels, failure with pixels) are not. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_safetensors.c - libFuzzer target: ens_st_parse on arbitrary bytes must either fail with
  * a message or give tensors that lie inside the buffer and can be read. libFuzzer passes an
  * exactly sized heap copy, so ASan catches any read past the end. */

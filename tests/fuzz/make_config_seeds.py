@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Seed corpus for fuzz_config_json: hub-style config.json files (valid and slightly broken)."""
 import json
 import os

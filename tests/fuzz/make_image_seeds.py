@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Seed corpus for fuzz_image: four tiny JPEGs (17x12 noise written by Pillow 9.4: 4:2:0,
 progressive, 4:4:4, grayscale; stored here as base64 so no imaging library is needed), PNMs
 of every supported kind and small PNGs built here with zlib (gray 2/8-bit, 16-bit RGBA,

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Write a small seed corpus for fuzz_safetensors: valid files with every dtype, a scalar,
 metadata and an empty tensor, plus a few near-misses. Usage: make_seeds.py OUT_DIR STAMP."""
 import json

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gst_test_util.c - see gst_test_util.h. */
 #include "gst_test_util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gst_test_util.h - helpers for the ensclassify / ensjson GstHarness tests: synthetic
  * pictures in any caps format (optionally with padded strides), and the libens reference
  * result of a frame, computed in the test exactly as the element should. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_classify_async.c - async mode with an artificially slow engine
  * (ENS_DEBUG_INFER_DELAY_MS): the streaming thread never waits for inference, at most one
  * frame is pending (older ones are replaced and counted), buffers carry the latest completed

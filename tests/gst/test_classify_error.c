@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_classify_error.c - an inference that fails mid-stream (ENS_DEBUG_INFER_FAIL_AFTER: every
  * forward pass after the first FAIL_AFTER inferences fails in the engine) gives a
  * GST_STREAM_ERROR_FAILED error message on the bus and GST_FLOW_ERROR (async: on the next

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_classify_lifecycle.c - resolution change mid-stream, EOS, 200 NULL->PLAYING->NULL
  * cycles (bare element and a running pipeline), and model errors: a bad path, a corrupt file,
  * an unknown random variant, no model at all -> an error message on the bus and a failed state

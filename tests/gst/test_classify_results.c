@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_classify_results.c - ensclassify attaches exactly libens's result: sync mode, every
  * caps format, odd sizes, padded strides, roi-list, inference-interval, top-k / threshold,
  * element messages and the DL Streamer style ROI param; async mode's frame copy for every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_classify_smoothing.c - smoothing=ema reduces top-1 label flicker.
  *
  * Random and synthetic weights give nearly input-independent outputs (their top-1 never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_json.c - ensjson writes one whole JSON object per buffer: fields, fresh / source_pts of
  * carried results, ROI boxes (clipped or not), string escaping of labels, per-result models with
  * two chained ensclassify elements, running_time from the segment, and nothing but the fields

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """ensjson output of a real gst-launch-1.0 pipeline parses as JSON Lines with the documented
 schema: every line a JSON object with the expected fields and types, fresh exactly on inferred
 frames (inference-interval), source_pts of the inferring frame, running_time from the segment,

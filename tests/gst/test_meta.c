@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_meta.c - GstEnsClassificationMeta: add / get / iterate, deep copy on buffer copy, and
  * region scaling through the video scale transform (as videoscale applies it). */
 #include <gst/check/gstcheck.h>

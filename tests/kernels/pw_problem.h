@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pw_problem.h - a random 1x1-convolution problem shared by the pointwise kernel tests: input,
  * weights (row-major and packed in panels), bias, SE scales for images of rpi rows (the last one
  * partial) and a residual, and the ens_pw_args describing them (in / out left to the test). */

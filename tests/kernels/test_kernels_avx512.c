@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_kernels_avx512 - every AVX-512 kernel against the reference kernel on random data:
  * random and edge shapes (odd channel counts, 1-pixel images, every SAME pad combination),
  * all fused options, and work ranges split at odd points. Skips (77) on CPUs without

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_pointwise_bf16 - the bf16 pointwise kernels (ENS_PRECISION_BF16): the C reference one
  * and, where the CPU has it, the AVX512_BF16 one, each on random data,
  * odd / edge shapes, every fused option, work ranges split at odd points. Two checks per

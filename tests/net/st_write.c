@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* st_write.c - see st_write.h. */
 #include "st_write.h"
 

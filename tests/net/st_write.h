@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* st_write.h - writing small safetensors files from tests (to build broken / converted
  * models out of the synthetic weights). */
 #ifndef ENS_TEST_ST_WRITE_H

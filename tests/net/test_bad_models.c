@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_bad_models.c - loading problems give a clear error (status + message naming the file /
  * tensor / option), never a crash or a leak (the ASan pass runs this): missing, garbage,
  * empty and truncated files, wrong shapes, missing / extra tensors, integer weights, a file of

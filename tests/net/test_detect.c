@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_detect.c - variant detection from tensor shapes (no weights read) on the synthetic
  * timm files of the given variants; a file named after another variant is still detected by
  * its shapes. Usage: test_detect <variant>... */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_parity_b0.c - b0 against timm: logits + features of all_variants_logits, then every
  * intermediate of goldens/b0.safetensors (stage by stage, through the forward's debug hook). */
 #include <stdlib.h>

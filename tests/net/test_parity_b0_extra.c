@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_parity_b0_extra.c - b0 beyond one image: batch of 4, a 10-class head, and F16 / BF16
  * weight files (vs their goldens, and bit-identical to an F32 file of the same rounded
  * values: the dtype only changes how values are stored). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_parity_bf16.c - ENS_PRECISION_BF16 against the float32 timm goldens.
  * Usage: test_parity_bf16 <b0|b3>. Runs the stored golden input (all_variants_logits) and the
  * dog photo's timm-preprocessed input (dog_<v>.safetensors) with precision = bf16 and asserts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_parity_variant.c - logits + features of one variant vs goldens/all_variants_logits.
  * Usage: test_parity_variant <tag>, tag = b0..b7, l2 (at 800) or l2_475. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_random_variant.c - a random-weights model of a big variant stays finite with a sane
  * logit spread (the GAIN scaling of the identity-skip blocks' last conv).
  * Usage: test_random_variant <variant> [input size]. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_threadpool.c - the pool runs every item of every job exactly once, whatever the thread
  * count, job size and timing; a thread that is held up has its share done by the others
  * (chunk stealing) instead of being waited for; results reach the caller before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_threads.c - thread count does not change the answer beyond float noise; repeated
  * forwards give bit-identical answers; two models forwarding from two threads at once give
  * their single-threaded answers; random-weight

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_variant.c - the variant table, timm's rounding rules and TF "SAME" padding, checked
  * against shared/goldens/variants.json (every variant's stem / head / stages / blocks and the
  * Conv2dSame pads at the native input size), plus hand-computed pads. */

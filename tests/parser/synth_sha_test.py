@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Check the synthetic weight files we generate against the sha256 table in goldens/README.md.
 
 Files are generated on demand into <build>/tests/generated/<tag>.safetensors with the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_config_json.c - timm hub config.json: the real layout, label lists and dicts, the legacy
  * single-dict layout, and wrong types named by key. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_json.c - the strict JSON parser: values, escapes, numbers, and every rejection rule. */
 #include <math.h>
 #include <stdlib.h>

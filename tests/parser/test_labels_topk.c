@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_labels_topk.c - label lists (file, built-in ImageNet, strings), softmax and top-k. */
 #include <math.h>
 #include <stdlib.h>

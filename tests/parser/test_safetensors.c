@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_safetensors.c - the reader on files built here: every dtype (F16/BF16 widening against
  * known bit patterns), metadata, mmap, and every validation failure with its message. */
 #include <math.h>

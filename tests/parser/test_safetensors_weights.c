@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_safetensors_weights.c - real synthetic timm files: the b0 file matches the variants.json
  * manifest (names in order, shapes, dtypes), and its f16 / bf16 versions widen to exactly the
  * F32 values rounded to nearest-even, which is what makes f16/bf16 logits reproducible. */

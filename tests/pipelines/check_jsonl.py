@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Checks an ensjson JSON Lines file written by a pipeline test.
 
 Every line must be a JSON object with the ensjson keys; frames count up from 0, pts increase.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # harvest_test.sh - the Noisy Student loop on live video, end to end with the built tools:
 #   1. a small labeled image folder (four videotestsrc patterns, 24 PNGs each);
 #   2. a teacher trained on it (ens-train fit, b0 shape at a 32 px input: the inference

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # run_pipeline_test.sh CASE - real gst-launch-1.0 pipelines with the built ens plugin.
 #
 # meson sets ENS_SOURCE_ROOT, ENS_BUILD_ROOT, GST_PLUGIN_PATH (the build's gst-plugin/) and a

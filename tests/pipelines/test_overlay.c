@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_overlay.c - ensoverlay on frames carrying hand-made GstEnsClassificationMeta.
  *
  * Pushes flat grey frames through the element with a GstHarness and checks where it drew:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pp_tool.c - command-line access to the resampler and ens_preprocess for
  * test_pil_crosscheck.py, which compares them with Pillow / torchvision themselves.
  *

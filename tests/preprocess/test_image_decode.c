@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_image_decode.c - JPEG / PNM decoding and bad files.
  *
  *   test_image_decode unit   JPEGs made here with libjpeg, PNM cases, corrupt input

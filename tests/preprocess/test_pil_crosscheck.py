@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """Cross-check of ens's resampler and ens_preprocess against Pillow (and torchvision when it
 is installed) on random images: both filters, down- and upscaling, one-axis changes,
 identity, output windows, odd sizes, non-square crops (timm's ResizeKeepRatio path) and

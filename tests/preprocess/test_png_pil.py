@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """PNG decoding (ens_image_load through libpng) against Pillow's Image.open(f).convert('RGB'),
 pixel for pixel, on PNGs of every colour type and bit depth: written by Pillow (L, LA, RGB,
 RGBA, P, P with transparency, 1, I;16, 4-bit P) and by a small writer here (gray 1/2/4/8/16,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_preprocess_dog.c - timm's eval transform on the dog photo, step by step, against
  * goldens/dog_b0 and dog_b3 (made by Pillow 9.4 + torchvision), starting from
  * dog_decoded.rgb_u8 so that the decoder is not under test here. Everything must be exact. */

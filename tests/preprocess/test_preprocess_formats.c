@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_preprocess_formats.c - ens_preprocess on every pixel format, padded strides, ROIs,
  * odd sizes and bad arguments, plus the resampler against a slow double-precision restatement
  * of Pillow's formula.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ens_test.c - see ens_test.h. */
 #include "ens_test.h"
 

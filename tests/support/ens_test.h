@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ens_test.h - tiny helpers shared by the C tests: shared/ data, generated weights, goldens,
  * numeric comparison, checks. Exit code 77 = skipped (meson's convention). */
 #ifndef ENS_TEST_H

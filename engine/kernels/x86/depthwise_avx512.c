@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* depthwise_avx512.c - k x k depthwise convolution over NHWC rows with AVX-512, bias + SiLU
  * fused and the squeeze-excitation row sums accumulated on the fly.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kernels_x86.h - the AVX-512 kernel table (internal). Built with -mavx512f -mavx512bw
  * -mavx512dq -mavx512vl -mfma; dispatch.c selects it only when the CPU has AVX-512F/BW/DQ/VL
  * and FMA. Same contracts as the reference kernels (kernels.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pointwise_avx512.c - 1x1 convolution (NHWC GEMM) with AVX-512 register blocking and the
  * epilogue fused: bias (as the accumulators' start value), SiLU, residual add.
  *

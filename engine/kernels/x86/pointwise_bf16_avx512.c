@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pointwise_bf16_avx512.c - 1x1 convolution (NHWC GEMM) on bf16 operands with float32
  * accumulation (AVX512_BF16 vdpbf16ps), for ENS_PRECISION_BF16. Same contract and fused
  * epilogue as ens_pointwise_avx512 (kernels.h): bias as the accumulators' start value, SiLU,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* pointwise_store_avx512.h - the parts of a 1x1-conv micro-tile that do not depend on the operand
  * type: bias start, fused epilogue (SiLU, residual add, store) and the tile-shape dispatch, shared
  * by the float32 and bf16 kernels. Include after silu_avx512.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* scale_channels_avx512.c - channel scaling (kernels.h) 16 channels at a time, masked tail. */
 #include "kernels_x86.h"
 

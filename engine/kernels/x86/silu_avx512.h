@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* silu_avx512.h - float32 SiLU and sigmoid on 16 lanes for the AVX-512 kernels (internal).
  *
  * exp(-x) = 2^n * q(r): n = round(-x / ln2), r = x + n ln2 (Cody-Waite, two-part ln2,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stem_avx512.c - EfficientNet's stem convolution (3x3, stride 2, 3 input channels, NCHW input
  * -> NHWC) with AVX-512, bias + SiLU fused. Other shapes go to the reference kernel.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* table_avx512.c - the AVX-512 kernel table. The CPU check is in kernels/dispatch.c, which is
  * compiled without AVX-512 flags, so nothing here runs on a CPU without AVX-512. */
 #include "kernels_x86.h"
