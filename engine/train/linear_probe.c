@@ -135,24 +135,9 @@ ens_status ens_train_linear_probe(ens_train_graph *g, const ens_train_recipe *r,
 {
   const ens_train_arch *arch = ens_tg_arch(g);
   int B = ens_tg_batch(g), K = arch->num_classes, F = arch->head_chs;
-  memset(res, 0, sizeof *res);
-  res->top1 = res->top5 = -1.0;
-  if (train->num_classes != K)
-    return ens_fail(err, ENS_ERR_ARG, "training data has %d classes, the model %d",
-                    train->num_classes, K);
-  int spe = ens_epoch_batches(train->n, B, 1);
-  if (spe < 1)
-    return ens_fail(err, ENS_ERR_ARG,
-                    "%d training images are fewer than one batch of %d: lower --batch", train->n,
-                    B);
-  if (r->epochs < 1)
-    return ens_fail(err, ENS_ERR_ARG, "epochs must be >= 1 (got %d)", r->epochs);
-  ens_lr_schedule sched = {.base_lr = r->optim.lr,
-                           .warmup_lr_init = r->warmup_lr,
-                           .min_lr = r->min_lr,
-                           .warmup_steps = llround(r->warmup_epochs * spe),
-                           .total_steps = (long long)r->epochs * spe};
-  ens_status st = ens_lr_schedule_check(&sched, err);
+  int spe;
+  ens_lr_schedule sched;
+  ens_status st = ens_train_prepare(r, train, K, B, res, &spe, &sched, err);
   if (st != ENS_OK)
     return st;
   ens_param cls[2];

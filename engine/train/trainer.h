@@ -60,6 +60,12 @@ typedef struct {
   double images_per_s; /* training throughput of this call */
 } ens_train_result;
 
+/* Checks train against the model (class count, at least one batch, epochs >= 1), zeroes res
+ * and gives the steps per epoch and the per-step learning-rate schedule of recipe r. */
+ens_status ens_train_prepare(const ens_train_recipe *r, const ens_dataset *train, int num_classes,
+                             int batch, ens_train_result *res, int *spe, ens_lr_schedule *sched,
+                             ens_error *err);
+
 /* Trains g on train (evaluating on val after every epoch when val is not NULL). g's batch is
  * the training batch. When io->checkpoint names an existing file and resume is nonzero, the
  * run continues from it (it must be a checkpoint of the same network and recipe length). */
