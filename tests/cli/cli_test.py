@@ -304,7 +304,7 @@ def case_options():
     check(len(lines) == 1, '--topk 1: one line')
     # --help / --version
     p = run('--help')
-    check(p.stdout.startswith(b'Usage: ens-classify --model') and not p.stderr, '--help')
+    check(p.stdout.startswith(b'Usage: ens-classify [--model PATH|DIR]') and not p.stderr, '--help')
     p = run('--version')
     check(p.stdout.decode().strip() == 'ens-classify ' + A.version, '--version "%s"'
           % p.stdout.decode().strip())
