@@ -14,17 +14,18 @@ Cases:
 Exit 0 = pass, 1 = fail.
 """
 import argparse
-import gzip
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
 from PIL import Image
+
+sys.dont_write_bytecode = True  # importing the sibling test below must not write __pycache__
+from train_cli_test import write_idx  # noqa: E402 (the IDX writer of the ens-train tests)
 
 sys.dont_write_bytecode = True
 A = None
@@ -44,14 +45,6 @@ def run(exe, args, expect=0):
         print('command: %s %s\nexit %d (expected %d)\nstdout:\n%s\nstderr:\n%s' %
               (exe, ' '.join(args), p.returncode, expect, p.stdout[-3000:], p.stderr[-3000:]))
     return p
-
-
-def write_idx(path, arr, magic):
-    with gzip.open(path, 'wb') as f:
-        f.write(struct.pack('>I', magic))
-        for d in arr.shape:
-            f.write(struct.pack('>I', d))
-        f.write(arr.astype(np.uint8).tobytes())
 
 
 def make_bars(root, name, n, seed):
