@@ -163,7 +163,7 @@ static double rss_mib(void)
 int main(int argc, char **argv)
 {
   gint streams = 2, seconds = 10, warmup = 3, width = 1280, height = 720, fps = 30;
-  gint interval = 1, shared = 0, batch = 0, timeout_ms = 10, late_ms = 40;
+  gint interval = 1, shared = 0, batch = 0, timeout_ms = 10, late_ms = 40, threads = 0;
   gchar *model = NULL;
   GOptionEntry entries[] = {
       {"streams", 0, 0, G_OPTION_ARG_INT, &streams, "Live streams (default 2)", "N"},
@@ -171,6 +171,7 @@ int main(int argc, char **argv)
       {"batch-size", 0, 0, G_OPTION_ARG_INT, &batch, "Shared: batch-size (default N)", "B"},
       {"batch-timeout", 0, 0, G_OPTION_ARG_INT, &timeout_ms, "Shared: ms (default 10)", "MS"},
       {"interval", 0, 0, G_OPTION_ARG_INT, &interval, "inference-interval (default 1)", "K"},
+      {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "ensclassify threads (0: online CPUs)", "T"},
       {"seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "Measured seconds (default 10)", "S"},
       {"warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Seconds left out (default 3)", "S"},
       {"late-ms", 0, 0, G_OPTION_ARG_INT, &late_ms, "Late beyond this at the sink (40)", "MS"},
@@ -201,9 +202,9 @@ int main(int argc, char **argv)
     g_string_append_printf(desc,
                            "videotestsrc is-live=true pattern=%s ! video/x-raw,format=I420,"
                            "width=%d,height=%d,framerate=%d/1 ! ensclassify name=c%d model=%s "
-                           "inference-interval=%d post-messages=false",
+                           "inference-interval=%d threads=%d post-messages=false",
                            patterns[i % G_N_ELEMENTS(patterns)], width, height, fps, i,
-                           model ? model : "random:b0", interval);
+                           model ? model : "random:b0", interval, threads);
     if (shared)
       g_string_append_printf(desc, " model-instance-id=bench batch-size=%d batch-timeout=%d", batch,
                              timeout_ms);

@@ -31,15 +31,16 @@ static void to_nchw(const float *src, int n, size_t hw, int c, float *dst)
   }
 }
 
-static void stem(const ens_exec *x, const float *input)
+/* The stem over n images of input into out. */
+static void stem(const ens_exec *x, const float *input, int n, float *out)
 {
   const ens_net *net = x->net;
   const ens_plan *p = x->plan;
   const ens_stem_args sa = {.in = input,
                             .w = net->stem_w,
                             .bias = net->stem_b,
-                            .out = x->arena->act[0],
-                            .n = p->batch,
+                            .out = out,
+                            .n = n,
                             .cin = 3,
                             .ih = p->ih,
                             .iw = p->iw,
@@ -52,25 +53,58 @@ static void stem(const ens_exec *x, const float *input)
                             .pad_left = p->stem_pad_left,
                             .act = ENS_ACT_SILU};
   ens_kernel_job sj = {x->kernels, &sa};
-  ens_threadpool_run(x->pool, p->batch * sa.oh, run_stem, &sj);
-  hook(x, "stem", sa.out, p->batch, sa.oh, sa.ow, net->stem_chs);
+  ens_threadpool_run(x->pool, n * sa.oh, run_stem, &sj);
+  hook(x, "stem", sa.out, n, sa.oh, sa.ow, net->stem_chs);
 }
 
-static void block_hooks(const ens_exec *x, int i, const float *out)
+/* Block i's output out of n images, starting at image img0 of the batch: the debug hook and
+ * the features_only map it ends. */
+static void block_outputs(const ens_exec *x, int i, const float *out, int img0, int n,
+                          const ens_outputs *o)
 {
   const ens_block *b = &x->net->blocks[i];
   const ens_block_plan *bp = &x->plan->blocks[i];
-  char name[32];
-  snprintf(name, sizeof name, "blocks.%d.%d", b->stage, b->index);
-  hook(x, name, out, x->plan->batch, bp->oh, bp->ow, b->out_chs);
-  if (bp->stage_end) {
-    snprintf(name, sizeof name, "blocks.%d", b->stage);
-    hook(x, name, out, x->plan->batch, bp->oh, bp->ow, b->out_chs);
+  const size_t hw = (size_t)bp->oh * bp->ow;
+  if (x->hook) {
+    char name[32];
+    snprintf(name, sizeof name, "blocks.%d.%d", b->stage, b->index);
+    hook(x, name, out, n, bp->oh, bp->ow, b->out_chs);
+    if (bp->stage_end) {
+      snprintf(name, sizeof name, "blocks.%d", b->stage);
+      hook(x, name, out, n, bp->oh, bp->ow, b->out_chs);
+    }
+  }
+  if (bp->map >= 0 && o && o->maps[bp->map])
+    to_nchw(out, n, hw, b->out_chs, o->maps[bp->map] + (size_t)img0 * hw * b->out_chs);
+}
+
+/* The front (plan.h): the stem and blocks [0, front_blocks) a chunk of images at a time
+ * through the front buffers; the last front block writes its chunk's part of act[0]. The
+ * debug hook sees the front's steps once per chunk. */
+static void front(const ens_exec *x, const float *input, const ens_outputs *out)
+{
+  const ens_net *net = x->net;
+  const ens_plan *p = x->plan;
+  ens_arena *a = x->arena;
+  const int n = p->batch, chunk = p->front_chunk, last = p->front_blocks - 1;
+  const ens_block_plan *lp = &p->blocks[last];
+  const size_t in_floats = (size_t)3 * p->ih * p->iw;
+  const size_t out_floats = (size_t)lp->oh * lp->ow * net->blocks[last].out_chs;
+  for (int img0 = 0; img0 < n; img0 += chunk) {
+    const int m = n - img0 < chunk ? n - img0 : chunk;
+    stem(x, input + (size_t)img0 * in_floats, m, a->front[0]);
+    int cur = 0;
+    for (int i = 0; i <= last; i++) {
+      float *res = i == last ? a->act[0] + (size_t)img0 * out_floats : a->front[1 - cur];
+      ens_block_run(x, i, &p->blocks[i].call[m < chunk], 0, a->front[cur], res, NULL, 0);
+      cur = 1 - cur;
+      block_outputs(x, i, res, img0, m, out);
+    }
   }
 }
 
 /* The blocks; returns the arena buffer holding the last one's output. */
-static float *blocks(const ens_exec *x, int with_logits, const ens_outputs *out)
+static float *blocks(const ens_exec *x, const float *input, int with_logits, const ens_outputs *out)
 {
   const ens_net *net = x->net;
   const ens_plan *p = x->plan;
@@ -84,8 +118,12 @@ static float *blocks(const ens_exec *x, int with_logits, const ens_outputs *out)
   const size_t tail_bytes = (size_t)((const char *)(with_logits ? net->cls_b + net->num_classes
                                                                 : net->head_b + net->head_chs) -
                                      tail);
+  if (p->front_blocks)
+    front(x, input, out);
+  else
+    stem(x, input, n, a->act[0]);
   int cur = 0;
-  for (int i = 0; i < net->num_blocks; i++) {
+  for (int i = p->front_blocks; i < net->num_blocks; i++) {
     const ens_block_plan *bp = &p->blocks[i];
     float *in = a->act[cur], *res = a->act[1 - cur];
     const char *pf = NULL;
@@ -99,10 +137,7 @@ static float *blocks(const ens_exec *x, int with_logits, const ens_outputs *out)
     for (int img0 = 0; img0 < n; img0 += bp->chunk)
       ens_block_run(x, i, &bp->call[n - img0 < bp->chunk], img0, in, res, pf, pf_bytes);
     cur = 1 - cur;
-    if (x->hook)
-      block_hooks(x, i, res);
-    if (bp->map >= 0 && out && out->maps[bp->map])
-      to_nchw(res, n, (size_t)bp->oh * bp->ow, net->blocks[i].out_chs, out->maps[bp->map]);
+    block_outputs(x, i, res, 0, n, out);
   }
   return a->act[cur];
 }
@@ -115,8 +150,7 @@ void ens_net_forward(const ens_exec *x, const float *input, const ens_outputs *o
   const int n = p->batch, F = net->head_chs, h = p->head_h, w = p->head_w;
   float *logits = out ? out->logits : NULL;
 
-  stem(x, input);
-  const float *last = blocks(x, logits != NULL, out);
+  const float *last = blocks(x, input, logits != NULL, out);
 
   /* head: conv_head + bn2 + SiLU, global average pool, classifier */
   const ens_pw_args hd = {.in = (float *)last,

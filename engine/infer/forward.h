@@ -5,7 +5,8 @@
  * size): ping-pong block input/output buffers, the expanded (mid) activation, the depthwise
  * output, depthwise per-row channel sums and the small SE / pooling vectors. Blocks with large
  * activations run a few images at a time and their expansion fused into the depthwise in row
- * bands (fused_band.c), so those buffers are used from their start and stay in cache. Where
+ * bands (fused_band.c), so those buffers are used from their start and stay in cache; with a
+ * front (plan.h) the stem and those blocks run a chunk at a time end to end. Where
  * each step is cut is decided once, in the plan (plan.h). The steps, one file each:
  *   forward.c         stem, the block loop, head, pooling, classifier, output maps
  *   block.c           one block call: expansion + depthwise, SE gate, projection
@@ -22,10 +23,12 @@
 #include "threadpool.h"
 
 typedef struct {
-  int batch, ih, iw, threads; /* what the buffers are sized for */
+  int batch, ih, iw, threads; /* the plan the buffers were last sized for */
+  ens_arena_sizes sizes;      /* what each buffer holds (floats) */
   float *base;                /* the single allocation */
   size_t floats;
-  float *act[2];      /* block input / output ping-pong */
+  float *act[2];      /* block input / output ping-pong, batch-wide */
+  float *front[2];    /* the front's ping-pong (plan.h), one chunk of images */
   float *mid;         /* IR expanded activation (or, for blocks the forward runs fused in row
                        * bands, one band buffer per thread); also the head conv output */
   size_t band_stride; /* floats from one thread's band buffer in mid to the next's */
@@ -37,7 +40,7 @@ typedef struct {
   float *pooled;
 } ens_arena;
 
-/* Sizes the arena for plan p (keeps the current buffers when p needs no more). */
+/* Sizes the arena for plan p (keeps the current buffers when each has room for p's). */
 ens_status ens_arena_reserve(ens_arena *a, const ens_plan *p, ens_error *err);
 void ens_arena_free(ens_arena *a);
 

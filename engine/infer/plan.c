@@ -105,7 +105,7 @@ static void plan_block(ens_plan *p, const ens_net *net, int i, int h, int w, int
 {
   const ens_block *b = &net->blocks[i];
   ens_block_plan *bp = &p->blocks[i];
-  const int n = p->batch;
+  const int n = p->batch, front = i < p->front_blocks;
   int after;
   memset(bp, 0, sizeof *bp);
   bp->h = h;
@@ -113,7 +113,8 @@ static void plan_block(ens_plan *p, const ens_net *net, int i, int h, int w, int
   bp->oh = ens_same_pad(h, b->k, b->stride, &bp->pad_top, &after);
   bp->ow = ens_same_pad(w, b->k, b->stride, &bp->pad_left, &after);
   bp->stride = stride * b->stride;
-  bp->chunk = images_per_chunk(b, n, h, w, bp->oh, bp->ow);
+  /* a front block runs the front's chunks: call[1] is the batch's last, shorter one */
+  bp->chunk = front ? p->front_chunk : images_per_chunk(b, n, h, w, bp->oh, bp->ow);
   bp->call[0] = plan_call(p, b, bp, bp->chunk);
   bp->call[1] = plan_call(p, b, bp, n % bp->chunk);
   bp->fused = fusable(b, h, w);
@@ -130,19 +131,51 @@ static void plan_block(ens_plan *p, const ens_net *net, int i, int h, int w, int
   bp->macs += 2.0 * b->mid_chs * b->se_chs;
   bp->macs += out_px * b->mid_chs * b->out_chs;
 
+  /* mid, dw, row sums and the SE buffers hold one call's images (block.c: chunk-local); a
+   * fused block's expansion lives in its band buffers only */
   ens_arena_sizes *z = &p->sizes;
-  const size_t in_pixels = (size_t)n * h * w, out_pixels = (size_t)n * bp->oh * bp->ow;
-  if (b->type == ENS_BLOCK_IR)
+  const size_t c = (size_t)bp->chunk;
+  const size_t in_pixels = c * h * w, out_pixels = c * bp->oh * bp->ow;
+  if (b->type == ENS_BLOCK_IR && !bp->fused)
     z->mid = max_sz(z->mid, in_pixels * b->mid_chs);
   if (bp->fused)
     z->band = max_sz(z->band, band_rows(b, w) * w * b->mid_chs);
   z->dw = max_sz(z->dw, out_pixels * b->mid_chs);
-  z->row_sums = max_sz(z->row_sums, (size_t)n * bp->oh * b->mid_chs);
-  z->se_mid = max_sz(z->se_mid, (size_t)n * b->mid_chs);
+  z->row_sums = max_sz(z->row_sums, c * bp->oh * b->mid_chs);
+  z->se_mid = max_sz(z->se_mid, c * b->mid_chs);
   if (se_fold_into_weights(b, bp->oh, bp->ow))
-    z->se_w = max_sz(z->se_w, (size_t)n * ens_pw_packed_floats(b->mid_chs, b->out_chs));
-  z->se_hidden = max_sz(z->se_hidden, (size_t)n * (ens_se_groups(b) + p->threads) * b->se_chs);
-  z->act = max_sz(z->act, out_pixels * b->out_chs);
+    z->se_w = max_sz(z->se_w, c * ens_pw_packed_floats(b->mid_chs, b->out_chs));
+  z->se_hidden = max_sz(z->se_hidden, c * (ens_se_groups(b) + p->threads) * b->se_chs);
+  /* block outputs: the front's (but its last) in the front buffers, the rest batch-wide */
+  const size_t out_floats = (size_t)bp->oh * bp->ow * b->out_chs;
+  if (front && i + 1 < p->front_blocks)
+    z->front = max_sz(z->front, c * out_floats);
+  else
+    z->act = max_sz(z->act, (size_t)n * out_floats);
+}
+
+/* The front (plan.h): the leading blocks whose outputs have >= ENS_FRONT_MIN_PIXELS pixels,
+ * run as many images at a time as the smallest of their chunks; none when that chunk holds the
+ * whole batch anyway. */
+static void plan_front(ens_plan *p, const ens_net *net)
+{
+  int h = p->stem_oh, w = p->stem_ow, blocks = 0, chunk = p->batch, pad, after;
+  for (int i = 0; i < net->num_blocks; i++) {
+    const ens_block *b = &net->blocks[i];
+    const int oh = ens_same_pad(h, b->k, b->stride, &pad, &after);
+    const int ow = ens_same_pad(w, b->k, b->stride, &pad, &after);
+    if ((size_t)oh * ow < ENS_FRONT_MIN_PIXELS)
+      break;
+    const int g = images_per_chunk(b, p->batch, h, w, oh, ow);
+    chunk = g < chunk ? g : chunk;
+    blocks = i + 1;
+    h = oh;
+    w = ow;
+  }
+  if (blocks && chunk < p->batch) {
+    p->front_blocks = blocks;
+    p->front_chunk = chunk;
+  }
 }
 
 ens_status ens_plan_make(ens_plan *p, const ens_net *net, int batch, int ih, int iw, int threads,
@@ -166,7 +199,12 @@ ens_status ens_plan_make(ens_plan *p, const ens_net *net, int batch, int ih, int
   p->stem_oh = ens_same_pad(ih, 3, 2, &p->stem_pad_top, &after);
   p->stem_ow = ens_same_pad(iw, 3, 2, &p->stem_pad_left, &after);
   p->macs = (double)p->stem_oh * p->stem_ow * net->stem_chs * 27;
-  p->sizes.act = (size_t)batch * p->stem_oh * p->stem_ow * net->stem_chs;
+  plan_front(p, net);
+  const size_t stem_floats = (size_t)p->stem_oh * p->stem_ow * net->stem_chs;
+  if (p->front_blocks)
+    p->sizes.front = (size_t)p->front_chunk * stem_floats;
+  else
+    p->sizes.act = (size_t)batch * stem_floats;
 
   int h = p->stem_oh, w = p->stem_ow, stride = 2, maps = 0;
   for (int i = 0; i < ENS_FEATURE_MAPS; i++)

@@ -7,7 +7,15 @@
  * row bands and how tall the bands are, how each call is split across threads and where its
  * squeeze-excitation gate is applied, which blocks prefetch the head's weights, which blocks
  * end a feature map, the arena's buffer sizes and the multiply-adds. A session keeps the plan
- * of the batch it runs; ens_net_gflops() makes one for a single image. */
+ * of the batch it runs; ens_net_gflops() makes one for a single image.
+ *
+ * The front: a batch larger than the early blocks' chunk runs the stem and the leading blocks
+ * of large resolution (output >= ENS_FRONT_MIN_PIXELS pixels) a chunk of images at a time,
+ * through two front buffers of a chunk's size, and only the front's output is kept for the
+ * whole batch. Those blocks are bound by their activations (b0: 1.6 - 4.8 MB per image), not by
+ * their small weights, so a batch gains nothing from running them together and each further
+ * image would otherwise cost ~4.5 MB of arena; the later blocks, whose weights dominate, run
+ * the whole batch in one call. */
 #ifndef ENS_PLAN_H
 #define ENS_PLAN_H
 
@@ -53,15 +61,21 @@ typedef struct {
 /* Arena buffer sizes in floats (see ens_arena in forward.h). */
 typedef struct {
   size_t act, mid, dw, row_sums, se_mid, se_hidden, se_w, pooled;
-  size_t band; /* largest band buffer of a fused block */
+  size_t band;  /* largest band buffer of a fused block */
+  size_t front; /* each of the two front buffers (0: no front) */
 } ens_arena_sizes;
+
+/* A block whose output has at least this many pixels per image may belong to the front. */
+#define ENS_FRONT_MIN_PIXELS 512
 
 typedef struct {
   int batch, ih, iw, threads, bf16;
   int stem_oh, stem_ow, stem_pad_top, stem_pad_left;
   ens_block_plan *blocks; /* [num_blocks] */
   int num_blocks;
-  int tail_slices; /* blocks that prefetch the head's weights */
+  int front_blocks; /* the stem and blocks [0, front_blocks) run front_chunk images at a time */
+  int front_chunk;  /* (front_blocks 0: no front, everything runs batch-wide) */
+  int tail_slices;  /* blocks that prefetch the head's weights */
   int head_h, head_w;
   int map_block[ENS_FEATURE_MAPS]; /* the block ending each features_only map (-1: none) */
   ens_arena_sizes sizes;

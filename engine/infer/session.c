@@ -190,3 +190,14 @@ void ens_session_set_debug_hook(ens_session *s, ens_net_hook hook, void *user)
   s->hook = hook;
   s->hook_user = user;
 }
+
+size_t ens_session_arena_bytes(const ens_session *s)
+{
+  return sizeof(float) * s->arena.floats;
+}
+
+void ens_session_front(const ens_session *s, int *blocks, int *chunk)
+{
+  *blocks = s->plan.front_blocks;
+  *chunk = s->plan.front_chunk;
+}

@@ -9,4 +9,9 @@
 /* Tests: observe every intermediate of the session's next forwards (NULL to stop). */
 void ens_session_set_debug_hook(ens_session *s, ens_net_hook hook, void *user);
 
+/* Tests: bytes of the activation arena reserved so far, and the plan's front (plan.h) of the
+ * batch last run (0 blocks: none). */
+size_t ens_session_arena_bytes(const ens_session *s);
+void ens_session_front(const ens_session *s, int *blocks, int *chunk);
+
 #endif

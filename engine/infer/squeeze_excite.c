@@ -51,8 +51,8 @@ static void se_reduce_group(const ens_arena *a, const ens_block *b, int img, int
 /* The expand conv is a one-row 1x1 conv on the part's columns: the pointwise kernel streams
  * just that part of its weight panels. Then the part's channels of the gate are applied as
  * `mode` says. */
-static void se_expand_part(const ens_exec *x, const ens_block *b, int img, int t, int parts, int oh,
-                           int ow, ens_se_mode mode)
+static void se_expand_part(const ens_exec *x, const ens_block *b, int n, int img, int t, int parts,
+                           int oh, int ow, ens_se_mode mode)
 {
   const ens_arena *a = x->arena;
   const int mid = b->mid_chs, rd = b->se_chs, groups = ens_se_groups(b);
@@ -61,7 +61,8 @@ static void se_expand_part(const ens_exec *x, const ens_block *b, int img, int t
   if (c1 <= c0)
     return;
   const float *partial = a->se_hidden + (size_t)img * groups * rd;
-  float *hid = a->se_hidden + (size_t)a->batch * groups * rd + ((size_t)img * parts + t) * rd;
+  /* the call's n images' partial sums, then their hidden vectors (plan.c sizes se_hidden) */
+  float *hid = a->se_hidden + (size_t)n * groups * rd + ((size_t)img * parts + t) * rd;
   for (int j = 0; j < rd; j++) {
     float h = b->se_rb[j];
     for (int g = 0; g < groups; g++)
@@ -99,7 +100,7 @@ static void se_expand_part(const ens_exec *x, const ens_block *b, int img, int t
 typedef struct {
   const ens_exec *x;
   const ens_block *b;
-  int oh, ow, groups, parts;
+  int n, oh, ow, groups, parts;
   ens_se_mode mode;
 } se_job;
 
@@ -114,14 +115,15 @@ static void run_se_expand(void *ctx, int begin, int end)
 {
   const se_job *j = ctx;
   for (int item = begin; item < end; item++)
-    se_expand_part(j->x, j->b, item / j->parts, item % j->parts, j->parts, j->oh, j->ow, j->mode);
+    se_expand_part(j->x, j->b, j->n, item / j->parts, item % j->parts, j->parts, j->oh, j->ow,
+                   j->mode);
 }
 
 void ens_se_gate(const ens_exec *x, int i, int n, ens_se_mode mode)
 {
   const ens_block *b = &x->net->blocks[i];
   const ens_block_plan *bp = &x->plan->blocks[i];
-  se_job j = {x, b, bp->oh, bp->ow, ens_se_groups(b), x->plan->threads, mode};
+  se_job j = {x, b, n, bp->oh, bp->ow, ens_se_groups(b), x->plan->threads, mode};
   ens_threadpool_run(x->pool, n * j.groups, run_se_reduce, &j);
   ens_threadpool_run(x->pool, n * j.parts, run_se_expand, &j);
 }
