@@ -261,7 +261,7 @@ static ens_status process(GstEnsWorker *w, GstEnsJob *job, gboolean debug_fail, 
    * path is the one a real forward failure takes. */
   int batch = debug_fail ? 0 : (int)res->n_regions;
   ens_status st = w->forward
-                      ? w->forward(w->forward_data, job->input, batch, res->probs, &err)
+                      ? w->forward(w->forward_data, m, job->input, batch, res->probs, &err)
                       : ens_model_forward(m->model, job->input, batch, res->probs, NULL, &err);
   if (st != ENS_OK) {
     *msg = g_strdup_printf("forward pass: %s (%s)%s", err.message, ens_status_name(st),
