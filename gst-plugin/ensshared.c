@@ -47,7 +47,6 @@ struct _GstEnsShared {
   ens_pool *pool;
   guint users;        /* under registry_lock */
   GPtrArray *members; /* of User*, under registry_lock */
-  guint64 ticket;     /* latest reload ticket, under registry_lock */
 
   GMutex lock;
   GCond wake; /* batching thread: a request arrived / quit */
@@ -57,9 +56,10 @@ struct _GstEnsShared {
   Request *head, *tail;
   guint n_queued;
   GstEnsSharedStats stats;
-  Slot *current; /* the model in use: joiners get it, users follow it */
-  Slot *retired; /* older models some element may still send frames of; freed by the batching
-                  * thread once it holds their last reference */
+  guint64 ticket; /* the latest reload request's */
+  Slot *current;  /* the model in use: joiners get it, users follow it */
+  Slot *retired;  /* older models some element may still send frames of; freed by the batching
+                   * thread once it holds their last reference */
 
   /* batching thread only */
   float *batch_in, *batch_out;
@@ -527,9 +527,10 @@ GstEnsModel *gst_ens_shared_current(GstEnsShared *s, gint64 *load_us)
 
 guint64 gst_ens_shared_reload_ticket(GstEnsShared *s)
 {
-  g_mutex_lock(&registry_lock);
+  /* not the registry lock: a request never waits for another id's first load */
+  g_mutex_lock(&s->lock);
   guint64 t = ++s->ticket;
-  g_mutex_unlock(&registry_lock);
+  g_mutex_unlock(&s->lock);
   return t;
 }
 
@@ -544,13 +545,14 @@ GstEnsSharedStatus gst_ens_shared_swap(GstEnsShared *s, guint64 ticket, GstEnsMo
     return GST_ENS_SHARED_RESOURCES;
   }
   g_mutex_lock(&registry_lock);
+  g_mutex_lock(&s->lock);
   if (ticket != s->ticket) {
+    g_mutex_unlock(&s->lock);
     g_mutex_unlock(&registry_lock);
     slot_free(slot); /* a newer request was made meanwhile: latest wins */
     return GST_ENS_SHARED_MISMATCH;
   }
   /* Between two batches: the batching thread looks the slot up under this lock. */
-  g_mutex_lock(&s->lock);
   s->current->next = s->retired;
   s->retired = s->current;
   s->current = slot;

@@ -3,9 +3,10 @@
  *
  * A process-wide registry keyed by model-instance-id. Each entry holds one loaded ens_model,
  * one ens_pool, one ens_session on it and one batching thread; elements join it (reference
- * counted) and the last one to leave frees it. Every joining element must ask for the same
- * model (path, labels, precision, input size, threads); batch-size / batch-timeout are the
- * first joiner's.
+ * counted) and the last one to leave frees it. Every joining element must ask for the model in
+ * use (path, labels, precision, input size, threads; after a hot reload the new path and labels,
+ * so an element joining with the id's original path then fails with a mismatch naming both);
+ * batch-size / batch-timeout are the first joiner's.
  *
  * The per-element workers (ensworker.c) keep their own threads and preprocess there; only the
  * forward pass comes here: gst_ens_shared_forward() queues the caller's preprocessed rows and

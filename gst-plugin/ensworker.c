@@ -357,7 +357,12 @@ gboolean gst_ens_worker_start(GstEnsWorker *w, GstEnsModel *model, guint delay_m
                               gchar **error_msg)
 {
   gst_ens_worker_stop(w);
+  /* under the lock: a shared model's swap may set one meanwhile (its follow catches up later) */
+  g_mutex_lock(&w->lock);
+  GstEnsModel *stale = w->model;
   w->model = gst_ens_model_ref(model);
+  g_mutex_unlock(&w->lock);
+  gst_ens_model_unref(stale);
   w->delay_ms = delay_ms;
   w->fail_after = fail_after;
   w->on_result = on_result;
