@@ -11,7 +11,7 @@
  *    ens-model-swapped per swap, reads the new path back and then gives results of it, batches
  *    of more than one frame formed, and shared-loads counted every reload;
  *  - a failed load (missing, corrupt) on one element warns on that element only; nothing
- *    changes for anyone;
+ *    changes for anyone; labels set on one element reach every element's results;
  *  - after a swap, an element joining with the new path runs it; one joining with the old path
  *    fails with an error naming both;
  *  - the latest request of the id wins, whichever element made it (an older request that
@@ -363,8 +363,9 @@ static void run_swaps(const gchar *mode)
   for (int i = 0; i < STREAMS; i++)
     g_thread_join(t[i]);
 
-  guint64 pushed = 0;
+  guint64 pushed = 0, inferred = 0;
   for (int i = 0; i < STREAMS; i++) {
+    inferred += test_get_u64(h[i]->element, "frames-inferred");
     drain(&w[i]);
     fail_unless_equals_int(w[i].warnings, 0);
     fail_unless_equals_int(w[i].swapped, SWAPS);
@@ -381,6 +382,8 @@ static void run_swaps(const gchar *mode)
           " batches (largest %u), every result checked against its model's reference\n",
           mode, SWAPS, STREAMS, secs, pushed, frames, batches, max_batch);
   fail_unless(max_batch > 1, "no batch of more than one frame formed");
+  /* the engine's statistics ran on across the swaps: every inference of every element */
+  fail_unless_equals_uint64(frames, inferred);
   fail_unless_equals_uint64(shared_loads(), loads0 + 1 + SWAPS);
   for (int i = 0; i < STREAMS; i++) {
     watch_clear(&w[i]);
@@ -477,6 +480,48 @@ GST_START_TEST(test_failed_load_changes_nothing)
   watch_clear(&wb);
   gst_harness_teardown(a);
   gst_harness_teardown(b);
+}
+GST_END_TEST;
+
+/* Setting labels on one element reloads the id's model with them: both elements read the file
+ * back and label their results from it. */
+GST_START_TEST(test_labels_reload)
+{
+  gchar *labels = g_build_filename(ens_test_gen_dir(), "hotreload-shared-labels.txt", NULL);
+  GString *names = g_string_new(NULL);
+  for (int i = 0; i < 10; i++)
+    g_string_append_printf(names, "shared label %d\n", i);
+  fail_unless(g_file_set_contents(labels, names->str, -1, NULL));
+  g_string_free(names, TRUE);
+  GstHarness *h[2] = {harness("sync", "hrs-labels", MA, ""), harness("sync", "hrs-labels", MA, "")};
+  Watch w[2];
+  for (int i = 0; i < 2; i++)
+    watch_init(&w[i], h[i]->element);
+  g_object_set(h[1]->element, "labels", labels, NULL);
+  for (int i = 0; i < 2; i++) {
+    wait_swaps(&w[i], 1);
+    fail_unless_equals_string(w[i].swapped_new, models[MA].path);
+    gchar *now = get_string(h[i]->element, "labels");
+    fail_unless_equals_string(now, labels);
+    g_free(now);
+    fail_unless_equals_int(gst_harness_push(h[i], frame(0)), GST_FLOW_OK);
+    GstBuffer *out = gst_harness_pull(h[i]);
+    GstEnsClassificationMeta *m = gst_buffer_get_ens_classification_meta(out);
+    fail_unless(m != NULL && m->fresh);
+    const ens_class_score *want = ref_top[MA][0];
+    for (guint k = 0; k < 5; k++) {
+      fail_unless_equals_int(m->entries[k].class_id, want[k].id);
+      gchar *label = g_strdup_printf("shared label %d", want[k].id);
+      fail_unless_equals_string(m->entries[k].label, label);
+      g_free(label);
+    }
+    gst_buffer_unref(out);
+  }
+  for (int i = 0; i < 2; i++) {
+    watch_clear(&w[i]);
+    gst_harness_teardown(h[i]);
+  }
+  g_free(labels);
 }
 GST_END_TEST;
 
@@ -766,6 +811,7 @@ int main(int argc, char **argv)
       TEST_ENTRY(test_swaps_sync),
       TEST_ENTRY(test_swaps_async),
       TEST_ENTRY(test_failed_load_changes_nothing),
+      TEST_ENTRY(test_labels_reload),
       TEST_ENTRY(test_join_after_swap),
       TEST_ENTRY(test_latest_wins_and_stop_discards),
       TEST_ENTRY(test_pipeline_sync),
