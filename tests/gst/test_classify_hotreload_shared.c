@@ -363,6 +363,9 @@ static void run_swaps(const gchar *mode)
   for (int i = 0; i < STREAMS; i++)
     g_thread_join(t[i]);
 
+  /* EOS waits for the inferences still running (async): the counts below are final */
+  for (int i = 0; i < STREAMS; i++)
+    fail_unless(gst_harness_push_event(h[i], gst_event_new_eos()));
   guint64 pushed = 0, inferred = 0;
   for (int i = 0; i < STREAMS; i++) {
     inferred += test_get_u64(h[i]->element, "frames-inferred");
