@@ -34,17 +34,15 @@ ens_status gst_ens_model_load(const gchar *path, const gchar *labels, const ens_
     return st;
   }
 
-  *out = gst_ens_model_wrap(model, path, labels, FALSE);
+  *out = gst_ens_model_wrap(model, path, labels);
   return ENS_OK;
 }
 
-GstEnsModel *gst_ens_model_wrap(ens_model *model, const gchar *path, const gchar *labels,
-                                gboolean borrowed)
+GstEnsModel *gst_ens_model_wrap(ens_model *model, const gchar *path, const gchar *labels)
 {
   const ens_model_info *mi = ens_model_get_info(model);
   GstEnsModel *m = g_new0(GstEnsModel, 1);
   m->model = model;
-  m->borrowed = borrowed;
   m->name = g_strdup(mi->name);
   m->path = g_strdup(path);
   m->labels = g_strdup(labels);
@@ -66,10 +64,14 @@ void gst_ens_model_unref(GstEnsModel *m)
 {
   if (!m || !g_atomic_int_dec_and_test(&m->refcount))
     return;
-  if (!m->borrowed)
-    ens_model_free(m->model);
+  ens_model_free(m->model);
   g_free(m->name);
   g_free(m->path);
   g_free(m->labels);
   g_free(m);
+}
+
+gboolean gst_ens_model_is_last_ref(const GstEnsModel *m)
+{
+  return g_atomic_int_get(&m->refcount) == 1;
 }

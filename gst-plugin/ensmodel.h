@@ -6,6 +6,8 @@
  * worker's current model while jobs and results of the old one still exist: the old model is
  * freed only when the last of them lets go, never under a frame that uses it, and a result
  * always names the model that made it. Everything but the reference count is fixed at load.
+ * The shared engine of model-instance-id (ensshared.h) holds its models the same way, and its
+ * elements' workers, jobs and results hold references to them.
  */
 #ifndef GST_ENS_MODEL_H
 #define GST_ENS_MODEL_H
@@ -27,7 +29,6 @@ typedef struct {
   gsize input_floats; /* floats of one preprocessed region: 3 x H x W */
   guint64 serial;     /* unique per load in this process: tells two loads of one path apart */
   gint refcount;      /* atomic */
-  gboolean borrowed;  /* model belongs to a shared engine (ensshared.h): not freed here */
 } GstEnsModel;
 
 /* Loads path (a .safetensors file, a hub directory or random:VARIANT) with opt (its
@@ -36,14 +37,17 @@ typedef struct {
 ens_status gst_ens_model_load(const gchar *path, const gchar *labels, const ens_options *opt,
                               GstEnsModel **out, ens_error *err);
 
-/* Wraps a loaded model (refcount 1). borrowed: the caller keeps ownership of model and frees it
- * only after the last unref (the shared engine of model-instance-id). */
-GstEnsModel *gst_ens_model_wrap(ens_model *model, const gchar *path, const gchar *labels,
-                                gboolean borrowed);
+/* Wraps a loaded model (refcount 1; the last unref frees it). */
+GstEnsModel *gst_ens_model_wrap(ens_model *model, const gchar *path, const gchar *labels);
 
 GstEnsModel *gst_ens_model_ref(GstEnsModel *m);
 
 /* Drops a reference (NULL is ignored); the last one frees the ens_model. */
 void gst_ens_model_unref(GstEnsModel *m);
+
+/* TRUE if the caller's reference is the only one: nobody else can take a new one (references
+ * are only copied from a holder), so nothing else uses m any more (the shared engine frees an
+ * old model's session then). */
+gboolean gst_ens_model_is_last_ref(const GstEnsModel *m);
 
 #endif

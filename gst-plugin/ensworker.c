@@ -261,7 +261,7 @@ static ens_status process(GstEnsWorker *w, GstEnsJob *job, gboolean debug_fail, 
    * path is the one a real forward failure takes. */
   int batch = debug_fail ? 0 : (int)res->n_regions;
   ens_status st = w->forward
-                      ? w->forward(w->forward_data, job->input, batch, res->probs, &err)
+                      ? w->forward(w->forward_data, m, job->input, batch, res->probs, &err)
                       : ens_model_forward(m->model, job->input, batch, res->probs, NULL, &err);
   if (st != ENS_OK) {
     *msg = g_strdup_printf("forward pass: %s (%s)%s", err.message, ens_status_name(st),
@@ -357,7 +357,12 @@ gboolean gst_ens_worker_start(GstEnsWorker *w, GstEnsModel *model, guint delay_m
                               gchar **error_msg)
 {
   gst_ens_worker_stop(w);
+  /* under the lock: a shared model's swap may set one meanwhile (its follow catches up later) */
+  g_mutex_lock(&w->lock);
+  GstEnsModel *stale = w->model;
   w->model = gst_ens_model_ref(model);
+  g_mutex_unlock(&w->lock);
+  gst_ens_model_unref(stale);
   w->delay_ms = delay_ms;
   w->fail_after = fail_after;
   w->on_result = on_result;

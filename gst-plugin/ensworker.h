@@ -156,10 +156,11 @@ gboolean gst_ens_worker_copy_latest(GstEnsWorker *w, GstEnsResult *dst);
 
 void gst_ens_worker_get_stats(GstEnsWorker *w, GstEnsWorkerStats *out);
 
-/* Runs a forward pass in place of ens_model_forward(model, ...) (logits only), e.g. a shared
- * engine's batched one (ensshared.h). Called from the worker thread without its lock. */
-typedef ens_status (*GstEnsForwardFunc)(gpointer data, const float *input, int batch, float *logits,
-                                        ens_error *err);
+/* Runs a forward pass in place of ens_model_forward(model->model, ...) (logits only), e.g. a
+ * shared engine's batched one (ensshared.h); model is the job's, which preprocessed input.
+ * Called from the worker thread without its lock. */
+typedef ens_status (*GstEnsForwardFunc)(gpointer data, const GstEnsModel *model, const float *input,
+                                        int batch, float *logits, ens_error *err);
 
 /* Forwards through fn(data, ...) instead of the model's own session (NULL: the model's);
  * set before gst_ens_worker_start(). */

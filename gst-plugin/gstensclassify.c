@@ -18,7 +18,8 @@
  * for its own result. Non-finite logits give no result (one warning message, then a count).
  *
  * With model-instance-id set, the model is the shared engine's and the worker's forward passes
- * are batched there with other streams' (gstensclassifyshared.c, ensshared.c).
+ * are batched there with other streams' (gstensclassifyshared.c, ensshared.c); a hot reload on
+ * any element of the id reloads it for all (gstensclassifyreloadshared.c).
  *
  * Debug: the environment variable ENS_DEBUG_INFER_DELAY_MS (read in start) makes the worker
  * sleep that many milliseconds per inference, to test async behaviour with a slow model;
@@ -43,6 +44,7 @@
 #include "ensvideoformat.h"
 #include "gstensharvest.h"
 #include "gstensclassifyreload.h"
+#include "gstensclassifyreloadshared.h"
 #include "gstensmeta.h"
 #include "gstensplugin.h"
 #include "gstenssize.h"
@@ -234,16 +236,14 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
   GstEnsModel *model = NULL;
   ens_status st;
   if (gst_ens_classify_shared_wanted(self)) {
-    /* model-instance-id: the shared engine's model (loaded by the first element), borrowed */
-    ens_model *sm = gst_ens_classify_shared_join(self, path, &opt, &err);
-    if (!sm && err.code == ENS_OK) { /* element error already posted */
+    /* model-instance-id: the shared engine's model in use (loaded by the first element) */
+    model = gst_ens_classify_shared_join(self, path, &opt, &err);
+    if (!model && err.code == ENS_OK) { /* element error already posted */
       g_free(path);
       g_free(labels);
       return FALSE;
     }
-    st = sm ? ENS_OK : err.code;
-    if (sm)
-      model = gst_ens_model_wrap(sm, path, labels, TRUE);
+    st = model ? ENS_OK : err.code;
   } else {
     st = gst_ens_model_load(path, labels, &opt, &model, &err);
   }
@@ -304,6 +304,8 @@ static gboolean gst_ens_classify_start(GstBaseTransform *trans)
     GST_OBJECT_UNLOCK(self);
     return FALSE;
   }
+  /* a reload of the shared model swapped in while this element joined: catch up */
+  gst_ens_classify_shared_follow(self);
   return TRUE;
 }
 
@@ -1088,19 +1090,8 @@ static void gst_ens_classify_set_property(GObject *object, guint prop_id, const 
     return;
   if (refuse_while_running(self, prop_id, pspec))
     return;
-  if ((prop_id == PROP_MODEL || prop_id == PROP_LABELS) && gst_ens_classify_shared_wanted(self)) {
-    GST_OBJECT_LOCK(self);
-    gboolean running = self->model_in_use;
-    GST_OBJECT_UNLOCK(self);
-    if (running) { /* the model belongs to every element of the id: no hot reload there */
-      GST_WARNING_OBJECT(self, "%s cannot change while sharing a model (model-instance-id)",
-                         pspec->name);
-      g_warning("ensclassify %s: %s cannot change while sharing a model (model-instance-id)",
-                GST_OBJECT_NAME(self), pspec->name);
-      return;
-    }
-  }
-  /* running: a hot reload, the property changes when the new model is swapped in */
+  /* running: a hot reload, the property changes when the new model is swapped in (shared: for
+   * every element of the model-instance-id) */
   if ((prop_id == PROP_MODEL || prop_id == PROP_LABELS) &&
       gst_ens_classify_reload_request(self, prop_id == PROP_LABELS, g_value_get_string(value)))
     return;

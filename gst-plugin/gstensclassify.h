@@ -71,6 +71,7 @@ struct _GstEnsClassify {
   GstEnsLoader *loader;
   gchar *req_model_path, *req_labels_path; /* of the latest reload request */
   guint64 reload_id;                       /* the latest reload request, 0 = none */
+  guint64 shared_ticket; /* its ticket with the shared engine (gst_ens_shared_reload_ticket) */
 
   /* state between start() and stop(), streaming thread (the model is the worker's) */
   GstVideoInfo vinfo;

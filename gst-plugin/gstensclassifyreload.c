@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* gstensclassifyreload.c - hot reload of ensclassify's model: requests to the loader thread,
  * the swap into the worker, the ens-model-swapped message and the warning of a failed load.
- * See gstensclassifyreload.h. */
+ * With model-instance-id the loaded model goes to the shared engine instead
+ * (gstensclassifyreloadshared.c). See gstensclassifyreload.h. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
 #include "gstensclassifyreload.h"
+#include "gstensclassifyreloadshared.h"
 
 #include <stdlib.h>
 
@@ -22,9 +24,8 @@ void gst_ens_classify_model_options(GstEnsClassify *self, ens_options *opt)
   opt->input_width = (int)self->input_width;
 }
 
-/* A failed reload: the old model keeps running. Warnings (not errors): the stream is fine. */
-static void post_load_warning(GstEnsClassify *self, const gchar *path, const ens_error *err,
-                              const gchar *in_use)
+void gst_ens_classify_reload_post_warning(GstEnsClassify *self, const gchar *path,
+                                          const ens_error *err, const gchar *in_use)
 {
   const gchar *status = ens_status_name(err->code);
   switch (err->code) {
@@ -56,8 +57,7 @@ static void post_load_warning(GstEnsClassify *self, const gchar *path, const ens
   }
 }
 
-/* Caller holds the object lock: the next request starts again from the values in use. */
-static void forget_requested(GstEnsClassify *self)
+void gst_ens_classify_reload_forget(GstEnsClassify *self)
 {
   g_free(self->req_model_path);
   g_free(self->req_labels_path);
@@ -65,8 +65,8 @@ static void forget_requested(GstEnsClassify *self)
   self->req_labels_path = g_strdup(self->labels_path);
 }
 
-static void post_swapped(GstEnsClassify *self, const GstEnsModel *old, const GstEnsModel *model,
-                         gint64 load_us)
+void gst_ens_classify_reload_post_swapped(GstEnsClassify *self, const GstEnsModel *old,
+                                          const GstEnsModel *model, gint64 load_us)
 {
   GstStructure *s = gst_structure_new(
       GST_ENS_MODEL_SWAPPED_MESSAGE, "old", G_TYPE_STRING, old ? old->path : NULL, "old-name",
@@ -92,10 +92,18 @@ static void on_model_loaded(guint64 id, GstEnsModel *model, const gchar *path, c
   }
   if (!model) {
     gchar *in_use = g_strdup(self->model_path);
-    forget_requested(self);
+    gst_ens_classify_reload_forget(self);
     GST_OBJECT_UNLOCK(self);
-    post_load_warning(self, path, err, in_use);
+    gst_ens_classify_reload_post_warning(self, path, err, in_use);
     g_free(in_use);
+    return;
+  }
+  if (self->shared) {
+    /* the id's model: swapped in the shared engine, which every element of the id follows */
+    GstEnsShared *shared = self->shared; /* joined until stop() has joined this thread */
+    guint64 ticket = self->shared_ticket;
+    GST_OBJECT_UNLOCK(self);
+    gst_ens_classify_reload_shared_done(self, shared, ticket, model, path, load_us);
     return;
   }
   /* Jobs acquired from now on use the new model: the swap falls between two frames. The
@@ -109,7 +117,7 @@ static void on_model_loaded(guint64 id, GstEnsModel *model, const gchar *path, c
   GST_OBJECT_UNLOCK(self);
   GST_INFO_OBJECT(self, "swapped in \"%s\" (%s, %d classes), loaded in %.1f ms", model->path,
                   model->name, model->num_classes, (gdouble)load_us / 1000.0);
-  post_swapped(self, old, model, load_us);
+  gst_ens_classify_reload_post_swapped(self, old, model, load_us);
   /* freed here unless a job or a carried result still uses it */
   gst_ens_model_unref(old);
   gst_ens_model_unref(model);
@@ -136,7 +144,7 @@ void gst_ens_classify_reload_start(GstEnsClassify *self)
   }
   gst_ens_loader_set_delay(self->loader, delay_ms);
   GST_OBJECT_LOCK(self);
-  forget_requested(self);
+  gst_ens_classify_reload_forget(self);
   self->reload_id = 0;
   GST_OBJECT_UNLOCK(self);
 }
@@ -165,10 +173,12 @@ gboolean gst_ens_classify_reload_request(GstEnsClassify *self, gboolean is_label
   guint64 id =
       gst_ens_loader_request(self->loader, self->req_model_path, self->req_labels_path, &opt, &msg);
   gchar *path = g_strdup(self->req_model_path);
-  if (id)
+  if (id) {
     self->reload_id = id;
-  else
-    forget_requested(self);
+    /* shared: also the id's latest request, whichever element made it */
+    self->shared_ticket = self->shared ? gst_ens_shared_reload_ticket(self->shared) : 0;
+  } else
+    gst_ens_classify_reload_forget(self);
   GST_OBJECT_UNLOCK(self);
   if (id) {
     GST_INFO_OBJECT(self, "reload %" G_GUINT64_FORMAT ": loading \"%s\" off the streaming thread",

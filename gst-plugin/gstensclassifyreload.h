@@ -7,6 +7,10 @@
  * updates the properties to the model now in use and posts an `ens-model-swapped` element
  * message. A failed load posts a warning and keeps the old model and property values. The
  * latest request wins.
+ *
+ * With model-instance-id the model is the id's: the element's loader loads it the same way, then
+ * the shared engine swaps it in and every element of the id follows
+ * (gstensclassifyreloadshared.h).
  */
 #ifndef GST_ENS_CLASSIFY_RELOAD_H
 #define GST_ENS_CLASSIFY_RELOAD_H
@@ -29,6 +33,18 @@ void gst_ens_classify_reload_start(GstEnsClassify *self);
 
 /* stop(), after model_in_use was cleared: waits for a load in progress (discarded). */
 void gst_ens_classify_reload_stop(GstEnsClassify *self);
+
+/* Caller holds the object lock: the next request starts again from the values in use. */
+void gst_ens_classify_reload_forget(GstEnsClassify *self);
+
+/* Posts the ens-model-swapped element message (old may be NULL). */
+void gst_ens_classify_reload_post_swapped(GstEnsClassify *self, const GstEnsModel *old,
+                                          const GstEnsModel *model, gint64 load_us);
+
+/* A failed reload of path (err): a warning saying in_use keeps running. Warnings, not errors:
+ * the stream is fine. */
+void gst_ens_classify_reload_post_warning(GstEnsClassify *self, const gchar *path,
+                                          const ens_error *err, const gchar *in_use);
 
 /* set_property of `model` (is_labels FALSE) or `labels`: while the model is in use, requests
  * a reload with value and returns TRUE; otherwise returns FALSE (the caller stores value). */

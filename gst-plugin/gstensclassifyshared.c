@@ -4,6 +4,7 @@
 #include "gstensclassifyshared.h"
 
 #include "ensshared.h"
+#include "gstensclassifyreloadshared.h"
 
 GST_DEBUG_CATEGORY_STATIC(ens_classify_shared_debug);
 #define GST_CAT_DEFAULT ens_classify_shared_debug
@@ -38,7 +39,8 @@ void gst_ens_classify_shared_install_properties(GObjectClass *klass)
       g_param_spec_string("model-instance-id", "Model instance id",
                           "Elements of this process with the same id share one loaded model, one "
                           "thread pool and one batching thread (model, labels, precision, "
-                          "input-size and threads must agree); empty = a model of its own",
+                          "input-size and threads must agree; setting model or labels on one "
+                          "reloads it for all); empty = a model of its own",
                           NULL, rw));
   g_object_class_install_property(
       klass, PROP_BATCH_SIZE,
@@ -200,8 +202,8 @@ gboolean gst_ens_classify_shared_wanted(GstEnsClassify *self)
   return wanted;
 }
 
-ens_model *gst_ens_classify_shared_join(GstEnsClassify *self, const gchar *path,
-                                        const ens_options *opt, ens_error *err)
+GstEnsModel *gst_ens_classify_shared_join(GstEnsClassify *self, const gchar *path,
+                                          const ens_options *opt, ens_error *err)
 {
   GST_OBJECT_LOCK(self);
   gchar *id = g_strdup(self->instance_id);
@@ -219,7 +221,8 @@ ens_model *gst_ens_classify_shared_join(GstEnsClassify *self, const gchar *path,
 
   GstEnsSharedStatus status;
   gchar *msg = NULL;
-  GstEnsShared *shared = gst_ens_shared_acquire(id, &cfg, &status, &msg, err);
+  GstEnsShared *shared = gst_ens_shared_acquire(
+      id, &cfg, G_OBJECT(self), gst_ens_classify_shared_follow_cb, &status, &msg, err);
   if (!shared) {
     if (status == GST_ENS_SHARED_MISMATCH)
       GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("%s", msg),
@@ -247,7 +250,7 @@ ens_model *gst_ens_classify_shared_join(GstEnsClassify *self, const gchar *path,
   self->shared = shared;
   GST_OBJECT_UNLOCK(self);
   gst_ens_worker_set_forward(self->worker, gst_ens_shared_forward, shared);
-  return gst_ens_shared_model(shared);
+  return gst_ens_shared_current(shared, NULL);
 }
 
 void gst_ens_classify_shared_leave(GstEnsClassify *self)
@@ -259,5 +262,5 @@ void gst_ens_classify_shared_leave(GstEnsClassify *self)
   if (!shared)
     return; /* also at finalize, where the worker is already freed */
   gst_ens_worker_set_forward(self->worker, NULL, NULL);
-  gst_ens_shared_release(shared);
+  gst_ens_shared_release(shared, G_OBJECT(self));
 }
