@@ -10,7 +10,9 @@ GST_DEBUG_CATEGORY_STATIC(ens_classify_shared_debug);
 #define GST_CAT_DEFAULT ens_classify_shared_debug
 
 #define DEFAULT_BATCH_SIZE 1
-#define DEFAULT_BATCH_TIMEOUT_MS 10
+/* 0: a batch is whatever is queued when the engine is free (it fills while the engine is busy),
+ * so an idle engine never waits; as Triton's dynamic batcher's default queue delay. */
+#define DEFAULT_BATCH_TIMEOUT_MS 0
 #define MAX_BATCH_SIZE 64
 
 enum {
@@ -52,7 +54,8 @@ void gst_ens_classify_shared_install_properties(GObjectClass *klass)
       klass, PROP_BATCH_TIMEOUT,
       g_param_spec_uint("batch-timeout", "Batch timeout (ms)",
                         "With model-instance-id: a partial batch runs this long after its oldest "
-                        "frame was queued (the first element to start the shared model sets it)",
+                        "frame was queued; 0 = run what is queued at once, batches fill while "
+                        "the engine is busy (the first element to start the shared model sets it)",
                         0, 10000, DEFAULT_BATCH_TIMEOUT_MS, rw));
   g_object_class_install_property(
       klass, PROP_SHARED_LOADS,

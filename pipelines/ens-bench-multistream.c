@@ -163,13 +163,14 @@ static double rss_mib(void)
 int main(int argc, char **argv)
 {
   gint streams = 2, seconds = 10, warmup = 3, width = 1280, height = 720, fps = 30;
-  gint interval = 1, shared = 0, batch = 0, timeout_ms = 10, late_ms = 40, threads = 0;
+  gint interval = 1, shared = 0, batch = 0, timeout_ms = -1, late_ms = 40, threads = 0;
   gchar *model = NULL;
   GOptionEntry entries[] = {
       {"streams", 0, 0, G_OPTION_ARG_INT, &streams, "Live streams (default 2)", "N"},
       {"shared", 0, 0, G_OPTION_ARG_INT, &shared, "1: one model-instance-id (default 0)", "0|1"},
       {"batch-size", 0, 0, G_OPTION_ARG_INT, &batch, "Shared: batch-size (default N)", "B"},
-      {"batch-timeout", 0, 0, G_OPTION_ARG_INT, &timeout_ms, "Shared: ms (default 10)", "MS"},
+      {"batch-timeout", 0, 0, G_OPTION_ARG_INT, &timeout_ms,
+       "Shared: batch-timeout ms (default: the element's)", "MS"},
       {"interval", 0, 0, G_OPTION_ARG_INT, &interval, "inference-interval (default 1)", "K"},
       {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "ensclassify threads (0: online CPUs)", "T"},
       {"seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "Measured seconds (default 10)", "S"},
@@ -205,9 +206,11 @@ int main(int argc, char **argv)
                            "inference-interval=%d threads=%d post-messages=false",
                            patterns[i % G_N_ELEMENTS(patterns)], width, height, fps, i,
                            model ? model : "random:b0", interval, threads);
-    if (shared)
-      g_string_append_printf(desc, " model-instance-id=bench batch-size=%d batch-timeout=%d", batch,
-                             timeout_ms);
+    if (shared) {
+      g_string_append_printf(desc, " model-instance-id=bench batch-size=%d", batch);
+      if (timeout_ms >= 0)
+        g_string_append_printf(desc, " batch-timeout=%d", timeout_ms);
+    }
     g_string_append_printf(desc, " ! fakesink name=s%d sync=true signal-handoffs=true ", i);
   }
   Bench b = {.warmup_us = (gint64)warmup * G_USEC_PER_SEC,
