@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* test_classify_soak.c (suite slow) - four non-live streams (64x48) on one shared model, batched,
+/* test_classify_soak.c (suite slow) - four streams (64x48) on one shared model, batched,
  * (two sync, two async) until ENS_SOAK_FRAMES frames in total (default 1,000,000) or
- * ENS_SOAK_SECONDS pass; the process RSS is sampled every 10 s and, after ENS_SOAK_WARMUP_S
- * (default 60), must stay within 1 MiB of its first post-warm-up sample. */
+ * ENS_SOAK_SECONDS pass; the process RSS is sampled every ENS_SOAK_SAMPLE_S (default 10) s and,
+ * after ENS_SOAK_WARMUP_S (default 60), must stay within 1 MiB of its first post-warm-up sample.
+ * The default suite runs a 30-second version (test_classify_soak_short); under AddressSanitizer
+ * its quarantine of freed memory grows the RSS by design, so there only errors, the frame flow
+ * and LeakSanitizer's exit check judge it. */
 #include "gst_test_util.h"
 
 #include <stdio.h>
@@ -10,8 +13,18 @@
 #include <unistd.h>
 
 #define STREAMS 4
-#define SAMPLE_S 10
 #define MAX_DRIFT (1024 * 1024)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define JUDGE_RSS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JUDGE_RSS 0
+#endif
+#endif
+#ifndef JUDGE_RSS
+#define JUDGE_RSS 1
+#endif
 
 static gint64 rss_bytes(void)
 {
@@ -34,6 +47,7 @@ GST_START_TEST(test_soak)
   guint64 want_frames = env_u64("ENS_SOAK_FRAMES", 1000000);
   guint64 max_s = env_u64("ENS_SOAK_SECONDS", 0);
   guint64 warmup_s = env_u64("ENS_SOAK_WARMUP_S", 60);
+  guint64 sample_s = MAX(env_u64("ENS_SOAK_SAMPLE_S", 10), 1);
   GstElement *p[STREAMS], *c[STREAMS];
   for (int s = 0; s < STREAMS; s++) {
     /* streams 0, 2: sync, as fast as inference allows; 1, 3: async behind a live 200 fps
@@ -56,7 +70,7 @@ GST_START_TEST(test_soak)
   gint64 base = -1, lo = G_MAXINT64, hi = 0;
   guint64 frames = 0;
   for (;;) {
-    g_usleep(SAMPLE_S * G_USEC_PER_SEC);
+    g_usleep(sample_s * G_USEC_PER_SEC);
     gint64 el = (g_get_monotonic_time() - t0) / G_USEC_PER_SEC;
     frames = 0;
     for (int s = 0; s < STREAMS; s++) {
@@ -77,8 +91,11 @@ GST_START_TEST(test_soak)
       break;
   }
   guint64 inferred = 0;
-  for (int s = 0; s < STREAMS; s++)
-    inferred += test_get_u64(c[s], "frames-inferred");
+  for (int s = 0; s < STREAMS; s++) {
+    guint64 n = test_get_u64(c[s], "frames-inferred");
+    fail_unless(n > 0, "stream %d: no frame inferred", s);
+    inferred += n;
+  }
   gdouble mean_batch;
   g_object_get(c[0], "shared-mean-batch", &mean_batch, NULL);
   g_print("soak: %" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
@@ -86,8 +103,11 @@ GST_START_TEST(test_soak)
           frames, inferred, mean_batch, (double)lo / 1048576.0, (double)hi / 1048576.0,
           (double)base / 1048576.0);
   fail_unless(base >= 0, "the run ended before the warm-up did: no RSS samples to judge");
-  fail_unless(hi - base <= MAX_DRIFT && base - lo <= MAX_DRIFT,
-              "RSS drifted by more than 1 MiB after warm-up");
+  if (JUDGE_RSS)
+    fail_unless(hi - base <= MAX_DRIFT && base - lo <= MAX_DRIFT,
+                "RSS drifted by more than 1 MiB after warm-up");
+  else
+    g_print("soak: RSS not judged under AddressSanitizer (its quarantine grows it by design)\n");
   for (int s = 0; s < STREAMS; s++) {
     gst_object_unref(c[s]);
     fail_unless_equals_int(gst_element_set_state(p[s], GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
