@@ -9,11 +9,10 @@
 
 struct _GstEnsJob {
   GstEnsResult res;
-  ens_image img; /* the frame: views pixels (async) or the caller's mapped frame (sync) */
+  ens_image img;     /* the frame: views pixels (async) or the caller's mapped frame (sync) */
+  gint img_x, img_y; /* where img lies in the frame (async: only the pixels preprocessing reads) */
   guint8 *pixels;
   gsize pixels_cap;
-  float *input; /* [n_regions, 3, H, W], preprocessed by the worker */
-  gsize input_cap;
 };
 
 struct _GstEnsWorker {
@@ -50,6 +49,11 @@ struct _GstEnsWorker {
   guint ema_generation;
   guint64 ema_serial;
 
+  /* the in-flight job's preprocessed regions [n_regions, 3, H, W], worker thread only: one
+   * buffer, not one per job (a pending job needs none yet) */
+  float *input;
+  gsize input_cap;
+
   /* stats, under lock */
   GstEnsWorkerStats stats;
 };
@@ -71,6 +75,7 @@ void gst_ens_worker_free(GstEnsWorker *w)
   gst_ens_worker_stop(w);
   g_mutex_clear(&w->lock);
   g_cond_clear(&w->cond);
+  g_free(w->input);
   g_free(w);
 }
 
@@ -82,7 +87,6 @@ static void job_free(GstEnsJob *job)
     return;
   gst_ens_result_clear(&job->res);
   g_free(job->pixels);
-  g_free(job->input);
   g_free(job);
 }
 
@@ -127,8 +131,6 @@ GstEnsJob *gst_ens_worker_job_acquire(GstEnsWorker *w, guint n_regions)
   r->probs =
       ensure_cap(r->probs, &cap, (gsize)n_regions * (gsize)model->num_classes, sizeof(float));
   r->probs_cap = (guint)cap;
-  job->input = ensure_cap(job->input, &job->input_cap, (gsize)n_regions * model->input_floats,
-                          sizeof(float));
   r->n_regions = n_regions;
   r->seq = 0;
   r->pts = GST_CLOCK_TIME_NONE;
@@ -192,9 +194,11 @@ guint8 *gst_ens_job_pixels(GstEnsJob *job, gsize size)
   return job->pixels;
 }
 
-void gst_ens_job_set_image(GstEnsJob *job, const ens_image *img)
+void gst_ens_job_set_image(GstEnsJob *job, const ens_image *img, gint x, gint y)
 {
   job->img = *img;
+  job->img_x = x;
+  job->img_y = y;
 }
 
 /* ------------------------------------------------------------------ the thread */
@@ -246,9 +250,13 @@ static ens_status process(GstEnsWorker *w, GstEnsJob *job, gboolean debug_fail, 
   gint64 t0 = g_get_monotonic_time();
   if (w->delay_ms)
     g_usleep((gulong)w->delay_ms * 1000);
+  w->input =
+      ensure_cap(w->input, &w->input_cap, (gsize)res->n_regions * m->input_floats, sizeof(float));
   for (guint r = 0; r < res->n_regions; r++) {
     const ens_rect *roi = res->regions[r].full_frame ? NULL : &res->regions[r].box;
-    ens_status st = ens_preprocess(&m->pp, &job->img, roi, job->input + r * m->input_floats, &err);
+    ens_status st =
+        ens_preprocess_window(&m->pp, &job->img, job->img_x, job->img_y, res->frame_width,
+                              res->frame_height, roi, w->input + r * m->input_floats, &err);
     if (st != ENS_OK) {
       *msg = g_strdup_printf("preprocessing: %s (%s)", err.message, ens_status_name(st));
       return st;
@@ -260,9 +268,8 @@ static ens_status process(GstEnsWorker *w, GstEnsJob *job, gboolean debug_fail, 
   /* The debug failure goes through the engine's own argument check (batch 0), so the error
    * path is the one a real forward failure takes. */
   int batch = debug_fail ? 0 : (int)res->n_regions;
-  ens_status st = w->forward
-                      ? w->forward(w->forward_data, m, job->input, batch, res->probs, &err)
-                      : ens_model_forward(m->model, job->input, batch, res->probs, NULL, &err);
+  ens_status st = w->forward ? w->forward(w->forward_data, m, w->input, batch, res->probs, &err)
+                             : ens_model_forward(m->model, w->input, batch, res->probs, NULL, &err);
   if (st != ENS_OK) {
     *msg = g_strdup_printf("forward pass: %s (%s)%s", err.message, ens_status_name(st),
                            debug_fail ? " [ENS_DEBUG_INFER_FAIL_AFTER]" : "");

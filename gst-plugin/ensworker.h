@@ -7,8 +7,9 @@
  * flight across a swap finishes on the old model and its result names it; the old model is
  * freed when its last job and result let go. The streaming thread takes a
  * recycled job (gst_ens_worker_job_acquire), fills its result record with the frame's regions
- * and gives it the frame (gst_ens_job_set_image: a copy in async mode, written into the job's
- * own pixel buffer, or a borrowed view in sync mode), and hands it over through a single
+ * and gives it the frame (gst_ens_job_set_image: in async mode a copy of just the pixels its
+ * regions' preprocessing reads, written into the job's own pixel buffer, or a borrowed view of
+ * the whole frame in sync mode), and hands it over through a single
  * pending slot (a newer job replaces an older pending one). The worker runs ens_preprocess +
  * forward without its lock, so the streaming thread only ever takes the lock for pointer
  * swaps. Jobs are recycled (at most three exist: being filled, pending, in flight), so their
@@ -119,9 +120,11 @@ GstEnsResult *gst_ens_job_result(GstEnsJob *job);
  * not kept), for a copy of the frame that outlives the caller's buffer. */
 guint8 *gst_ens_job_pixels(GstEnsJob *job, gsize size);
 
-/* The frame to preprocess: planes in the job's pixel buffer (async) or borrowed from the
- * caller's mapped frame (sync; see gst_ens_worker_run). */
-void gst_ens_job_set_image(GstEnsJob *job, const ens_image *img);
+/* The frame to preprocess: img holds the rectangle at (x, y) of the frame (the result's
+ * frame_width x frame_height; regions in frame coordinates): planes in the job's pixel buffer
+ * (async: the pixels ens_preprocess_source_rect says the regions need) or the caller's whole
+ * mapped frame (sync, x = y = 0; see gst_ens_worker_run). */
+void gst_ens_job_set_image(GstEnsJob *job, const ens_image *img, gint x, gint y);
 
 /* Async: queue job (takes ownership), replacing a pending one. Returns TRUE if one was
  * replaced; *seq (if not NULL) receives the job's seq. Never waits for inference. */

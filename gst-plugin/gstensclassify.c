@@ -344,8 +344,6 @@ static gboolean gst_ens_classify_set_caps(GstBaseTransform *trans, GstCaps *inca
   }
   self->yuv_matrix = ens_video_map_matrix(&GST_VIDEO_INFO_COLORIMETRY(&info));
   self->vinfo = info;
-  gst_video_info_set_format(&self->packed, GST_VIDEO_INFO_FORMAT(&info),
-                            GST_VIDEO_INFO_WIDTH(&info), GST_VIDEO_INFO_HEIGHT(&info));
   /* Results computed at the old size (and the smoothing history) no longer apply. */
   gst_ens_worker_reset(self->worker);
   GST_OBJECT_LOCK(self);
@@ -834,29 +832,67 @@ static GstFlowReturn post_worker_error(GstEnsClassify *self)
   return GST_FLOW_ERROR;
 }
 
-/* Copies the mapped frame's planes into job's own pixel buffer, laid out as GStreamer lays out
- * an unpadded frame of these caps (self->packed), and points img at the copy. The plane
- * geometry comes from GstVideoInfo. */
-static void copy_frame_to_job(GstEnsClassify *self, const GstVideoFrame *frame, GstEnsJob *job,
-                              ens_image *img)
+/* The rectangle of the frame the job's regions are preprocessed from (the union of their
+ * source rectangles; whole frame if one cannot be computed: preprocessing then reports why).
+ * For 4:2:0 YUV it starts on even coordinates, so chroma samples stay aligned. */
+static ens_rect job_window(GstEnsJob *job, gboolean yuv420)
 {
-  const GstVideoInfo *packed = &self->packed;
-  guint8 *dst = gst_ens_job_pixels(job, GST_VIDEO_INFO_SIZE(packed));
-  for (guint p = 0; p < GST_VIDEO_INFO_N_PLANES(packed) && p < 3; p++) {
-    gint comp[GST_VIDEO_MAX_COMPONENTS];
-    gst_video_format_info_component(packed->finfo, p, comp);
-    gsize row_bytes = (gsize)GST_VIDEO_INFO_COMP_WIDTH(packed, comp[0]) *
-                      (gsize)GST_VIDEO_INFO_COMP_PSTRIDE(packed, comp[0]);
-    gint rows = GST_VIDEO_INFO_COMP_HEIGHT(packed, comp[0]);
-    const guint8 *s = GST_VIDEO_FRAME_PLANE_DATA(frame, p);
-    gint s_stride = GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
-    guint8 *d = dst + GST_VIDEO_INFO_PLANE_OFFSET(packed, p);
-    gint d_stride = GST_VIDEO_INFO_PLANE_STRIDE(packed, p);
-    for (gint y = 0; y < rows; y++)
-      memcpy(d + (gsize)y * d_stride, s + (gsize)y * s_stride, row_bytes);
-    img->planes[p] = d;
-    img->strides[p] = d_stride;
+  const GstEnsResult *res = gst_ens_job_result(job);
+  const gint w = res->frame_width, h = res->frame_height;
+  gint x0 = w, y0 = h, x1 = 0, y1 = 0;
+  for (guint i = 0; i < res->n_regions; i++) {
+    const GstEnsRegion *reg = &res->regions[i];
+    ens_rect r;
+    ens_error err;
+    if (ens_preprocess_source_rect(&res->model->pp, w, h, reg->full_frame ? NULL : &reg->box, &r,
+                                   &err) != ENS_OK)
+      return (ens_rect){0, 0, w, h};
+    x0 = MIN(x0, r.x), y0 = MIN(y0, r.y);
+    x1 = MAX(x1, r.x + r.width), y1 = MAX(y1, r.y + r.height);
   }
+  if (x1 <= x0 || y1 <= y0)
+    return (ens_rect){0, 0, w, h};
+  if (yuv420)
+    x0 &= ~1, y0 &= ~1;
+  return (ens_rect){x0, y0, x1 - x0, y1 - y0};
+}
+
+/* Copies the pixels of the mapped frame the job's regions need (job_window) into the job's
+ * own buffer, each plane's rows tightly packed, and points img at the copy; returns where it
+ * lies in the frame. Async mode keeps ~2-3 such copies per stream: b0's center crop of a
+ * 1280x720 frame reads 45 % of it. The plane geometry comes from GstVideoInfo. */
+static ens_rect copy_frame_to_job(const GstVideoFrame *frame, GstEnsJob *job, ens_image *img)
+{
+  const GstVideoFormatInfo *finfo = frame->info.finfo;
+  const ens_rect win =
+      job_window(job, img->format == ENS_PIXEL_I420 || img->format == ENS_PIXEL_NV12);
+  const guint planes = MIN(GST_VIDEO_FRAME_N_PLANES(frame), 3);
+  gsize row_bytes[3], rows[3], x0[3], y0[3], total = 0;
+  for (guint p = 0; p < planes; p++) {
+    gint comp[GST_VIDEO_MAX_COMPONENTS];
+    gst_video_format_info_component(finfo, p, comp);
+    const gint ws = GST_VIDEO_FORMAT_INFO_W_SUB(finfo, comp[0]);
+    const gint hs = GST_VIDEO_FORMAT_INFO_H_SUB(finfo, comp[0]);
+    const gsize pstride = (gsize)GST_VIDEO_FORMAT_INFO_PSTRIDE(finfo, comp[0]);
+    x0[p] = (gsize)(win.x >> ws) * pstride;
+    y0[p] = (gsize)(win.y >> hs);
+    row_bytes[p] = (gsize)GST_VIDEO_SUB_SCALE(ws, win.x + win.width) * pstride - x0[p];
+    rows[p] = (gsize)GST_VIDEO_SUB_SCALE(hs, win.y + win.height) - y0[p];
+    total += row_bytes[p] * rows[p];
+  }
+  guint8 *dst = gst_ens_job_pixels(job, total);
+  for (guint p = 0; p < planes; p++) {
+    const guint8 *s = GST_VIDEO_FRAME_PLANE_DATA(frame, p);
+    const gsize s_stride = (gsize)GST_VIDEO_FRAME_PLANE_STRIDE(frame, p);
+    for (gsize y = 0; y < rows[p]; y++)
+      memcpy(dst + y * row_bytes[p], s + (y0[p] + y) * s_stride + x0[p], row_bytes[p]);
+    img->planes[p] = dst;
+    img->strides[p] = (gint)row_bytes[p];
+    dst += row_bytes[p] * rows[p];
+  }
+  img->width = win.width;
+  img->height = win.height;
+  return win;
 }
 
 /* Hands the scheduled frame's regions to the worker, which preprocesses and classifies them.
@@ -890,8 +926,8 @@ static GstFlowReturn submit_frame(GstEnsClassify *self, GstBuffer *buf, const Gs
   res->frame_height = img.height;
 
   if (self->async) {
-    copy_frame_to_job(self, &frame, job, &img);
-    gst_ens_job_set_image(job, &img);
+    const ens_rect win = copy_frame_to_job(&frame, job, &img);
+    gst_ens_job_set_image(job, &img, win.x, win.y);
     gst_video_frame_unmap(&frame);
     res->preprocess_us = g_get_monotonic_time() - t0; /* the copy; the worker adds its part */
     guint64 seq = 0;
@@ -904,7 +940,7 @@ static GstFlowReturn submit_frame(GstEnsClassify *self, GstBuffer *buf, const Gs
     GST_OBJECT_UNLOCK(self);
     return GST_FLOW_OK;
   }
-  gst_ens_job_set_image(job, &img);
+  gst_ens_job_set_image(job, &img, 0, 0);
   *own_seq = gst_ens_worker_run(self->worker, job);
   gst_video_frame_unmap(&frame);
   return post_worker_error(self);

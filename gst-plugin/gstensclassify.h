@@ -75,7 +75,6 @@ struct _GstEnsClassify {
 
   /* state between start() and stop(), streaming thread (the model is the worker's) */
   GstVideoInfo vinfo;
-  GstVideoInfo packed; /* vinfo's format and size without padding: the layout of async copies */
   ens_pixel_format pixel_format;
   ens_yuv_matrix yuv_matrix;
   gboolean async;

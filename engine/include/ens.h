@@ -281,6 +281,21 @@ void ens_model_preprocess_params(const ens_model *m, ens_preprocess_params *p);
 ens_status ens_preprocess(const ens_preprocess_params *p, const ens_image *img, const ens_rect *roi,
                           float *out, ens_error *err);
 
+/* The rectangle of a frame_width x frame_height frame that ens_preprocess reads for roi (NULL =
+ * the whole frame): a caller keeping a frame for later (ensclassify's async mode) needs only
+ * these pixels. */
+ens_status ens_preprocess_source_rect(const ens_preprocess_params *p, int frame_width,
+                                      int frame_height, const ens_rect *roi, ens_rect *out,
+                                      ens_error *err);
+
+/* ens_preprocess of a frame_width x frame_height frame of which window holds only the rectangle
+ * at (x, y), window->width x window->height (x and y even for I420 / NV12); roi in frame
+ * coordinates. The window must contain ens_preprocess_source_rect(roi) (else ENS_ERR_ARG); the
+ * output is then identical to ens_preprocess on the whole frame. */
+ens_status ens_preprocess_window(const ens_preprocess_params *p, const ens_image *window, int x,
+                                 int y, int frame_width, int frame_height, const ens_rect *roi,
+                                 float *out, ens_error *err);
+
 /* A decoded 8-bit RGB picture (tightly packed, stride = 3 * width). */
 typedef struct {
   int width, height;
