@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "yuv_row.h"
 
 int ens_pixel_format_bpp(ens_pixel_format f)
 {
@@ -76,50 +77,6 @@ ens_status ens_image_validate(const ens_image *img, ens_error *err)
   return ENS_OK;
 }
 
-/* 16.16 fixed-point YUV -> RGB coefficients. */
-typedef struct {
-  int32_t y_off, cy, crv, cgu, cgv, cbu;
-} yuv_coeffs;
-
-static void yuv_coeffs_init(ens_yuv_matrix m, yuv_coeffs *c)
-{
-  int bt709 = m == ENS_YUV_BT709 || m == ENS_YUV_BT709_FULL;
-  int full = m == ENS_YUV_BT601_FULL || m == ENS_YUV_BT709_FULL;
-  double kr = bt709 ? 0.2126 : 0.299, kb = bt709 ? 0.0722 : 0.114, kg = 1.0 - kr - kb;
-  double ys = full ? 1.0 : 255.0 / 219.0, cs = full ? 1.0 : 255.0 / 224.0;
-  const double one = 65536.0;
-  c->y_off = full ? 0 : 16;
-  c->cy = (int32_t)(ys * one + 0.5);
-  c->crv = (int32_t)(cs * 2.0 * (1.0 - kr) * one + 0.5);
-  c->cbu = (int32_t)(cs * 2.0 * (1.0 - kb) * one + 0.5);
-  c->cgu = (int32_t)(cs * 2.0 * kb * (1.0 - kb) / kg * one + 0.5);
-  c->cgv = (int32_t)(cs * 2.0 * kr * (1.0 - kr) / kg * one + 0.5);
-}
-
-static inline uint8_t fix_to_u8(int32_t v)
-{
-  v += 1 << 15; /* round half up */
-  if (v < 0)
-    return 0;
-  v >>= 16;
-  return v > 255 ? 255 : (uint8_t)v;
-}
-
-/* One row: luma y[0..w), chroma sample for column x at u[(x >> 1) * cstep]. x0 is the
- * absolute column of the first pixel (for chroma phase). */
-static void yuv_row(const yuv_coeffs *c, const uint8_t *y, const uint8_t *u, const uint8_t *v,
-                    int cstep, int x0, int w, uint8_t *d)
-{
-  for (int i = 0; i < w; i++) {
-    int ax = x0 + i;
-    int32_t yy = (y[i] - c->y_off) * c->cy;
-    int32_t uu = u[(ax >> 1) * cstep] - 128, vv = v[(ax >> 1) * cstep] - 128;
-    d[3 * i + 0] = fix_to_u8(yy + c->crv * vv);
-    d[3 * i + 1] = fix_to_u8(yy - c->cgu * uu - c->cgv * vv);
-    d[3 * i + 2] = fix_to_u8(yy + c->cbu * uu);
-  }
-}
-
 void ens_image_to_rgb(const ens_image *img, int x, int y, int w, int h, uint8_t *dst,
                       size_t dst_stride)
 {
@@ -142,8 +99,8 @@ void ens_image_to_rgb(const ens_image *img, int x, int y, int w, int h, uint8_t 
     }
     return;
   }
-  yuv_coeffs c;
-  yuv_coeffs_init(img->yuv_matrix, &c);
+  ens_yuv_coeffs c;
+  ens_yuv_coeffs_init(img->yuv_matrix, &c);
   for (int r = 0; r < h; r++) {
     int ay = y + r;
     const uint8_t *yp = img->planes[0] + (size_t)ay * img->strides[0] + x;
@@ -151,11 +108,11 @@ void ens_image_to_rgb(const ens_image *img, int x, int y, int w, int h, uint8_t 
     if (img->format == ENS_PIXEL_I420) {
       const uint8_t *u = img->planes[1] + (size_t)(ay >> 1) * img->strides[1];
       const uint8_t *v = img->planes[2] + (size_t)(ay >> 1) * img->strides[2];
-      /* pass chroma rows based at column 0; yuv_row indexes with the absolute column */
-      yuv_row(&c, yp, u, v, 1, x, w, d);
+      /* pass chroma rows based at column 0; ens_yuv_row indexes with the absolute column */
+      ens_yuv_row(&c, yp, u, v, 1, x, w, d);
     } else {
       const uint8_t *uv = img->planes[1] + (size_t)(ay >> 1) * img->strides[1];
-      yuv_row(&c, yp, uv, uv + 1, 2, x, w, d);
+      ens_yuv_row(&c, yp, uv, uv + 1, 2, x, w, d);
     }
   }
 }
