@@ -26,9 +26,10 @@ extern TestModel hr_models[N_MODELS];
 void hr_die(const gchar *what);
 
 /* Makes hr_models with tags <tag_prefix>_a / _b / _c, each a hub directory
- * <gen dir>/<dir_prefix>-<tag> (model.safetensors linking generated weights + config.json naming
- * the tag and input size), and a corrupt safetensors file <gen
- * dir>/<dir_prefix>-corrupt.safetensors whose path it returns. Skips (77) without ../shared. */
+ * <gen dir>/<dir_prefix>-<tag> (model.safetensors linking generated weights + config.json
+ * naming the tag and input size), and a corrupt safetensors file
+ * <gen dir>/<dir_prefix>-corrupt.safetensors, whose path it returns. Skips (77) without
+ * ../shared. */
 gchar *hr_make_models(const gchar *tag_prefix, const gchar *dir_prefix);
 
 /* hr_models[mi] loaded with libens (TEST_THREADS), checked to be the model it says it is. */
