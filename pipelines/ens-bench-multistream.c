@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_latency.h"
 #include "gstensmeta.h"
 
 #define MAX_STREAMS 32
@@ -133,19 +134,6 @@ static gboolean on_message(GstBus *bus, GstMessage *msg, gpointer data)
     g_main_loop_quit(b->loop);
   }
   return G_SOURCE_CONTINUE;
-}
-
-static int cmp_i64(const void *x, const void *y)
-{
-  gint64 a = *(const gint64 *)x, c = *(const gint64 *)y;
-  return (a > c) - (a < c);
-}
-
-static double quantile_ms(GArray *v, double q)
-{
-  if (!v->len)
-    return 0;
-  return g_array_index(v, gint64, (guint)(q * (v->len - 1) + 0.5)) / 1000.0;
 }
 
 static double rss_mib(void)
@@ -264,7 +252,7 @@ int main(int argc, char **argv)
     min_fps = MIN(min_fps, (double)st[i].sunk / seconds);
   }
   guint64 results = b.latency_us->len;
-  g_array_sort(b.latency_us, cmp_i64);
+  bench_latency_sort(b.latency_us);
   double ontime = sunk ? 1.0 - (double)late / (double)sunk : 0;
   double fresh = out ? 1.0 - (double)stale / (double)out : 0;
   gboolean ok = !b.failed && min_fps >= 0.97 * fps && ontime >= 0.99 && fresh >= 0.99;
@@ -272,8 +260,8 @@ int main(int argc, char **argv)
          "fresh=%.4f results_per_s=%.1f p50_ms=%.1f p90_ms=%.1f rss_mib=%.1f mean_batch=%.2f "
          "sustained=%d\n",
          streams, shared, interval, (double)sunk / seconds, min_fps, ontime, fresh,
-         (double)results / seconds, quantile_ms(b.latency_us, 0.5), quantile_ms(b.latency_us, 0.9),
-         rss, mean_batch, ok);
+         (double)results / seconds, bench_latency_quantile_ms(b.latency_us, 0.5),
+         bench_latency_quantile_ms(b.latency_us, 0.9), rss, mean_batch, ok);
   g_mutex_unlock(&b.lock);
   gst_element_set_state(b.pipeline, GST_STATE_NULL);
   for (gint i = 0; i < streams; i++)

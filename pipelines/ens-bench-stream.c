@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_latency.h"
 #include "gstensmeta.h"
 
 typedef struct {
@@ -102,20 +103,6 @@ static gboolean on_message(GstBus *bus, GstMessage *msg, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-  gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
-  return (x > y) - (x < y);
-}
-
-static double quantile_ms(GArray *v, double q)
-{
-  if (v->len == 0)
-    return 0;
-  guint i = (guint)(q * (v->len - 1) + 0.5);
-  return g_array_index(v, gint64, i) / 1000.0;
-}
-
 int main(int argc, char **argv)
 {
   gchar *mode = NULL, *model = NULL, *format = NULL;
@@ -180,7 +167,7 @@ int main(int argc, char **argv)
 
   if (b.failed)
     return 1;
-  g_array_sort(b.latency_us, cmp_i64);
+  bench_latency_sort(b.latency_us);
   double span_s = (b.last_counted_us - b.first_counted_us) / 1e6;
   double fps_out = span_s > 0 && b.frames_out > 1 ? (b.frames_out - 1) / span_s : 0;
   double fresh_fps = span_s > 0 && b.fresh_out > 1 ? b.fresh_out / span_s : 0;
@@ -192,12 +179,13 @@ int main(int argc, char **argv)
          " (%.2f /s)\n",
          b.frames_out, fps_out, b.fresh_out, fresh_fps);
   printf("  added latency per frame: median %.3f ms, p90 %.3f ms, max %.3f ms\n",
-         quantile_ms(b.latency_us, 0.5), quantile_ms(b.latency_us, 0.9),
-         quantile_ms(b.latency_us, 1.0));
+         bench_latency_quantile_ms(b.latency_us, 0.5), bench_latency_quantile_ms(b.latency_us, 0.9),
+         bench_latency_quantile_ms(b.latency_us, 1.0));
   printf("RESULT mode=%s fps=%.2f results_per_s=%.2f median_ms=%.3f p90_ms=%.3f max_ms=%.3f "
          "frames=%" G_GUINT64_FORMAT "\n",
-         m, fps_out, fresh_fps, quantile_ms(b.latency_us, 0.5), quantile_ms(b.latency_us, 0.9),
-         quantile_ms(b.latency_us, 1.0), b.frames_out);
+         m, fps_out, fresh_fps, bench_latency_quantile_ms(b.latency_us, 0.5),
+         bench_latency_quantile_ms(b.latency_us, 0.9), bench_latency_quantile_ms(b.latency_us, 1.0),
+         b.frames_out);
 
   gst_object_unref(bus);
   gst_object_unref(sink);
