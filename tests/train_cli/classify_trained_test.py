@@ -25,18 +25,10 @@ import numpy as np
 from PIL import Image
 
 sys.dont_write_bytecode = True  # importing the sibling test below must not write __pycache__
-from train_cli_test import write_idx  # noqa: E402 (the IDX writer of the ens-train tests)
+# the ens-train tests' IDX writer and check(), which records failures in their FAILURES list
+from train_cli_test import FAILURES, check, write_idx  # noqa: E402
 
-sys.dont_write_bytecode = True
 A = None
-FAILURES = []
-
-
-def check(cond, what):
-    print('%s: %s' % ('ok' if cond else 'FAIL', what))
-    if not cond:
-        FAILURES.append(what)
-    return cond
 
 
 def run(exe, args, expect=0):
