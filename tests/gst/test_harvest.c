@@ -172,6 +172,15 @@ static GstHarness *harvest_harness(const gchar *props, GstBus **bus)
   return h;
 }
 
+/* Tears down a harvest_harness() and removes (and frees) its sample directory. */
+static void harvest_end(GstHarness *h, GstBus *bus, gchar *dir)
+{
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
+  remove_tree(dir);
+  g_free(dir);
+}
+
 /* Pushes frame i (RGB w x h, picture i or fixed) through h and pulls it back. */
 static void push(GstHarness *h, GstBuffer *b)
 {
@@ -302,10 +311,7 @@ GST_START_TEST(test_interval_and_band)
   g_ptr_array_unref(stems);
   for (guint i = 0; i < 12; i++)
     g_free(rgb[i]);
-  gst_harness_teardown(h);
-  gst_object_unref(bus);
-  remove_tree(dir);
-  g_free(dir);
+  harvest_end(h, bus, dir);
   g_free(props);
 }
 GST_END_TEST;
@@ -393,10 +399,7 @@ GST_START_TEST(test_max_count)
   fail_unless_equals_string(gst_structure_get_string(t.last_done, "reason"), "max-count");
   fail_unless_equals_int(t.warnings + t.errors, 0);
   tally_clear(&t);
-  gst_harness_teardown(h);
-  gst_object_unref(bus);
-  remove_tree(dir);
-  g_free(dir);
+  harvest_end(h, bus, dir);
   g_free(props);
 }
 GST_END_TEST;
@@ -412,10 +415,7 @@ GST_START_TEST(test_max_bytes)
   finish(h);
   guint64 one = stat_u64(h->element, "bytes");
   fail_unless(one > 100);
-  gst_harness_teardown(h);
-  gst_object_unref(bus);
-  remove_tree(dir);
-  g_free(dir);
+  harvest_end(h, bus, dir);
   g_free(props);
 
   /* room for two and a half: two saved, never more than max-bytes on disk */
@@ -436,10 +436,7 @@ GST_START_TEST(test_max_bytes)
   fail_unless_equals_string(gst_structure_get_string(t.last_done, "reason"), "max-bytes");
   fail_unless_equals_int(t.warnings + t.errors, 0);
   tally_clear(&t);
-  gst_harness_teardown(h);
-  gst_object_unref(bus);
-  remove_tree(dir);
-  g_free(dir);
+  harvest_end(h, bus, dir);
   g_free(props);
 }
 GST_END_TEST;
@@ -493,10 +490,7 @@ GST_START_TEST(test_roi_crops)
   }
   g_ptr_array_unref(stems);
   g_free(rgb);
-  gst_harness_teardown(h);
-  gst_object_unref(bus);
-  remove_tree(dir);
-  g_free(dir);
+  harvest_end(h, bus, dir);
   g_free(props);
 }
 GST_END_TEST;
@@ -577,10 +571,7 @@ GST_START_TEST(test_model_crop_behind_classify)
   tally_clear(&t);
   g_ptr_array_unref(stems);
   ens_model_free(ref);
-  gst_harness_teardown(h);
-  gst_object_unref(bus);
-  remove_tree(dir);
-  g_free(dir);
+  harvest_end(h, bus, dir);
   g_free(desc);
 }
 GST_END_TEST;
@@ -724,10 +715,7 @@ GST_START_TEST(test_slow_disk_drops)
   GPtrArray *stems = samples(dir);
   fail_unless_equals_int(stems->len, saved);
   g_ptr_array_unref(stems);
-  gst_harness_teardown(h);
-  gst_object_unref(bus);
-  remove_tree(dir);
-  g_free(dir);
+  harvest_end(h, bus, dir);
   g_free(props);
 }
 GST_END_TEST;
