@@ -7,17 +7,6 @@
 #include "forward.h"
 #include "huge_alloc.h"
 
-/* Rounds a float count up to a 64-byte multiple so every buffer stays aligned. */
-static size_t pad16(size_t n)
-{
-  return (n + 15) & ~(size_t)15;
-}
-
-static size_t max_sz(size_t a, size_t b)
-{
-  return a > b ? a : b;
-}
-
 /* Whether buffers of sizes have room for every buffer of need. */
 static int sizes_fit(const ens_arena_sizes *have, const ens_arena_sizes *need)
 {
@@ -39,20 +28,21 @@ ens_status ens_arena_reserve(ens_arena *a, const ens_plan *p, ens_error *err)
   if (a->base && p->ih == a->ih && p->iw == a->iw && p->threads == a->threads) {
     /* grow every buffer to what either plan needs, so alternating batches settle */
     const ens_arena_sizes *o = &a->sizes;
-    z.act = max_sz(z.act, o->act);
-    z.mid = max_sz(z.mid, o->mid);
-    z.dw = max_sz(z.dw, o->dw);
-    z.row_sums = max_sz(z.row_sums, o->row_sums);
-    z.se_mid = max_sz(z.se_mid, o->se_mid);
-    z.se_hidden = max_sz(z.se_hidden, o->se_hidden);
-    z.se_w = max_sz(z.se_w, o->se_w);
-    z.pooled = max_sz(z.pooled, o->pooled);
-    z.band = max_sz(z.band, o->band);
-    z.front = max_sz(z.front, o->front);
+    z.act = ens_size_max(z.act, o->act);
+    z.mid = ens_size_max(z.mid, o->mid);
+    z.dw = ens_size_max(z.dw, o->dw);
+    z.row_sums = ens_size_max(z.row_sums, o->row_sums);
+    z.se_mid = ens_size_max(z.se_mid, o->se_mid);
+    z.se_hidden = ens_size_max(z.se_hidden, o->se_hidden);
+    z.se_w = ens_size_max(z.se_w, o->se_w);
+    z.pooled = ens_size_max(z.pooled, o->pooled);
+    z.band = ens_size_max(z.band, o->band);
+    z.front = ens_size_max(z.front, o->front);
   }
-  const size_t total = 2 * pad16(z.act) + pad16(z.mid) + pad16(z.dw) + pad16(z.row_sums) +
-                       pad16(z.se_mid) + pad16(z.se_hidden) + pad16(z.se_w) + pad16(z.pooled) +
-                       2 * pad16(z.front);
+  const size_t total = 2 * ens_plan_pad16(z.act) + ens_plan_pad16(z.mid) + ens_plan_pad16(z.dw) +
+                       ens_plan_pad16(z.row_sums) + ens_plan_pad16(z.se_mid) +
+                       ens_plan_pad16(z.se_hidden) + ens_plan_pad16(z.se_w) +
+                       ens_plan_pad16(z.pooled) + 2 * ens_plan_pad16(z.front);
   float *base = ens_huge_alloc(sizeof(float) * total);
   if (!base)
     return ens_fail(err, ENS_ERR_NOMEM, "out of memory planning %zu MB of activations for batch %d",
@@ -65,18 +55,18 @@ ens_status ens_arena_reserve(ens_arena *a, const ens_plan *p, ens_error *err)
   a->ih = p->ih;
   a->iw = p->iw;
   a->threads = p->threads;
-  a->band_stride = pad16(z.band);
+  a->band_stride = ens_plan_pad16(z.band);
   float *q = base;
-  a->act[0] = q, q += pad16(z.act);
-  a->act[1] = q, q += pad16(z.act);
-  a->mid = q, q += pad16(z.mid);
-  a->dw = q, q += pad16(z.dw);
-  a->row_sums = q, q += pad16(z.row_sums);
-  a->se_scale = q, q += pad16(z.se_mid);
-  a->se_hidden = q, q += pad16(z.se_hidden);
-  a->se_w = q, q += pad16(z.se_w);
-  a->pooled = q, q += pad16(z.pooled);
-  a->front[0] = q, q += pad16(z.front);
+  a->act[0] = q, q += ens_plan_pad16(z.act);
+  a->act[1] = q, q += ens_plan_pad16(z.act);
+  a->mid = q, q += ens_plan_pad16(z.mid);
+  a->dw = q, q += ens_plan_pad16(z.dw);
+  a->row_sums = q, q += ens_plan_pad16(z.row_sums);
+  a->se_scale = q, q += ens_plan_pad16(z.se_mid);
+  a->se_hidden = q, q += ens_plan_pad16(z.se_hidden);
+  a->se_w = q, q += ens_plan_pad16(z.se_w);
+  a->pooled = q, q += ens_plan_pad16(z.pooled);
+  a->front[0] = q, q += ens_plan_pad16(z.front);
   a->front[1] = q;
   return ENS_OK;
 }

@@ -8,17 +8,6 @@
 
 #include "error.h"
 
-/* Rounds a float count up to a 64-byte multiple so every buffer stays aligned. */
-static size_t pad16(size_t n)
-{
-  return (n + 15) & ~(size_t)15;
-}
-
-static size_t max_sz(size_t a, size_t b)
-{
-  return a > b ? a : b;
-}
-
 /* Whether a block's SE gate may be folded into its projection weights (ENS_SE_ON_WEIGHTS):
  * for images with 4x more rows than the projection has (padded) outputs. Also sizes the
  * arena's copies of those weights, so the large late blocks of big variants cost nothing. */
@@ -137,21 +126,21 @@ static void plan_block(ens_plan *p, const ens_net *net, int i, int h, int w, int
   const size_t c = (size_t)bp->chunk;
   const size_t in_pixels = c * h * w, out_pixels = c * bp->oh * bp->ow;
   if (b->type == ENS_BLOCK_IR && !bp->fused)
-    z->mid = max_sz(z->mid, in_pixels * b->mid_chs);
+    z->mid = ens_size_max(z->mid, in_pixels * b->mid_chs);
   if (bp->fused)
-    z->band = max_sz(z->band, band_rows(b, w) * w * b->mid_chs);
-  z->dw = max_sz(z->dw, out_pixels * b->mid_chs);
-  z->row_sums = max_sz(z->row_sums, c * bp->oh * b->mid_chs);
-  z->se_mid = max_sz(z->se_mid, c * b->mid_chs);
+    z->band = ens_size_max(z->band, band_rows(b, w) * w * b->mid_chs);
+  z->dw = ens_size_max(z->dw, out_pixels * b->mid_chs);
+  z->row_sums = ens_size_max(z->row_sums, c * bp->oh * b->mid_chs);
+  z->se_mid = ens_size_max(z->se_mid, c * b->mid_chs);
   if (se_fold_into_weights(b, bp->oh, bp->ow))
-    z->se_w = max_sz(z->se_w, c * ens_pw_packed_floats(b->mid_chs, b->out_chs));
-  z->se_hidden = max_sz(z->se_hidden, c * (ens_se_groups(b) + p->threads) * b->se_chs);
+    z->se_w = ens_size_max(z->se_w, c * ens_pw_packed_floats(b->mid_chs, b->out_chs));
+  z->se_hidden = ens_size_max(z->se_hidden, c * (ens_se_groups(b) + p->threads) * b->se_chs);
   /* block outputs: the front's (but its last) in the front buffers, the rest batch-wide */
   const size_t out_floats = (size_t)bp->oh * bp->ow * b->out_chs;
   if (front && i + 1 < p->front_blocks)
-    z->front = max_sz(z->front, c * out_floats);
+    z->front = ens_size_max(z->front, c * out_floats);
   else
-    z->act = max_sz(z->act, (size_t)n * out_floats);
+    z->act = ens_size_max(z->act, (size_t)n * out_floats);
 }
 
 /* The front (plan.h): the leading blocks whose outputs have >= ENS_FRONT_MIN_PIXELS pixels,
@@ -227,8 +216,8 @@ ens_status ens_plan_make(ens_plan *p, const ens_net *net, int batch, int ih, int
   p->macs += (double)net->head_chs * net->num_classes;
 
   ens_arena_sizes *z = &p->sizes;
-  z->mid = max_sz(z->mid, (size_t)batch * h * w * net->head_chs);
-  z->mid = max_sz(z->mid, (size_t)threads * pad16(z->band));
+  z->mid = ens_size_max(z->mid, (size_t)batch * h * w * net->head_chs);
+  z->mid = ens_size_max(z->mid, (size_t)threads * ens_plan_pad16(z->band));
   z->pooled = (size_t)batch * net->head_chs;
   return ENS_OK;
 }

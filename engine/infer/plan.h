@@ -65,6 +65,17 @@ typedef struct {
   size_t front; /* each of the two front buffers (0: no front) */
 } ens_arena_sizes;
 
+/* A float count rounded up to a 64-byte multiple: every arena buffer stays aligned. */
+static inline size_t ens_plan_pad16(size_t n)
+{
+  return (n + 15) & ~(size_t)15;
+}
+
+static inline size_t ens_size_max(size_t a, size_t b)
+{
+  return a > b ? a : b;
+}
+
 /* A block whose output has at least this many pixels per image may belong to the front. */
 #define ENS_FRONT_MIN_PIXELS 512
 
