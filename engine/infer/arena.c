@@ -7,37 +7,33 @@
 #include "forward.h"
 #include "huge_alloc.h"
 
-/* Whether buffers of sizes have room for every buffer of need. */
-static int sizes_fit(const ens_arena_sizes *have, const ens_arena_sizes *need)
+/* Every buffer as large as either a or b wants it. */
+static ens_arena_sizes sizes_max(const ens_arena_sizes *a, const ens_arena_sizes *b)
 {
-  return need->act <= have->act && need->mid <= have->mid && need->dw <= have->dw &&
-         need->row_sums <= have->row_sums && need->se_mid <= have->se_mid &&
-         need->se_hidden <= have->se_hidden && need->se_w <= have->se_w &&
-         need->pooled <= have->pooled && need->band <= have->band && need->front <= have->front;
+  return (ens_arena_sizes){.act = ens_size_max(a->act, b->act),
+                           .mid = ens_size_max(a->mid, b->mid),
+                           .dw = ens_size_max(a->dw, b->dw),
+                           .row_sums = ens_size_max(a->row_sums, b->row_sums),
+                           .se_mid = ens_size_max(a->se_mid, b->se_mid),
+                           .se_hidden = ens_size_max(a->se_hidden, b->se_hidden),
+                           .se_w = ens_size_max(a->se_w, b->se_w),
+                           .pooled = ens_size_max(a->pooled, b->pooled),
+                           .band = ens_size_max(a->band, b->band),
+                           .front = ens_size_max(a->front, b->front)};
 }
 
 ens_status ens_arena_reserve(ens_arena *a, const ens_plan *p, ens_error *err)
 {
   /* Compared buffer by buffer, not by batch: with a front (plan.h) a larger batch can need a
-   * smaller block-output buffer than a smaller batch without one. The fused blocks' band
-   * height depends on the input width alone, so a kept band_stride stays valid. */
-  if (a->base && p->ih == a->ih && p->iw == a->iw && p->threads == a->threads &&
-      sizes_fit(&a->sizes, &p->sizes))
-    return ENS_OK;
+   * smaller block-output buffer than a smaller batch without one. Buffers grow to what either
+   * plan needs, so alternating batches settle; the current ones are kept when they already
+   * have room. The fused blocks' band height depends on the input width alone, so a kept
+   * band_stride stays valid. */
   ens_arena_sizes z = p->sizes;
   if (a->base && p->ih == a->ih && p->iw == a->iw && p->threads == a->threads) {
-    /* grow every buffer to what either plan needs, so alternating batches settle */
-    const ens_arena_sizes *o = &a->sizes;
-    z.act = ens_size_max(z.act, o->act);
-    z.mid = ens_size_max(z.mid, o->mid);
-    z.dw = ens_size_max(z.dw, o->dw);
-    z.row_sums = ens_size_max(z.row_sums, o->row_sums);
-    z.se_mid = ens_size_max(z.se_mid, o->se_mid);
-    z.se_hidden = ens_size_max(z.se_hidden, o->se_hidden);
-    z.se_w = ens_size_max(z.se_w, o->se_w);
-    z.pooled = ens_size_max(z.pooled, o->pooled);
-    z.band = ens_size_max(z.band, o->band);
-    z.front = ens_size_max(z.front, o->front);
+    z = sizes_max(&z, &a->sizes);
+    if (memcmp(&z, &a->sizes, sizeof z) == 0) /* all size_t: no padding bytes */
+      return ENS_OK;
   }
   const size_t total = 2 * ens_plan_pad16(z.act) + ens_plan_pad16(z.mid) + ens_plan_pad16(z.dw) +
                        ens_plan_pad16(z.row_sums) + ens_plan_pad16(z.se_mid) +
